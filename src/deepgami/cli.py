@@ -1,0 +1,111 @@
+"""Command-line interface: ``deepgami demo | fit | predict``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import load_config
+from .errors import InputError
+
+log = logging.getLogger("deepgami")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deepgami",
+        description="Biologically guided multi-modal phenotype prediction (DeepGAMI).",
+    )
+    parser.add_argument("--version", action="version", version=f"deepgami {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only print errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="simulate the embedded default cohort and run `fit` on it")
+    demo.add_argument("--out", required=True, type=Path, help="run folder to write")
+
+    fit = commands.add_parser("fit", help="train and evaluate from a TOML config")
+    fit.add_argument("config", type=Path, help="TOML config (see README)")
+    fit.add_argument("--out", required=True, type=Path, help="run folder to write")
+
+    predict = commands.add_parser("predict", help="predict with a trained run from any subset of its modalities")
+    predict.add_argument("run", type=Path, help="run folder written by `fit` (or its model/ folder)")
+    predict.add_argument(
+        "--modality", action="append", required=True, metavar="NAME=PATH", help="a modality table; repeat per modality"
+    )
+    predict.add_argument("--out", required=True, type=Path, help="predictions CSV to write")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.ERROR if args.quiet else logging.INFO, format="deepgami: %(message)s", stream=sys.stderr
+    )
+    logging.captureWarnings(True)
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "fit":
+            return _fit(args.config, args.out, quiet=args.quiet)
+        return _predict(args)
+    except InputError as error:
+        print(f"deepgami: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .simulate import simulate_cohort
+
+    cohort = simulate_cohort()
+    config = cohort.write(args.out / "cohort")
+    log.info("simulated cohort: %d samples, %d SNPs, %d TFs, %d eQTL and %d GRN edges -> %s",
+             len(cohort.labels), cohort.snp.shape[1], cohort.tf.shape[1], len(cohort.eqtl), len(cohort.grn), config)
+    return _fit(config, args.out, quiet=args.quiet)
+
+
+def _fit(config_path: Path, out: Path, *, quiet: bool) -> int:
+    from .workflow import run_fit
+
+    config = load_config(config_path)
+    result = run_fit(config, out, progress=not quiet)
+    if not quiet:
+        print(_report(result.metrics, out, result.seconds))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .workflow import run_predict
+
+    tables = {}
+    for item in args.modality:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            msg = f"--modality expects NAME=PATH (got {item!r})"
+            raise InputError(msg)
+        if name in tables:
+            msg = f"--modality {name} is given twice"
+            raise InputError(msg)
+        tables[name] = Path(path)
+    predictions = run_predict(args.run, tables, args.out)
+    if not args.quiet:
+        print(f"wrote {len(predictions)} predictions from {', '.join(tables)} to {args.out}")
+    return 0
+
+
+def _report(metrics: dict, out: Path, seconds: float) -> str:
+    lines = [f"test set ({metrics['n_test']} samples; trained on {metrics['n_train']}, {metrics['epochs']} epochs, {seconds:.1f} s):"]
+    lines.append(f"  {'modalities':<12} {'acc':>6} {'bacc':>6} {'auc':>6} {'f1':>6}")
+    for name, row in metrics["test"].items():
+        auc = "  n/a" if row["auc"] is None else f"{row['auc']:.3f}"
+        label = "all" if name == "all" else f"{name} only"
+        lines.append(f"  {label:<12} {row['acc']:>6.3f} {row['bacc']:>6.3f} {auc:>6} {row['f1']:>6.3f}")
+    lines.append(f"wrote {out}/metrics.json, {out}/predictions.csv, {out}/model/, {out}/config.toml")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

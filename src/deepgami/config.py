@@ -1,0 +1,226 @@
+"""The TOML run configuration: parsing, validation and path resolution.
+
+Every key but ``[data]`` is optional. Relative paths resolve against the config file's
+folder. Unknown keys are errors (with the closest valid key suggested), so a typo never
+silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from .errors import InputError
+
+# [model] and [training] keys map onto DeepGAMIClassifier parameters ("seed" -> random_state).
+MODEL_KEYS = {
+    "latent_dim": int,
+    "hidden_dims": list,
+    "dropout": float,
+    "aux_map": str,
+    "aux_weight": float,
+    "modality_dropout": float,
+    "latent_activation": str,
+    "kernel": str,
+}
+TRAINING_KEYS = {
+    "lr": float,
+    "weight_decay": float,
+    "batch_size": int,
+    "max_epochs": int,
+    "patience": int,
+    "validation_fraction": float,
+    "class_weight": (str, dict),
+    "device": str,
+    "seed": int,
+}
+TOP_KEYS = {"data", "graph", "split", "model", "training"}
+DATA_KEYS = {"labels", "id_column", "label_column", "modalities"}
+MODALITY_KEYS = {"path", "scaling", "missing"}
+EDGE_KEYS = {"path", "source", "target", "relation", "source_column", "target_column", "weight_column"}
+SPLIT_KEYS = {"test_fraction", "test_ids", "seed"}
+
+
+@dataclass
+class ModalitySpec:
+    name: str
+    path: Path
+    scaling: str = "standard"
+    missing: str = "error"
+
+
+@dataclass
+class EdgeSpec:
+    path: Path
+    source: str
+    target: str
+    relation: str = "regulates"
+    source_column: str = "source"
+    target_column: str = "target"
+    weight_column: str = "weight"
+
+
+@dataclass
+class RunConfig:
+    """A validated configuration with absolute paths."""
+
+    labels: Path
+    modalities: list[ModalitySpec]
+    edges: list[EdgeSpec] = field(default_factory=list)
+    id_column: str = "sample"
+    label_column: str = "label"
+    test_fraction: float = 0.2
+    test_ids: Path | None = None
+    split_seed: int = 0
+    estimator_params: dict[str, Any] = field(default_factory=dict)
+
+    def to_toml(self) -> str:
+        """The resolved configuration (absolute paths, defaults filled in) as TOML."""
+        params = {k: v for k, v in self.estimator_params.items() if k not in ("scaling", "missing")}
+        training = {k: params.pop(k) for k in list(params) if k in TRAINING_KEYS or k == "random_state"}
+        if "random_state" in training:
+            training["seed"] = training.pop("random_state")
+        document: dict[str, Any] = {
+            "data": {
+                "labels": str(self.labels),
+                "id_column": self.id_column,
+                "label_column": self.label_column,
+                "modalities": {
+                    m.name: {"path": str(m.path), "scaling": m.scaling, "missing": m.missing} for m in self.modalities
+                },
+            },
+            "split": {"test_fraction": self.test_fraction, "seed": self.split_seed},
+            "model": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+            "training": training,
+        }
+        if self.test_ids is not None:
+            document["split"]["test_ids"] = str(self.test_ids)
+        if self.edges:
+            document["graph"] = {"edges": [{k: str(v) for k, v in vars(e).items()} for e in self.edges]}
+        return tomli_w.dumps(document)
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a TOML config; raise :class:`InputError` naming the offending key."""
+    path = Path(path)
+    if not path.is_file():
+        msg = f"config file {path} does not exist"
+        raise InputError(msg)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        msg = f"config file {path} is not valid TOML: {error}"
+        raise InputError(msg) from error
+    return parse_config(raw, path.resolve().parent)
+
+
+def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
+    """Validate a parsed config dict; relative paths resolve against ``base``."""
+    _check_keys(raw, TOP_KEYS, "the config")
+    if "data" not in raw:
+        msg = "the config needs a [data] table with 'labels' and [data.modalities.<name>] tables"
+        raise InputError(msg)
+    data = _table(raw, "data")
+    _check_keys(data, DATA_KEYS, "[data]")
+    if "labels" not in data:
+        msg = "[data] needs 'labels', the path of a table with columns sample,label"
+        raise InputError(msg)
+    modalities_raw = _table(data, "modalities", "[data]")
+    if len(modalities_raw) < 2:
+        msg = f"[data.modalities] needs at least two modalities (got {len(modalities_raw)}); DeepGAMI integrates several"
+        raise InputError(msg)
+    modalities = []
+    for name, spec in modalities_raw.items():
+        where = f"[data.modalities.{name}]"
+        if not isinstance(spec, dict) or "path" not in spec:
+            msg = f"{where} needs a 'path'"
+            raise InputError(msg)
+        _check_keys(spec, MODALITY_KEYS, where)
+        modalities.append(ModalitySpec(name, _path(base, spec["path"]), spec.get("scaling", "standard"), spec.get("missing", "error")))
+
+    graph = _table(raw, "graph") if "graph" in raw else {}
+    _check_keys(graph, {"edges"}, "[graph]")
+    edges = []
+    names = {m.name for m in modalities}
+    for i, spec in enumerate(graph.get("edges", [])):
+        where = f"[[graph.edges]] number {i + 1}"
+        _check_keys(spec, EDGE_KEYS, where)
+        for key in ("path", "source", "target"):
+            if key not in spec:
+                msg = f"{where} needs '{key}'"
+                raise InputError(msg)
+        if spec["source"] not in names:
+            msg = f"{where} has source '{spec['source']}', which is not a modality ({', '.join(sorted(names))})"
+            raise InputError(msg)
+        edges.append(EdgeSpec(**{**spec, "path": _path(base, spec["path"])}))
+    targets = {e.target for e in edges}
+    if len(targets) > 1:
+        msg = f"every [[graph.edges]] must share one latent target node type (got {', '.join(sorted(targets))})"
+        raise InputError(msg)
+    if targets & names:
+        msg = f"[[graph.edges]] target '{targets.pop()}' is also a modality name; name the latent node type differently"
+        raise InputError(msg)
+
+    split = _table(raw, "split") if "split" in raw else {}
+    _check_keys(split, SPLIT_KEYS, "[split]")
+    test_fraction = float(split.get("test_fraction", 0.2))
+    if not 0 < test_fraction < 1:
+        msg = f"[split] test_fraction must lie between 0 and 1 (got {test_fraction})"
+        raise InputError(msg)
+
+    params: dict[str, Any] = {}
+    for table, keys in (("model", MODEL_KEYS), ("training", TRAINING_KEYS)):
+        values = _table(raw, table) if table in raw else {}
+        _check_keys(values, set(keys), f"[{table}]")
+        for key, value in values.items():
+            expected = keys[key]
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected) or isinstance(value, bool):
+                msg = f"[{table}] {key} = {value!r} has the wrong type"
+                raise InputError(msg)
+            params["random_state" if key == "seed" else key] = tuple(value) if key == "hidden_dims" else value
+    params["scaling"] = {m.name: m.scaling for m in modalities}
+    params["missing"] = {m.name: m.missing for m in modalities}
+
+    return RunConfig(
+        labels=_path(base, data["labels"]),
+        modalities=modalities,
+        edges=edges,
+        id_column=data.get("id_column", "sample"),
+        label_column=data.get("label_column", "label"),
+        test_fraction=test_fraction,
+        test_ids=_path(base, split["test_ids"]) if "test_ids" in split else None,
+        split_seed=int(split.get("seed", 0)),
+        estimator_params=params,
+    )
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f" (valid: {', '.join(sorted(allowed))})"
+            msg = f"unknown key '{key}' in {where}{hint}"
+            raise InputError(msg)
+
+
+def _table(parent: dict[str, Any], key: str, where: str = "the config") -> dict[str, Any]:
+    value = parent.get(key, {})
+    if not isinstance(value, dict):
+        msg = f"'{key}' in {where} must be a table"
+        raise InputError(msg)
+    return value
+
+
+def _path(base: Path, value: Any) -> Path:
+    if not isinstance(value, str) or not value:
+        msg = f"expected a file path, got {value!r}"
+        raise InputError(msg)
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()

@@ -1,0 +1,141 @@
+"""Aligned multi-modal data: per-modality samples x features tables, labels, sample ids."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, preview
+
+
+def check_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Validate one samples x features table; return it with string ids and float values.
+
+    Raises :class:`InputError` for an empty table, duplicate sample or feature ids, or
+    non-numeric values. NaNs pass (the scaler's ``missing`` policy decides).
+    """
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        msg = f"modality '{name}' is empty ({frame.shape[0]} samples x {frame.shape[1]} features)"
+        raise InputError(msg)
+    frame = frame.copy()
+    frame.index = frame.index.astype(str)
+    frame.columns = frame.columns.astype(str)
+    for axis, ids in (("sample", frame.index), ("feature", frame.columns)):
+        if ids.has_duplicates:
+            msg = f"modality '{name}' has duplicate {axis} ids ({preview(ids[ids.duplicated()].unique())}); make them unique"
+            raise InputError(msg)
+    non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if non_numeric:
+        column = non_numeric[0]
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = frame[column][values.isna() & frame[column].notna()]
+        example = f" (sample {bad.index[0]}: {bad.iloc[0]!r})" if len(bad) else ""
+        msg = f"modality '{name}' has non-numeric values in {len(non_numeric)} features, e.g. '{column}'{example}"
+        raise InputError(msg)
+    return frame.astype(np.float32)
+
+
+def encode_labels(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(classes, codes)``: sorted unique labels and each sample's index into them."""
+    classes, codes = np.unique(labels.to_numpy(), return_inverse=True)
+    return classes, codes.astype(np.int64)
+
+
+class MultiOmicsData:
+    """Per-modality tables aligned on sample ids.
+
+    Parameters
+    ----------
+    modalities : mapping of modality name -> DataFrame of shape (n_samples_m, n_features_m)
+        Sample ids in the index, feature names in the columns.
+    labels : Series, optional
+        Phenotype per sample id.
+    join : {"inner", "outer"}
+        ``"inner"`` keeps samples present in every modality (and the labels); ``"outer"``
+        keeps samples present in at least one modality (and the labels, when given). Dropped
+        samples are counted in a warning.
+
+    Attributes
+    ----------
+    samples : Index of str, the aligned sample ids
+    modalities : dict of name -> DataFrame reindexed to ``samples`` (NaN rows where unobserved)
+    observed : dict of name -> bool ndarray of shape (n_samples,)
+    labels : Series aligned to ``samples`` or None
+    """
+
+    def __init__(
+        self,
+        modalities: Mapping[str, pd.DataFrame],
+        labels: pd.Series | None = None,
+        *,
+        join: str = "inner",
+    ) -> None:
+        if not modalities:
+            msg = "no modality given"
+            raise InputError(msg)
+        tables = {name: check_table(frame, name) for name, frame in modalities.items()}
+        if labels is not None:
+            labels = labels.copy()
+            labels.index = labels.index.astype(str)
+            if labels.index.has_duplicates:
+                msg = f"labels have duplicate sample ids ({preview(labels.index[labels.index.duplicated()].unique())})"
+                raise InputError(msg)
+            labels = labels[labels.notna()]
+        self.samples = self._align(tables, labels, join)
+        self.modalities = {name: frame.reindex(self.samples) for name, frame in tables.items()}
+        self.observed = {name: self.samples.isin(frame.index) for name, frame in tables.items()}
+        self.labels = labels.reindex(self.samples) if labels is not None else None
+
+    @staticmethod
+    def _align(tables: Mapping[str, pd.DataFrame], labels: pd.Series | None, join: str) -> pd.Index:
+        indices = [frame.index for frame in tables.values()]
+        if join == "inner":
+            samples = indices[0]
+            for index in indices[1:]:
+                samples = samples[samples.isin(index)]
+        elif join == "outer":
+            samples = pd.Index(pd.unique(np.concatenate([index.to_numpy() for index in indices])))
+        else:
+            msg = f"join must be 'inner' or 'outer' (got {join!r})"
+            raise ValueError(msg)
+        if labels is not None:
+            samples = samples[samples.isin(labels.index)]
+        for name, frame in tables.items():
+            if not frame.index.isin(samples).any():
+                against = "the labels" if labels is not None else "the other modalities"
+                msg = f"no sample of modality '{name}' matches {against} (e.g. {preview(frame.index)}); check the sample id columns"
+                raise InputError(msg)
+        if len(samples) == 0:
+            msg = "no sample is shared by all modalities" + (" and the labels" if labels is not None else "")
+            raise InputError(msg)
+        dropped = {name: int((~frame.index.isin(samples)).sum()) for name, frame in tables.items()}
+        if labels is not None:
+            dropped["labels"] = int((~labels.index.isin(samples)).sum())
+        if any(dropped.values()):
+            counts = ", ".join(f"{n} from {name}" for name, n in dropped.items() if n)
+            msg = f"kept {len(samples)} samples; dropped unmatched sample ids: {counts}"
+            warnings.warn(msg, stacklevel=3)
+        return samples
+
+    @property
+    def modality_names(self) -> list[str]:
+        return list(self.modalities)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def subset(self, rows: np.ndarray) -> MultiOmicsData:
+        """A copy restricted to positional ``rows`` (no re-validation)."""
+        new = object.__new__(MultiOmicsData)
+        new.samples = self.samples[rows]
+        new.modalities = {name: frame.iloc[rows] for name, frame in self.modalities.items()}
+        new.observed = {name: mask[rows] for name, mask in self.observed.items()}
+        new.labels = self.labels.iloc[rows] if self.labels is not None else None
+        return new
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{n}: {int(self.observed[n].sum())} x {f.shape[1]}" for n, f in self.modalities.items())
+        return f"MultiOmicsData({len(self)} samples; {shapes})"

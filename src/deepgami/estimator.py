@@ -1,0 +1,470 @@
+"""The scikit-learn style estimator: DeepGAMIClassifier."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_is_fitted
+
+from . import __version__
+from .data import MultiOmicsData, encode_labels
+from .errors import InputError, preview
+from .graph import RegulatoryGraph
+from .nn.auxiliary import AUXILIARY_MAPS
+from .nn.model import DeepGAMINet
+from .preprocessing import ModalityScaler
+from .training import Batchable, TrainingSettings, train_module
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "weights.pt"
+METADATA_FILE = "model.json"
+FORMAT_VERSION = 1
+
+class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
+    """DeepGAMI: biologically guided multi-modal classification with cross-modal imputation.
+
+    ``X`` is a mapping of modality name -> DataFrame (samples x features, sample ids in the
+    index, feature names in the columns) or a :class:`~deepgami.data.MultiOmicsData`.
+    Modalities whose name is a source node type of ``graph`` are connected to the latent
+    nodes by its edges; the others are fully connected. All preprocessing (imputation,
+    scaling) and the early-stopping split are fit inside :meth:`fit` on its own rows, so a
+    fold's test rows can never reach them.
+
+    Parameters
+    ----------
+    graph : RegulatoryGraph or None, default=None
+        Prior edges from modality features to one latent node type. None: fully connected.
+    latent_dim : int, default=100
+        Latent nodes when there is no graph.
+    hidden_dims : sequence of int, default=(64,)
+        Hidden layer widths of the feed-forward head.
+    dropout : float, default=0.5
+    aux_map : {"scalar", "per_node", "mlp"}, default="scalar"
+        Auxiliary map between modality latents; ``scalar`` is the paper's alpha * C + beta.
+    aux_weight : float, default=1.0
+        Weight lambda of the auxiliary MSE in the loss.
+    modality_dropout : float, default=0.5
+        During training, hide one modality of a sample from the classifier with this
+        probability (its latent is imputed instead), so single-modality prediction sees
+        inputs like those it was trained on. 0 trains as the paper does.
+    latent_activation : {"relu", "sigmoid", "tanh", "none"}, default="relu"
+    scaling : str or mapping of modality -> str, default="standard"
+        ``standard``, ``minmax``, ``log1p`` or ``none``, per modality or for all.
+    missing : str or mapping of modality -> str, default="error"
+        ``error`` refuses NaNs; ``mean`` imputes training means.
+    lr, weight_decay : float, default=1e-3, 0.0
+        Adam settings.
+    batch_size : int, default=32
+    max_epochs : int, default=100
+    patience : int, default=20
+        Early stopping patience on the validation loss.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out (stratified) for early stopping; 0 disables it.
+    class_weight : None, "balanced" or mapping of class -> weight, default=None
+    kernel : {"auto", "sparse", "scatter", "dense"}, default="auto"
+        Message-passing kernel of the guided layers.
+    device : str, default="cpu"
+    random_state : int, default=0
+        Seeds initialisation, the validation split, shuffling and dropout.
+    verbose : bool, default=False
+        Show a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    modalities_ : list of str
+    feature_names_in_ : dict of modality -> ndarray of str
+    graph_ : RegulatoryGraph or None, the prior restricted to the training features
+    scalers_ : dict of modality -> ModalityScaler
+    module_ : DeepGAMINet
+    history_ : list of dict, one per epoch
+    """
+
+    def __init__(
+        self,
+        graph: RegulatoryGraph | None = None,
+        *,
+        latent_dim: int = 100,
+        hidden_dims: Sequence[int] = (64,),
+        dropout: float = 0.5,
+        aux_map: str = "scalar",
+        aux_weight: float = 1.0,
+        modality_dropout: float = 0.5,
+        latent_activation: str = "relu",
+        scaling: str | Mapping[str, str] = "standard",
+        missing: str | Mapping[str, str] = "error",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 32,
+        max_epochs: int = 100,
+        patience: int = 20,
+        validation_fraction: float = 0.1,
+        class_weight: str | Mapping | None = None,
+        kernel: str = "auto",
+        device: str = "cpu",
+        random_state: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        self.graph = graph
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.dropout = dropout
+        self.aux_map = aux_map
+        self.aux_weight = aux_weight
+        self.modality_dropout = modality_dropout
+        self.latent_activation = latent_activation
+        self.scaling = scaling
+        self.missing = missing
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.kernel = kernel
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y=None) -> DeepGAMIClassifier:
+        """Fit on ``X`` (modality -> samples x features) and labels ``y``.
+
+        ``y`` is a Series indexed by sample id (aligned by id), or array-like in the row order
+        of ``X`` when every table has the same index; it may be omitted when ``X`` is a
+        :class:`MultiOmicsData` with labels.
+        """
+        data = self._as_data(X, y, join="inner")
+        if data.labels is None:
+            msg = "labels are required to fit"
+            raise InputError(msg)
+        classes, codes = encode_labels(data.labels)
+        if len(classes) < 2:
+            msg = f"the labels hold a single class ({classes[0]!r}); a classifier needs at least two"
+            raise InputError(msg)
+        if len(data.modalities) < 2:
+            msg = f"DeepGAMI integrates at least two modalities (got {data.modality_names})"
+            raise InputError(msg)
+        self.classes_ = classes
+        self.modalities_ = data.modality_names
+        self.feature_names_in_ = {m: data.modalities[m].columns.to_numpy(dtype=str) for m in self.modalities_}
+        self.graph_ = self._restrict_graph()
+
+        fit_rows, val_rows = self._validation_split(codes)
+        self.scalers_ = {}
+        for m in self.modalities_:
+            rows = fit_rows[data.observed[m][fit_rows]]
+            scaler = ModalityScaler(_per_modality(self.scaling, m, "standard"), _per_modality(self.missing, m, "error"), name=m)
+            self.scalers_[m] = scaler.fit(data.modalities[m].to_numpy()[rows])
+        batch = self._tensors(data, codes)
+        train = batch.rows(torch.as_tensor(fit_rows)).to(self.device)
+        validation = batch.rows(torch.as_tensor(val_rows)).to(self.device) if len(val_rows) else None
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.random_state)
+            self.module_ = self._build_module().to(self.device)
+            generator = torch.Generator().manual_seed(self.random_state)
+            settings = TrainingSettings(
+                self.lr,
+                self.weight_decay,
+                self.batch_size,
+                self.max_epochs,
+                self.patience,
+                self.aux_weight,
+                self.modality_dropout,
+            )
+            self.history_ = train_module(
+                self.module_,
+                train,
+                validation,
+                settings,
+                class_weight=self._class_weights(codes),
+                generator=generator,
+                progress=self.verbose,
+            )
+        return self
+
+    def _restrict_graph(self) -> RegulatoryGraph | None:
+        if self.graph is None or not self.graph.edge_types:
+            return None
+        for src_type, relation, dst_type in self.graph.edge_types:
+            if src_type not in self.modalities_:
+                msg = (
+                    f"graph relation {src_type}-{relation}->{dst_type} starts from '{src_type}', which is not a "
+                    f"modality of the data ({', '.join(self.modalities_)}); name the edge source after a modality"
+                )
+                raise InputError(msg)
+        features = {m: self.feature_names_in_[m] for m in self.modalities_ if m in self.graph.node_types}
+        graph, report = self.graph.restrict_to(features)
+        for edge_type, kept in report.kept_edges.items():
+            if kept == 0:
+                examples = preview(self.graph.edge_frame(edge_type)["source"].unique())
+                msg = (
+                    f"no {edge_type[0]}->{edge_type[2]} edge matches a '{edge_type[0]}' feature of the data "
+                    f"(edge sources e.g. {examples}; features e.g. {preview(self.feature_names_in_[edge_type[0]])}); "
+                    "check that both use the same ids"
+                )
+                raise InputError(msg)
+        log.info("prior graph: %s", report)
+        return graph
+
+    def _validation_split(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.arange(len(codes))
+        if not self.validation_fraction:
+            return rows, rows[:0]
+        counts = np.bincount(codes)
+        stratify = codes if counts.min() >= 2 else None
+        fit_rows, val_rows = train_test_split(
+            rows, test_size=self.validation_fraction, stratify=stratify, random_state=self.random_state
+        )
+        return np.sort(fit_rows), np.sort(val_rows)
+
+    def _class_weights(self, codes: np.ndarray) -> torch.Tensor | None:
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, Mapping):
+            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+        else:
+            weights = compute_class_weight(self.class_weight, classes=np.arange(len(self.classes_)), y=codes)
+        return torch.as_tensor(weights, dtype=torch.float32, device=self.device)
+
+    def _build_module(self) -> DeepGAMINet:
+        return DeepGAMINet.from_graph(
+            self.graph_,
+            {m: len(self.feature_names_in_[m]) for m in self.modalities_},
+            len(self.classes_),
+            latent_dim=self.latent_dim,
+            latent_activation=self.latent_activation,
+            kernel=self.kernel,
+            hidden_dims=tuple(self.hidden_dims),
+            dropout=self.dropout,
+            aux_map=self.aux_map,
+        )
+
+    # ------------------------------------------------------------------ prediction
+    def predict_proba(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+        """Class probabilities of shape (n_samples, n_classes), columns in ``classes_`` order.
+
+        Any non-empty subset of the trained modalities predicts; the others are imputed from
+        the auxiliary maps and never read. Rows follow ``MultiOmicsData(X, join="outer").samples``
+        (the shared index when every table has the same one).
+        """
+        logits = self._logits(self._prediction_data(X, use_modalities))
+        return torch.softmax(logits, dim=1).cpu().numpy()
+
+    def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+        """Predicted labels of shape (n_samples,), values from ``classes_``."""
+        return self.classes_[self.predict_proba(X, use_modalities=use_modalities).argmax(axis=1)]
+
+    def predict_table(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
+        """Predictions as a table: ``sample``, ``predicted``, then ``p_<class>`` per class."""
+        data = self._prediction_data(X, use_modalities)
+        proba = torch.softmax(self._logits(data), dim=1).cpu().numpy()
+        table = pd.DataFrame({"sample": data.samples, "predicted": self.classes_[proba.argmax(axis=1)]})
+        for i, c in enumerate(self.classes_):
+            table[f"p_{c}"] = proba[:, i]
+        return table
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy; a Series ``y`` is aligned to the predicted samples by id."""
+        data = self._prediction_data(X, None)
+        if isinstance(y, pd.Series):
+            y = y.set_axis(y.index.astype(str)).reindex(data.samples).to_numpy()
+        return super().score(data, y, sample_weight=sample_weight)
+
+    def transform(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
+        """Completed latents (observed or imputed) per modality: (n_samples, n_modalities * n_latent).
+
+        Columns are ``<modality>:<latent node>``.
+        """
+        data = self._prediction_data(X, use_modalities)
+        batch = self._tensors(data).to(self.device)
+        self.module_.eval()
+        with torch.no_grad():
+            full = self.module_.complete(self.module_.encode(batch.x_dict), batch.observed)
+        names = self.latent_names()
+        return pd.DataFrame(
+            torch.cat([full[m] for m in self.modalities_], dim=1).cpu().numpy(),
+            index=data.samples,
+            columns=[f"{m}:{n}" for m in self.modalities_ for n in names],
+        )
+
+    def latent_names(self) -> list[str]:
+        """Names of the latent nodes (genes of the prior, or ``latent_0..``)."""
+        check_is_fitted(self, "module_")
+        if self.graph_ is not None:
+            return list(self.graph_.node_names[self.graph_.edge_types[0][2]])
+        return [f"latent_{i}" for i in range(self.module_.n_latent)]
+
+    def _logits(self, data: MultiOmicsData) -> torch.Tensor:
+        batch = self._tensors(data).to(self.device)
+        self.module_.eval()
+        with torch.no_grad():
+            return self.module_(batch.x_dict, batch.observed)
+
+    def _prediction_data(self, X, use_modalities: Sequence[str] | None) -> MultiOmicsData:
+        check_is_fitted(self, "module_")
+        if isinstance(X, MultiOmicsData):
+            X = {m: X.modalities[m][X.observed[m]] for m in X.modality_names}
+        tables = dict(X)
+        if use_modalities is not None:
+            missing = [m for m in use_modalities if m not in tables]
+            if missing:
+                msg = f"use_modalities names {missing}, which X does not hold"
+                raise InputError(msg)
+            tables = {m: tables[m] for m in use_modalities}
+        unknown = [m for m in tables if m not in self.modalities_]
+        if unknown or not tables:
+            msg = f"the model was trained on modalities {self.modalities_}; got {list(tables) or 'none'}"
+            raise InputError(msg)
+        for m, frame in tables.items():
+            expected = self.feature_names_in_[m]
+            columns = frame.columns.astype(str)
+            absent = pd.Index(expected).difference(columns)
+            if len(absent):
+                msg = (
+                    f"modality '{m}' lacks {len(absent)} of the {len(expected)} features the model was trained on "
+                    f"({preview(absent)}); give the same features as in training"
+                )
+                raise InputError(msg)
+            tables[m] = frame.set_axis(columns, axis=1)[expected]
+        return MultiOmicsData(tables, join="outer")
+
+    # ------------------------------------------------------------------ helpers
+    def _as_data(self, X, y, join: str) -> MultiOmicsData:
+        if isinstance(X, MultiOmicsData):
+            if y is None:
+                return X
+            X = {m: X.modalities[m][X.observed[m]] for m in X.modality_names}
+        if not isinstance(X, Mapping):
+            msg = f"X must be a mapping of modality name -> DataFrame or a MultiOmicsData (got {type(X).__name__})"
+            raise TypeError(msg)
+        labels = None
+        if y is not None:
+            if isinstance(y, pd.Series):
+                labels = y
+            else:
+                indices = [frame.index for frame in X.values()]
+                if any(not index.equals(indices[0]) for index in indices[1:]):
+                    msg = "y without sample ids needs every table of X to have the same index; pass y as a pandas Series"
+                    raise InputError(msg)
+                y = np.asarray(y)
+                if len(y) != len(indices[0]):
+                    msg = f"X has {len(indices[0])} samples but y has {len(y)} labels"
+                    raise InputError(msg)
+                labels = pd.Series(y, index=indices[0])
+        return MultiOmicsData(X, labels, join=join)
+
+    def _tensors(self, data: MultiOmicsData, codes: np.ndarray | None = None) -> Batchable:
+        """Scaled, zero-filled inputs and observed masks for every modality of ``data``."""
+        x_dict, observed = {}, {}
+        for m in data.modality_names:
+            mask = np.asarray(data.observed[m])
+            values = np.zeros((len(data), len(self.feature_names_in_[m])), dtype=np.float32)
+            values[mask] = self.scalers_[m].transform(data.modalities[m].to_numpy()[mask])
+            x_dict[m] = torch.from_numpy(values)
+            observed[m] = torch.from_numpy(mask)
+        y = torch.as_tensor(codes if codes is not None else np.zeros(len(data)), dtype=torch.long)
+        return Batchable(x_dict, observed, y)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write ``path/weights.pt`` (tensors only) and ``path/model.json`` (metadata)."""
+        check_is_fitted(self, "module_")
+        if not isinstance(self.aux_map, str) or self.aux_map not in AUXILIARY_MAPS:
+            msg = "only models with a built-in auxiliary map ('scalar', 'per_node', 'mlp') can be saved"
+            raise ValueError(msg)
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tensors = {f"module.{k}": v.detach().cpu() for k, v in self.module_.state_dict().items()}
+        for m, scaler in self.scalers_.items():
+            tensors.update({f"scaler.{m}.{k}": torch.from_numpy(v) for k, v in scaler.get_state().items()})
+        edges = []
+        if self.graph_ is not None:
+            for i, edge_type in enumerate(self.graph_.edge_types):
+                tensors[f"graph.{i}.edge_index"] = self.graph_.edge_index(edge_type)
+                weight = self.graph_.edge_weight(edge_type)
+                if weight is not None:
+                    tensors[f"graph.{i}.edge_weight"] = weight
+                edges.append(list(edge_type))
+        torch.save(tensors, path / WEIGHTS_FILE)
+        params = {k: v for k, v in self.get_params().items() if k != "graph"}
+        params["hidden_dims"] = list(params["hidden_dims"])
+        if isinstance(params["class_weight"], Mapping):
+            params["class_weight"] = {str(k): float(v) for k, v in params["class_weight"].items()}
+        metadata = {
+            "format_version": FORMAT_VERSION,
+            "deepgami_version": __version__,
+            "params": params,
+            "classes": self.classes_.tolist(),
+            "modalities": self.modalities_,
+            "feature_names": {m: names.tolist() for m, names in self.feature_names_in_.items()},
+            "scalers": {m: {"method": s.method, "missing": s.missing} for m, s in self.scalers_.items()},
+            "graph": None if self.graph_ is None else {"node_names": self.graph_.node_names, "edge_types": edges},
+            "history": self.history_,
+        }
+        (path / METADATA_FILE).write_text(json.dumps(metadata, indent=1, default=_json_default))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> DeepGAMIClassifier:
+        """Load a model written by :meth:`save`; never unpickles arbitrary objects."""
+        path = Path(path)
+        if not (path / METADATA_FILE).is_file() or not (path / WEIGHTS_FILE).is_file():
+            msg = f"{path} holds no saved deepgami model (expected {METADATA_FILE} and {WEIGHTS_FILE})"
+            raise InputError(msg)
+        metadata = json.loads((path / METADATA_FILE).read_text())
+        if metadata.get("format_version") != FORMAT_VERSION:
+            msg = f"{path} was saved in model format {metadata.get('format_version')}; this deepgami reads {FORMAT_VERSION}"
+            raise InputError(msg)
+        tensors = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+        params = metadata["params"]
+        params["hidden_dims"] = tuple(params["hidden_dims"])
+        model = cls(**params)
+        model.classes_ = np.asarray(metadata["classes"])
+        model.modalities_ = list(metadata["modalities"])
+        model.feature_names_in_ = {m: np.asarray(v, dtype=str) for m, v in metadata["feature_names"].items()}
+        model.scalers_ = {
+            m: ModalityScaler(s["method"], s["missing"], name=m).set_state(
+                {k: tensors[f"scaler.{m}.{k}"].numpy() for k in ("fill", "scale", "shift")}
+            )
+            for m, s in metadata["scalers"].items()
+        }
+        model.graph_ = None
+        if metadata["graph"] is not None:
+            edge_types = [tuple(t) for t in metadata["graph"]["edge_types"]]
+            model.graph_ = RegulatoryGraph(
+                metadata["graph"]["node_names"],
+                {t: tensors[f"graph.{i}.edge_index"] for i, t in enumerate(edge_types)},
+                {t: tensors[f"graph.{i}.edge_weight"] for i, t in enumerate(edge_types) if f"graph.{i}.edge_weight" in tensors},
+            )
+        model.history_ = metadata.get("history", [])
+        model.module_ = model._build_module()
+        state = {k[len("module.") :]: v for k, v in tensors.items() if k.startswith("module.")}
+        model.module_.load_state_dict(state)
+        model.module_.to(model.device).eval()
+        return model
+
+
+def _per_modality(setting: str | Mapping[str, str], modality: str, default: str) -> str:
+    return setting.get(modality, default) if isinstance(setting, Mapping) else setting
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    msg = f"cannot store {type(value).__name__} in model metadata"
+    raise TypeError(msg)

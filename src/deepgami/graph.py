@@ -1,0 +1,329 @@
+"""The prior regulatory graph: typed nodes with names, typed edges, optional prior weights."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import torch
+from torch_geometric.data import HeteroData
+
+from ._typing import EdgeType, NodeType
+from .errors import InputError, preview
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RELATION = "regulates"
+
+
+@dataclass
+class RestrictionReport:
+    """What :meth:`RegulatoryGraph.restrict_to` dropped.
+
+    Attributes
+    ----------
+    dropped_nodes : dict of node type -> list of node names absent from the data
+    dropped_edges : dict of edge type -> number of edges that lost an endpoint
+    kept_edges : dict of edge type -> number of edges kept
+    """
+
+    dropped_nodes: dict[NodeType, list[str]] = field(default_factory=dict)
+    dropped_edges: dict[EdgeType, int] = field(default_factory=dict)
+    kept_edges: dict[EdgeType, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        parts = []
+        for edge_type, kept in self.kept_edges.items():
+            dropped = self.dropped_edges.get(edge_type, 0)
+            parts.append(f"{'->'.join((edge_type[0], edge_type[2]))}: kept {kept} edges, dropped {dropped}")
+        for node_type, names in self.dropped_nodes.items():
+            if names:
+                parts.append(f"{len(names)} {node_type} nodes not in the data ({preview(names)})")
+        return "; ".join(parts)
+
+
+class RegulatoryGraph:
+    r"""A typed, directed prior graph between modality features and latent nodes.
+
+    Wraps :class:`torch_geometric.data.HeteroData`: ``data[node_type].num_nodes`` and
+    ``data[edge_type].edge_index`` of shape (2, n_edges) (row 0 source, row 1 target), and
+    optionally ``data[edge_type].edge_weight`` of shape (n_edges,) holding the prior weights.
+    Node names are kept in order per node type; index ``i`` of a node type is ``node_names[t][i]``.
+
+    Parameters
+    ----------
+    node_names : mapping of node type -> sequence of str
+        Ordered, unique node names per node type.
+    edge_index_dict : mapping of edge type -> LongTensor of shape (2, n_edges)
+    edge_weight_dict : mapping of edge type -> Tensor of shape (n_edges,), optional
+    """
+
+    def __init__(
+        self,
+        node_names: Mapping[NodeType, Iterable[str]],
+        edge_index_dict: Mapping[EdgeType, torch.Tensor],
+        edge_weight_dict: Mapping[EdgeType, torch.Tensor] | None = None,
+    ) -> None:
+        self.node_names: dict[NodeType, list[str]] = {t: [str(n) for n in names] for t, names in node_names.items()}
+        self.data = HeteroData()
+        for node_type, names in self.node_names.items():
+            self.data[node_type].num_nodes = len(names)
+        edge_weight_dict = dict(edge_weight_dict or {})
+        for edge_type, edge_index in edge_index_dict.items():
+            edge_type = tuple(edge_type)
+            self.data[edge_type].edge_index = torch.as_tensor(edge_index, dtype=torch.long).reshape(2, -1)
+            if edge_type in edge_weight_dict and edge_weight_dict[edge_type] is not None:
+                self.data[edge_type].edge_weight = torch.as_tensor(edge_weight_dict[edge_type], dtype=torch.float32)
+        self.validate()
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_edge_tables(
+        cls,
+        tables: Iterable[tuple[pd.DataFrame, NodeType, NodeType] | tuple[pd.DataFrame, NodeType, NodeType, str]],
+        node_names: Mapping[NodeType, Iterable[str]] | None = None,
+    ) -> RegulatoryGraph:
+        """Build a graph from edge tables with columns ``source, target[, weight]``.
+
+        Parameters
+        ----------
+        tables : iterable of (DataFrame, source type, target type[, relation])
+            One table per relation. A missing relation name becomes ``"regulates"``.
+        node_names : mapping of node type -> names, optional
+            Fixes node order (and includes isolated nodes); by default nodes are the
+            sorted names seen in the tables.
+        """
+        tables = [(t[0], t[1], t[2], t[3] if len(t) > 3 else DEFAULT_RELATION) for t in tables]
+        seen: dict[NodeType, set[str]] = {}
+        for frame, src_type, dst_type, _ in tables:
+            _check_edge_columns(frame)
+            seen.setdefault(src_type, set()).update(frame["source"].astype(str))
+            seen.setdefault(dst_type, set()).update(frame["target"].astype(str))
+        names = {t: sorted(s) for t, s in seen.items()}
+        if node_names is not None:
+            given = {t: [str(n) for n in v] for t, v in node_names.items()}
+            for t, s in seen.items():
+                if t in given:
+                    unknown = sorted(s - set(given[t]))
+                    if unknown:
+                        msg = f"edge tables name {len(unknown)} {t} nodes missing from node_names ({preview(unknown)})"
+                        raise InputError(msg)
+            names = {**names, **given}
+        position = {t: {n: i for i, n in enumerate(v)} for t, v in names.items()}
+        edge_index_dict, edge_weight_dict = {}, {}
+        for frame, src_type, dst_type, relation in tables:
+            edge_type = (src_type, relation, dst_type)
+            if edge_type in edge_index_dict:
+                msg = f"relation {edge_type} is given twice; merge the tables or give them different relation names"
+                raise InputError(msg)
+            src = frame["source"].astype(str).map(position[src_type]).to_numpy(np.int64)
+            dst = frame["target"].astype(str).map(position[dst_type]).to_numpy(np.int64)
+            edge_index_dict[edge_type] = torch.from_numpy(np.stack([src, dst]))
+            if "weight" in frame.columns:
+                edge_weight_dict[edge_type] = torch.as_tensor(frame["weight"].to_numpy(np.float32))
+        return cls(names, edge_index_dict, edge_weight_dict)
+
+    @classmethod
+    def from_networkx(cls, graph: nx.DiGraph, node_type_key: str = "node_type") -> RegulatoryGraph:
+        """Build from a networkx DiGraph whose nodes carry a ``node_type`` attribute.
+
+        Edges may carry ``relation`` (default ``"regulates"``) and ``weight``. Node names are
+        the networkx node keys as strings; nodes with the same name in two types must be keyed
+        distinctly in networkx and carry a ``name`` attribute.
+        """
+        if not graph.is_directed():
+            msg = "the networkx graph must be directed (nx.DiGraph): regulatory edges go source -> target"
+            raise InputError(msg)
+        node_type, node_name = {}, {}
+        for node, attrs in graph.nodes(data=True):
+            if node_type_key not in attrs:
+                msg = f"networkx node {node!r} has no '{node_type_key}' attribute; set one on every node"
+                raise InputError(msg)
+            node_type[node] = str(attrs[node_type_key])
+            node_name[node] = str(attrs.get("name", node))
+        rows: dict[tuple[str, str, str], list[tuple[str, str, float]]] = {}
+        for u, v, attrs in graph.edges(data=True):
+            key = (node_type[u], str(attrs.get("relation", DEFAULT_RELATION)), node_type[v])
+            rows.setdefault(key, []).append((node_name[u], node_name[v], float(attrs.get("weight", np.nan))))
+        names: dict[str, list[str]] = {}
+        for node in graph.nodes:
+            names.setdefault(node_type[node], []).append(node_name[node])
+        tables = []
+        for (src_type, relation, dst_type), edges in rows.items():
+            frame = pd.DataFrame(edges, columns=["source", "target", "weight"])
+            if frame["weight"].isna().all():
+                frame = frame.drop(columns="weight")
+            tables.append((frame, src_type, dst_type, relation))
+        return cls.from_edge_tables(tables, node_names=names)
+
+    # ----------------------------------------------------------------- views
+    @property
+    def node_types(self) -> list[NodeType]:
+        return list(self.node_names)
+
+    @property
+    def edge_types(self) -> list[EdgeType]:
+        return [tuple(t) for t in self.data.edge_types]
+
+    def num_nodes(self, node_type: NodeType) -> int:
+        return len(self.node_names[node_type])
+
+    def edge_index(self, edge_type: EdgeType) -> torch.Tensor:
+        """LongTensor of shape (2, n_edges) for one relation."""
+        return self.data[edge_type].edge_index
+
+    def edge_weight(self, edge_type: EdgeType) -> torch.Tensor | None:
+        """Prior weights of shape (n_edges,), or None when the table had none."""
+        store = self.data[edge_type]
+        return store.edge_weight if "edge_weight" in store else None
+
+    def edge_frame(self, edge_type: EdgeType) -> pd.DataFrame:
+        """The relation as a table with columns ``source, target[, weight]``."""
+        src_type, _, dst_type = edge_type
+        src, dst = self.edge_index(edge_type).numpy()
+        frame = pd.DataFrame(
+            {
+                "source": np.asarray(self.node_names[src_type], dtype=object)[src],
+                "target": np.asarray(self.node_names[dst_type], dtype=object)[dst],
+            }
+        )
+        weight = self.edge_weight(edge_type)
+        if weight is not None:
+            frame["weight"] = weight.numpy()
+        return frame
+
+    def relations_from(self, node_type: NodeType) -> list[EdgeType]:
+        """Edge types whose source is ``node_type``."""
+        return [t for t in self.edge_types if t[0] == node_type]
+
+    def summary(self) -> pd.DataFrame:
+        """One row per relation: sources, targets, edges, density and mean in-degree of targets."""
+        rows = []
+        for edge_type in self.edge_types:
+            src_type, relation, dst_type = edge_type
+            n_src, n_dst = self.num_nodes(src_type), self.num_nodes(dst_type)
+            n_edges = self.edge_index(edge_type).shape[1]
+            rows.append(
+                {
+                    "source": src_type,
+                    "relation": relation,
+                    "target": dst_type,
+                    "n_source_nodes": n_src,
+                    "n_target_nodes": n_dst,
+                    "n_edges": n_edges,
+                    "density": n_edges / max(n_src * n_dst, 1),
+                    "isolated_targets": n_dst - int(torch.unique(self.edge_index(edge_type)[1]).numel()),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        nodes = ", ".join(f"{t}={len(n)}" for t, n in self.node_names.items())
+        edges = ", ".join(f"{s}-{r}->{d}={self.edge_index((s, r, d)).shape[1]}" for s, r, d in self.edge_types)
+        return f"RegulatoryGraph(nodes: {nodes}; edges: {edges})"
+
+    # ----------------------------------------------------------------- checks and edits
+    def validate(self) -> RegulatoryGraph:
+        """Check node types, index ranges, duplicates and names; raise :class:`InputError` on failure."""
+        for node_type, names in self.node_names.items():
+            if len(set(names)) != len(names):
+                dupes = pd.Index(names)[pd.Index(names).duplicated()].unique()
+                msg = f"node type '{node_type}' has duplicate node names ({preview(dupes)}); make names unique"
+                raise InputError(msg)
+        for edge_type in self.edge_types:
+            src_type, _, dst_type = edge_type
+            for node_type in (src_type, dst_type):
+                if node_type not in self.node_names:
+                    msg = f"edge type {edge_type} uses unknown node type '{node_type}' (known: {', '.join(self.node_names)})"
+                    raise InputError(msg)
+            edge_index = self.edge_index(edge_type)
+            for row, node_type in ((0, src_type), (1, dst_type)):
+                n = self.num_nodes(node_type)
+                if edge_index.numel() and (edge_index[row].min() < 0 or edge_index[row].max() >= n):
+                    bad = int(edge_index[row][(edge_index[row] < 0) | (edge_index[row] >= n)][0])
+                    msg = f"edge type {edge_type} has index {bad} outside the {n} '{node_type}' nodes (valid 0..{n - 1})"
+                    raise InputError(msg)
+            key = edge_index[0] * self.num_nodes(dst_type) + edge_index[1]
+            if torch.unique(key).numel() != key.numel():
+                frame = self.edge_frame(edge_type)
+                dupes = frame[frame.duplicated(["source", "target"])]
+                pairs = [f"{s}->{t}" for s, t in zip(dupes["source"], dupes["target"])]
+                msg = f"edge type {edge_type} has {len(pairs)} duplicate edges ({preview(pairs)}); drop duplicates first"
+                raise InputError(msg)
+            weight = self.edge_weight(edge_type)
+            if weight is not None and (weight.shape[0] != edge_index.shape[1] or not torch.isfinite(weight).all()):
+                msg = f"edge type {edge_type} needs one finite weight per edge"
+                raise InputError(msg)
+        return self
+
+    def restrict_to(self, features: Mapping[NodeType, Iterable[str]]) -> tuple[RegulatoryGraph, RestrictionReport]:
+        """Keep only nodes present in the data; edges that lose an endpoint are dropped.
+
+        Parameters
+        ----------
+        features : mapping of node type -> feature names
+            For each listed node type, the new node list is ``features[t]`` in that order (so
+            node indices equal column indices of the data). Node types not listed are kept,
+            minus nodes that end up with no edge when they are a target type.
+
+        Returns
+        -------
+        graph : RegulatoryGraph
+        report : RestrictionReport
+        """
+        features = {t: [str(f) for f in v] for t, v in features.items()}
+        report = RestrictionReport()
+        new_names = dict(self.node_names)
+        for node_type, names in features.items():
+            if node_type in self.node_names:
+                report.dropped_nodes[node_type] = sorted(set(self.node_names[node_type]) - set(names))
+            new_names[node_type] = names
+        kept_frames = {}
+        for edge_type in self.edge_types:
+            src_type, _, dst_type = edge_type
+            frame = self.edge_frame(edge_type)
+            keep = frame["source"].isin(new_names[src_type]) & frame["target"].isin(new_names[dst_type])
+            kept_frames[edge_type] = frame[keep]
+            report.kept_edges[edge_type] = int(keep.sum())
+            report.dropped_edges[edge_type] = int((~keep).sum())
+        # Target node types not fixed by the data keep only nodes that still receive an edge.
+        for node_type in set(t[2] for t in self.edge_types) - set(features):
+            used = set().union(*(set(f["target"]) for et, f in kept_frames.items() if et[2] == node_type))
+            report.dropped_nodes[node_type] = sorted(set(self.node_names[node_type]) - used)
+            new_names[node_type] = [n for n in self.node_names[node_type] if n in used]
+        tables = [(frame, et[0], et[2], et[1]) for et, frame in kept_frames.items()]
+        graph = RegulatoryGraph.from_edge_tables(tables, node_names=new_names)
+        if any(report.dropped_edges.values()):
+            msg = f"graph restricted to the data: {report}"
+            warnings.warn(msg, stacklevel=2)
+        return graph, report
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A networkx DiGraph keyed by ``(node_type, name)`` with ``node_type``, ``name``,
+        ``relation`` and (when known) ``weight`` attributes."""
+        graph = nx.DiGraph()
+        for node_type, names in self.node_names.items():
+            graph.add_nodes_from(((node_type, n), {"node_type": node_type, "name": n}) for n in names)
+        for edge_type in self.edge_types:
+            src_type, relation, dst_type = edge_type
+            frame = self.edge_frame(edge_type)
+            weights = frame["weight"] if "weight" in frame else [None] * len(frame)
+            for s, t, w in zip(frame["source"], frame["target"], weights):
+                attrs = {"relation": relation} if w is None else {"relation": relation, "weight": float(w)}
+                graph.add_edge((src_type, s), (dst_type, t), **attrs)
+        return graph
+
+
+def _check_edge_columns(frame: pd.DataFrame) -> None:
+    missing = {"source", "target"} - set(frame.columns)
+    if missing:
+        msg = f"edge table needs columns source,target[,weight] (got {', '.join(map(str, frame.columns))})"
+        raise InputError(msg)
+    if "weight" in frame.columns and not pd.api.types.is_numeric_dtype(frame["weight"]):
+        msg = "edge table column 'weight' must be numeric"
+        raise InputError(msg)

@@ -1,0 +1,87 @@
+"""Per-modality encoders: features of one modality -> values of the shared latent nodes."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from torch import Tensor, nn
+
+from .conv import BioDropConnect
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "none": nn.Identity}
+
+
+def make_activation(name: str) -> nn.Module:
+    if name not in ACTIVATIONS:
+        msg = f"Expected latent activation in {sorted(ACTIVATIONS)} (got {name!r})"
+        raise ValueError(msg)
+    return ACTIVATIONS[name]()
+
+
+class GuidedEncoder(nn.Module):
+    r"""Latent nodes from one modality through its prior relations (DeepGAMI eq. 1).
+
+    .. math::
+        C_{k,j} = \sigma\Big(\sum_r \sum_{e=(i \to j) \in r} w_e X_{k,i} + b_j\Big)
+
+    Parameters
+    ----------
+    n_features : int
+    n_latent : int
+    edge_index_dict : mapping of relation name -> LongTensor of shape (2, n_edges)
+        Source indices are feature columns, destination indices latent nodes.
+    activation : {"relu", "sigmoid", "tanh", "none"}
+    kernel : str
+        Passed to every :class:`BioDropConnect`.
+
+    Shapes: (n_samples, n_features) -> (n_samples, n_latent).
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_latent: int,
+        edge_index_dict: Mapping[str, Tensor],
+        activation: str = "relu",
+        kernel: str = "auto",
+    ) -> None:
+        super().__init__()
+        self.relations = list(edge_index_dict)
+        self.convs = nn.ModuleList(
+            BioDropConnect(ei, n_features, n_latent, bias=False, kernel=kernel) for ei in edge_index_dict.values()
+        )
+        # One bias per latent node across relations (per-relation biases would be redundant).
+        self.bias = nn.Parameter(torch.empty(n_latent))
+        self.activation = make_activation(activation)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        fan_in = sum(conv.in_degree() for conv in self.convs).clamp(min=1).to(torch.float32)
+        for conv in self.convs:
+            conv.reset_parameters()
+        with torch.no_grad():
+            self.bias.uniform_(-1.0, 1.0).mul_(fan_in.rsqrt())
+
+    def forward(self, x: Tensor, edge_masks: list[Tensor | None] | None = None) -> Tensor:
+        """``edge_masks``: optional per-relation multipliers of shape (n_edges,) (see explain)."""
+        edge_masks = edge_masks or [None] * len(self.convs)
+        out = self.bias
+        for conv, mask in zip(self.convs, edge_masks):
+            out = out + conv(x, edge_mask=mask)
+        return self.activation(out)
+
+
+class DenseEncoder(nn.Module):
+    """Latent nodes from a modality with no prior graph: a fully connected layer.
+
+    The paper's Patch-seq setting. Shapes: (n_samples, n_features) -> (n_samples, n_latent).
+    """
+
+    def __init__(self, n_features: int, n_latent: int, activation: str = "relu") -> None:
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_latent)
+        self.activation = make_activation(activation)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.activation(self.linear(x))

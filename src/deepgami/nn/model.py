@@ -1,0 +1,168 @@
+"""The DeepGAMI network for K >= 2 modalities: encoders, auxiliary maps, fusion head."""
+
+from __future__ import annotations
+
+from itertools import permutations
+from typing import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..graph import RegulatoryGraph
+from .auxiliary import AuxiliaryMapSpec, make_auxiliary_map
+from .encoder import DenseEncoder, GuidedEncoder
+
+
+def _pair_key(source: str, target: str) -> str:
+    return f"{source}__to__{target}"
+
+
+class DeepGAMINet(nn.Module):
+    r"""Biologically guided multi-modal classifier with cross-modal latent imputation.
+
+    Each modality ``m`` is encoded to latents :math:`C_m` on the shared latent nodes; for every
+    ordered pair ``(a, b)`` an auxiliary map estimates :math:`\hat C_b = f_{ab}(C_a)`. A sample
+    missing modality ``b`` uses the mean of :math:`f_{ab}(C_a)` over its observed ``a``. The
+    completed latents are concatenated (modality order fixed at construction) and fed to a
+    feed-forward head (Linear, ReLU, Dropout per hidden layer) that returns class logits.
+
+    Parameters
+    ----------
+    encoders : mapping of modality name -> module
+        Each maps (n_samples, n_features_m) to (n_samples, n_latent).
+    n_latent : int
+    n_classes : int
+    hidden_dims : sequence of int
+    dropout : float
+    aux_map : str or callable
+        ``"scalar"``, ``"per_node"``, ``"mlp"`` or a factory ``f(n_latent) -> nn.Module``.
+    """
+
+    def __init__(
+        self,
+        encoders: Mapping[str, nn.Module],
+        n_latent: int,
+        n_classes: int,
+        hidden_dims: Sequence[int] = (64,),
+        dropout: float = 0.3,
+        aux_map: AuxiliaryMapSpec = "scalar",
+    ) -> None:
+        super().__init__()
+        if len(encoders) < 2:
+            msg = f"DeepGAMI needs at least two modalities (got {len(encoders)})"
+            raise ValueError(msg)
+        self.modalities = list(encoders)
+        self.n_latent = int(n_latent)
+        self.encoders = nn.ModuleDict(encoders)
+        self.aux_maps = nn.ModuleDict(
+            {_pair_key(a, b): make_auxiliary_map(aux_map, self.n_latent) for a, b in permutations(self.modalities, 2)}
+        )
+        layers: list[nn.Module] = []
+        width = self.n_latent * len(self.modalities)
+        for hidden in hidden_dims:
+            layers += [nn.Linear(width, int(hidden)), nn.ReLU(), nn.Dropout(dropout)]
+            width = int(hidden)
+        layers.append(nn.Linear(width, n_classes))
+        self.head = nn.Sequential(*layers)
+
+    @classmethod
+    def from_graph(
+        cls,
+        graph: RegulatoryGraph | None,
+        n_features: Mapping[str, int],
+        n_classes: int,
+        *,
+        latent_dim: int = 100,
+        latent_activation: str = "relu",
+        kernel: str = "auto",
+        **head_kwargs,
+    ) -> DeepGAMINet:
+        """Build encoders from a prior graph restricted to the data.
+
+        Modalities whose name is a source node type of ``graph`` get a :class:`GuidedEncoder`
+        over their relations to the latent node type; the others a :class:`DenseEncoder` to the
+        same latent nodes. Without a graph (or without edges) every modality is dense to
+        ``latent_dim`` latent nodes.
+        """
+        latent_types = {t[2] for t in graph.edge_types} if graph is not None else set()
+        if len(latent_types) > 1:
+            msg = f"all relations must target one latent node type (got {', '.join(sorted(latent_types))})"
+            raise ValueError(msg)
+        n_latent = graph.num_nodes(latent_types.pop()) if latent_types else latent_dim
+        encoders: dict[str, nn.Module] = {}
+        for modality, count in n_features.items():
+            relations = graph.relations_from(modality) if graph is not None else []
+            if relations:
+                edge_index_dict = {t[1]: graph.edge_index(t) for t in relations}
+                encoders[modality] = GuidedEncoder(count, n_latent, edge_index_dict, latent_activation, kernel)
+            else:
+                encoders[modality] = DenseEncoder(count, n_latent, latent_activation)
+        return cls(encoders, n_latent, n_classes, **head_kwargs)
+
+    # ------------------------------------------------------------------ pieces
+    def encode(self, x_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Latents (n_samples, n_latent) for the modalities given in ``x_dict``."""
+        unknown = set(x_dict) - set(self.modalities)
+        if unknown:
+            msg = f"unknown modalities {sorted(unknown)}; the model knows {self.modalities}"
+            raise KeyError(msg)
+        return {m: self.encoders[m](x) for m, x in x_dict.items()}
+
+    def complete(
+        self, z_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None = None
+    ) -> dict[str, Tensor]:
+        """Latents for every modality: observed rows kept, missing rows imputed.
+
+        ``observed[m]`` is a BoolTensor of shape (n_samples,); a modality absent from ``z_dict``
+        counts as unobserved for every sample, and its input is never read.
+        """
+        observed = self._observed(z_dict, observed)
+        full = {}
+        for target in self.modalities:
+            target_obs = observed.get(target)
+            if target_obs is not None and bool(target_obs.all()):
+                full[target] = z_dict[target]
+                continue
+            total, count = 0.0, 0.0
+            for source, z in z_dict.items():
+                if source == target:
+                    continue
+                weight = observed[source].to(z.dtype).unsqueeze(1)
+                total = total + self.aux_maps[_pair_key(source, target)](z) * weight
+                count = count + weight
+            imputed = total / count.clamp(min=1.0)
+            full[target] = imputed if target_obs is None else torch.where(target_obs.unsqueeze(1), z_dict[target], imputed)
+        return full
+
+    def classify(self, full: Mapping[str, Tensor]) -> Tensor:
+        """Logits (n_samples, n_classes) from completed latents."""
+        return self.head(torch.cat([full[m] for m in self.modalities], dim=1))
+
+    def forward(self, x_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None = None) -> Tensor:
+        """Logits (n_samples, n_classes) from any non-empty subset of modalities."""
+        return self.classify(self.complete(self.encode(x_dict), observed))
+
+    def auxiliary_loss(self, z_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None = None) -> Tensor:
+        """Sum over ordered pairs of the MSE between ``f_ab(C_a)`` and ``C_b`` on samples with both."""
+        observed = self._observed(z_dict, observed)
+        loss = next(iter(z_dict.values())).new_zeros(())
+        for source, target in permutations(z_dict, 2):
+            both = observed[source] & observed[target]
+            if both.any():
+                estimate = self.aux_maps[_pair_key(source, target)](z_dict[source][both])
+                loss = loss + F.mse_loss(estimate, z_dict[target][both])
+        return loss
+
+    def _observed(self, z_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None) -> dict[str, Tensor]:
+        if not z_dict:
+            msg = "at least one modality is needed to predict"
+            raise ValueError(msg)
+        n_samples = next(iter(z_dict.values())).shape[0]
+        device = next(iter(z_dict.values())).device
+        observed = dict(observed or {})
+        out = {m: observed.get(m, torch.ones(n_samples, dtype=torch.bool, device=device)) for m in z_dict}
+        if not bool(torch.stack(list(out.values())).any(dim=0).all()):
+            msg = "every sample needs at least one observed modality"
+            raise ValueError(msg)
+        return out

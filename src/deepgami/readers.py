@@ -1,0 +1,94 @@
+"""Reading the core's file formats: samples x features tables, labels, edge tables, id lists.
+
+Tables are CSV (``.csv``) or tab-separated (``.tsv``, ``.txt``, ``.tab``), optionally gzipped.
+Samples are rows and the first column holds sample ids; orientation is never guessed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+
+
+def _read(path: Path, what: str, **kwargs) -> pd.DataFrame:
+    if not path.is_file():
+        msg = f"{what} file {path} does not exist"
+        raise InputError(msg)
+    name = path.name.removesuffix(".gz")
+    sep = "\t" if name.endswith((".tsv", ".txt", ".tab")) else ","
+    try:
+        frame = pd.read_csv(path, sep=sep, **kwargs)
+    except pd.errors.EmptyDataError as error:
+        msg = f"{what} file {path} is empty"
+        raise InputError(msg) from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        msg = f"{what} file {path} could not be parsed as a {'TSV' if sep == chr(9) else 'CSV'} table: {error}".splitlines()[0]
+        raise InputError(msg) from error
+    if frame.shape[0] == 0:
+        msg = f"{what} file {path} has a header but no rows"
+        raise InputError(msg)
+    return frame
+
+
+def read_modality(path: str | Path, name: str) -> pd.DataFrame:
+    """A samples x features table: first column sample ids, header row feature names."""
+    frame = _read(Path(path), f"modality '{name}'", index_col=0)
+    if frame.shape[1] == 0:
+        msg = f"modality '{name}' file {path} has no feature columns (samples are rows, the first column holds ids)"
+        raise InputError(msg)
+    frame.index = frame.index.astype(str)
+    return frame
+
+
+def read_labels(path: str | Path, id_column: str = "sample", label_column: str = "label") -> pd.Series:
+    """Labels as a Series indexed by sample id (string labels kept as they are)."""
+    frame = _read(Path(path), "labels", dtype={id_column: str})
+    for column, key in ((id_column, "id_column"), (label_column, "label_column")):
+        if column not in frame.columns:
+            msg = (
+                f"labels file {path} has no column '{column}' (columns: {', '.join(map(str, frame.columns))}); "
+                f"rename it or set {key} in [data]"
+            )
+            raise InputError(msg)
+    labels = frame.set_index(id_column)[label_column]
+    if labels.isna().all():
+        msg = f"labels file {path} has no label values in column '{label_column}'"
+        raise InputError(msg)
+    return labels
+
+
+def read_edges(
+    path: str | Path, source_column: str = "source", target_column: str = "target", weight_column: str = "weight"
+) -> pd.DataFrame:
+    """An edge table with columns ``source, target[, weight]``; other columns are ignored."""
+    frame = _read(Path(path), "edge table", dtype={source_column: str, target_column: str})
+    missing = [c for c in (source_column, target_column) if c not in frame.columns]
+    if missing:
+        msg = (
+            f"edge table {path} needs columns '{source_column}' and '{target_column}' "
+            f"(found: {', '.join(map(str, frame.columns))}); rename them or set source_column/target_column"
+        )
+        raise InputError(msg)
+    columns = {source_column: "source", target_column: "target"}
+    if weight_column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[weight_column]) or frame[weight_column].isna().any():
+            msg = f"edge table {path} column '{weight_column}' must hold a number on every row"
+            raise InputError(msg)
+        columns[weight_column] = "weight"
+    return frame[list(columns)].rename(columns=columns)
+
+
+def read_ids(path: str | Path) -> list[str]:
+    """Sample ids, one per line (blank lines ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        msg = f"id list {path} does not exist"
+        raise InputError(msg)
+    ids = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    if not ids:
+        msg = f"id list {path} is empty"
+        raise InputError(msg)
+    return ids

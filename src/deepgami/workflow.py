@@ -1,0 +1,173 @@
+"""End-to-end jobs behind the CLI: load a config's data, split, fit, evaluate, write outputs.
+
+Everything is validated and computed before the output folder is touched, and files are
+written to a temporary folder first, so a failed run leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from .config import RunConfig
+from .data import MultiOmicsData
+from .errors import InputError, preview
+from .estimator import DeepGAMIClassifier
+from .graph import RegulatoryGraph
+from .metrics import classification_metrics
+from .readers import read_edges, read_ids, read_labels, read_modality
+
+log = logging.getLogger(__name__)
+
+MODEL_DIR = "model"
+
+
+@dataclass
+class FitResult:
+    """What :func:`run_fit` produced."""
+
+    model: DeepGAMIClassifier
+    metrics: dict
+    predictions: pd.DataFrame
+    seconds: float
+
+
+def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None]:
+    """Read the labels, modalities and edge tables of a config; align samples."""
+    labels = read_labels(config.labels, config.id_column, config.label_column)
+    tables = {m.name: read_modality(m.path, m.name) for m in config.modalities}
+    data = MultiOmicsData(tables, labels, join="inner")
+    graph = None
+    if config.edges:
+        frames = [
+            (read_edges(e.path, e.source_column, e.target_column, e.weight_column), e.source, e.target, e.relation)
+            for e in config.edges
+        ]
+        for (frame, source, _, _), spec in zip(frames, config.edges):
+            features = set(data.modalities[source].columns)
+            if not frame["source"].isin(features).any():
+                msg = (
+                    f"no source of edge table {spec.path.name} matches a feature of modality '{source}' "
+                    f"(edge sources e.g. {preview(frame['source'].unique())}; features e.g. "
+                    f"{preview(data.modalities[source].columns)}); use the same ids in both"
+                )
+                raise InputError(msg)
+        graph = RegulatoryGraph.from_edge_tables(frames)
+    return data, graph
+
+
+def split_rows(data: MultiOmicsData, config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Training and test row positions: the ``test_ids`` list, or a stratified random split."""
+    rows = np.arange(len(data))
+    if config.test_ids is not None:
+        ids = read_ids(config.test_ids)
+        is_test = data.samples.isin(ids)
+        unknown = sorted(set(ids) - set(data.samples))
+        if not is_test.any():
+            msg = f"no id of {config.test_ids.name} is a usable sample (e.g. {preview(ids)}); check the ids"
+            raise InputError(msg)
+        if unknown:
+            log.warning("%d test ids are not usable samples and are ignored (%s)", len(unknown), preview(unknown))
+        return rows[~is_test], rows[is_test]
+    counts = data.labels.value_counts()
+    if counts.min() < 2:
+        msg = f"class {counts.idxmin()!r} has {counts.min()} sample; a stratified test split needs at least 2 per class"
+        raise InputError(msg)
+    train, test = train_test_split(
+        rows, test_size=config.test_fraction, stratify=data.labels.to_numpy(), random_state=config.split_seed
+    )
+    return np.sort(train), np.sort(test)
+
+
+def evaluate(model: DeepGAMIClassifier, data: MultiOmicsData) -> dict[str, dict]:
+    """Metrics with all modalities and with each single modality (the others imputed)."""
+    y_true = data.labels.to_numpy()
+    results = {"all": classification_metrics(y_true, model.predict_proba(data), model.classes_)}
+    for m in model.modalities_:
+        proba = model.predict_proba(data.subset(np.flatnonzero(data.observed[m])), use_modalities=(m,))
+        results[m] = classification_metrics(y_true[data.observed[m]], proba, model.classes_)
+    return results
+
+
+def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> FitResult:
+    """Train on the training split, evaluate on the test split, write the run folder.
+
+    Writes ``metrics.json``, ``predictions.csv`` (test samples), ``model/`` and
+    ``config.toml`` (the resolved config) into ``out``.
+    """
+    start = time.perf_counter()
+    data, graph = load_data(config)
+    train_rows, test_rows = split_rows(data, config)
+    train, test = data.subset(train_rows), data.subset(test_rows)
+    log.info("%s; %d training and %d test samples", data, len(train), len(test))
+    if len(np.unique(train.labels)) < 2:
+        msg = f"the training samples hold a single class ({train.labels.iloc[0]!r}); a classifier needs two or more"
+        raise InputError(msg)
+    model = DeepGAMIClassifier(graph, verbose=progress, **config.estimator_params)
+    model.fit(train)
+    seconds = time.perf_counter() - start
+    metrics = {
+        "test": evaluate(model, test),
+        "n_train": len(train),
+        "n_test": len(test),
+        "epochs": len(model.history_),
+        "fit_seconds": round(seconds, 2),
+    }
+    predictions = model.predict_table(test)
+    with staged_output(out) as stage:
+        model.save(stage / MODEL_DIR)
+        (stage / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        predictions.to_csv(stage / "predictions.csv", index=False)
+        (stage / "config.toml").write_text(config.to_toml())
+    return FitResult(model, metrics, predictions, seconds)
+
+
+def run_predict(model_dir: str | Path, tables: Mapping[str, str | Path], out: str | Path) -> pd.DataFrame:
+    """Predict from any subset of a run's modalities and write the predictions CSV."""
+    model_dir = Path(model_dir)
+    if (model_dir / MODEL_DIR).is_dir():
+        model_dir = model_dir / MODEL_DIR
+    model = DeepGAMIClassifier.load(model_dir)
+    frames = {name: read_modality(path, name) for name, path in tables.items()}
+    predictions = model.predict_table(frames)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=out.parent, suffix=".tmp", delete=False) as handle:
+        predictions.to_csv(handle, index=False)
+    Path(handle.name).replace(out)
+    return predictions
+
+
+@contextmanager
+def staged_output(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder beside ``out``; on success move its entries into ``out``.
+
+    Entries of ``out`` with the same names are replaced; other files there are left alone.
+    On failure nothing under ``out`` changes.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield stage
+        out.mkdir(exist_ok=True)
+        for entry in stage.iterdir():
+            target = out / entry.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            entry.replace(target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
