@@ -92,6 +92,13 @@ class MultiOmicsData:
     @staticmethod
     def _align(tables: Mapping[str, pd.DataFrame], labels: pd.Series | None, join: str) -> pd.Index:
         indices = [frame.index for frame in tables.values()]
+        for name, frame in tables.items():
+            others = [t.index for n, t in tables.items() if n != name]
+            against = "the labels" if labels is not None else "the other modalities"
+            reference = labels.index if labels is not None else others[0].append(others[1:]) if others else frame.index
+            if not frame.index.isin(reference).any():
+                msg = f"no sample of modality '{name}' matches {against} (e.g. {preview(frame.index)}); check the sample id columns"
+                raise InputError(msg)
         if join == "inner":
             samples = indices[0]
             for index in indices[1:]:
@@ -103,11 +110,6 @@ class MultiOmicsData:
             raise ValueError(msg)
         if labels is not None:
             samples = samples[samples.isin(labels.index)]
-        for name, frame in tables.items():
-            if not frame.index.isin(samples).any():
-                against = "the labels" if labels is not None else "the other modalities"
-                msg = f"no sample of modality '{name}' matches {against} (e.g. {preview(frame.index)}); check the sample id columns"
-                raise InputError(msg)
         if len(samples) == 0:
             msg = "no sample is shared by all modalities" + (" and the labels" if labels is not None else "")
             raise InputError(msg)

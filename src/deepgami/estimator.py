@@ -265,6 +265,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
         """Predicted labels of shape (n_samples,), values from ``classes_``."""
+        check_is_fitted(self, "module_")
         return self.classes_[self.predict_proba(X, use_modalities=use_modalities).argmax(axis=1)]
 
     def predict_table(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:

@@ -125,7 +125,7 @@ class RegulatoryGraph:
             dst = frame["target"].astype(str).map(position[dst_type]).to_numpy(np.int64)
             edge_index_dict[edge_type] = torch.from_numpy(np.stack([src, dst]))
             if "weight" in frame.columns:
-                edge_weight_dict[edge_type] = torch.as_tensor(frame["weight"].to_numpy(np.float32))
+                edge_weight_dict[edge_type] = torch.tensor(frame["weight"].to_numpy(np.float32))
         return cls(names, edge_index_dict, edge_weight_dict)
 
     @classmethod

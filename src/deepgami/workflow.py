@@ -48,6 +48,17 @@ def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None
     labels = read_labels(config.labels, config.id_column, config.label_column)
     tables = {m.name: read_modality(m.path, m.name) for m in config.modalities}
     data = MultiOmicsData(tables, labels, join="inner")
+    if data.labels.nunique() < 2:
+        msg = f"the labels hold a single class ({data.labels.iloc[0]!r}); a classifier needs two or more"
+        raise InputError(msg)
+    for spec in config.modalities:
+        n_missing = int(data.modalities[spec.name].isna().to_numpy().sum())
+        if n_missing and spec.missing == "error":
+            msg = (
+                f"modality '{spec.name}' has {n_missing} missing values (NaN); remove them or set "
+                f'missing = "mean" under [data.modalities.{spec.name}] to impute training means'
+            )
+            raise InputError(msg)
     graph = None
     if config.edges:
         frames = [

@@ -1,0 +1,140 @@
+"""DeepGAMIClassifier: sklearn contract, determinism, persistence, learning, leakage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import train_test_split
+
+from deepgami import DeepGAMIClassifier, InputError, RegulatoryGraph
+from deepgami.simulate import simulate_cohort
+
+FAST = dict(max_epochs=40, patience=10, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def split(small_cohort):
+    rows = np.arange(len(small_cohort.labels))
+    train, test = train_test_split(rows, test_size=0.25, stratify=small_cohort.labels, random_state=0)
+    pick = lambda r: {m: f.iloc[r] for m, f in small_cohort.modalities.items()}  # noqa: E731
+    return pick(train), small_cohort.labels.iloc[train], pick(test), small_cohort.labels.iloc[test]
+
+
+@pytest.fixture(scope="module")
+def fitted(split, small_graph):
+    X, y, _, _ = split
+    return DeepGAMIClassifier(small_graph, **FAST).fit(X, y)
+
+
+def test_fit_returns_self_and_sets_fitted_attributes(fitted, small_cohort):
+    assert list(fitted.classes_) == ["case", "control"]
+    assert fitted.modalities_ == ["snp", "tf"]
+    assert list(fitted.feature_names_in_["snp"]) == list(small_cohort.snp.columns)
+    assert fitted.graph_ is not None and fitted.history_
+
+
+def test_learns_beyond_chance_with_both_and_with_genotype_alone():
+    # Genes driven mostly by SNPs, 300 test samples: chance is 0.5 +- 0.03 (one s.e.).
+    cohort = simulate_cohort(n_samples=600, n_snps=400, n_tfs=30, n_genes=50, n_causal_genes=8,
+                             snp_share=0.85, tf_share=0.1, difficulty="easy", seed=0)
+    graph = RegulatoryGraph.from_edge_tables([(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene")])
+    train, test = train_test_split(np.arange(600), test_size=0.5, stratify=cohort.labels, random_state=0)
+    model = DeepGAMIClassifier(graph, max_epochs=60, patience=10).fit(
+        {m: f.iloc[train] for m, f in cohort.modalities.items()}, cohort.labels.iloc[train]
+    )
+    X_test, y_test = {m: f.iloc[test] for m, f in cohort.modalities.items()}, cohort.labels.iloc[test]
+    both = balanced_accuracy_score(y_test, model.predict(X_test))
+    snp_alone = balanced_accuracy_score(y_test, model.predict({"snp": X_test["snp"]}))
+    assert both > 0.65, both
+    assert snp_alone > 0.62, snp_alone
+
+
+def test_predict_proba_rows_sum_to_one_in_classes_order(fitted, split):
+    _, _, X_test, _ = split
+    proba = fitted.predict_proba(X_test)
+    assert proba.shape == (len(X_test["snp"]), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(fitted.predict(X_test), fitted.classes_[proba.argmax(1)])
+    table = fitted.predict_table(X_test)
+    assert list(table.columns) == ["sample", "predicted", "p_case", "p_control"]
+
+
+def test_single_modality_prediction_ignores_the_other_modality(fitted, split):
+    _, _, X_test, _ = split
+    alone = fitted.predict_proba({"snp": X_test["snp"]})
+    shuffled_tf = X_test["tf"].sample(frac=1.0, random_state=1).set_axis(X_test["tf"].index) * 10
+    np.testing.assert_array_equal(alone, fitted.predict_proba({"snp": X_test["snp"], "tf": shuffled_tf}, use_modalities=("snp",)))
+    assert not np.allclose(alone, fitted.predict_proba(X_test))
+
+
+def test_same_seed_same_model_and_different_seed_differs(split, small_graph, fitted):
+    X, y, X_test, _ = split
+    again = DeepGAMIClassifier(small_graph, **FAST).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X_test), fitted.predict_proba(X_test))
+    other = DeepGAMIClassifier(small_graph, **{**FAST, "random_state": 1}).fit(X, y)
+    assert not np.allclose(other.predict_proba(X_test), fitted.predict_proba(X_test))
+
+
+def test_save_load_round_trip(fitted, split, tmp_path):
+    _, _, X_test, _ = split
+    fitted.save(tmp_path / "model")
+    loaded = DeepGAMIClassifier.load(tmp_path / "model")
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), fitted.predict_proba(X_test))
+    np.testing.assert_array_equal(loaded.predict_proba({"tf": X_test["tf"]}), fitted.predict_proba({"tf": X_test["tf"]}))
+    assert loaded.get_params()["aux_map"] == fitted.aux_map
+    # columns in another order are matched by name; missing features are a clear error
+    reordered = {m: f[f.columns[::-1]] for m, f in X_test.items()}
+    np.testing.assert_array_equal(loaded.predict_proba(reordered), fitted.predict_proba(X_test))
+    with pytest.raises(InputError, match="lacks 1 of the"):
+        loaded.predict({"snp": X_test["snp"].iloc[:, 1:]})
+    with pytest.raises(InputError, match="no saved deepgami model"):
+        DeepGAMIClassifier.load(tmp_path)
+
+
+def test_sklearn_contract(small_graph, split):
+    model = DeepGAMIClassifier(small_graph, latent_dim=8, dropout=0.1)
+    params = model.get_params()
+    assert params["latent_dim"] == 8 and params["graph"] is small_graph
+    twin = clone(model)
+    assert twin.get_params()["dropout"] == 0.1
+    twin.set_params(dropout=0.2)
+    assert twin.dropout == 0.2 and model.dropout == 0.1
+    with pytest.raises(NotFittedError):
+        model.predict(split[2])
+
+
+def test_without_graph_numeric_labels_and_array_y(split):
+    X, y, X_test, y_test = split
+    codes = (y == "case").astype(int).to_numpy()
+    model = DeepGAMIClassifier(latent_dim=16, **FAST).fit(X, codes)
+    assert list(model.classes_) == [0, 1]
+    assert model.module_.n_latent == 16
+    assert set(model.predict(X_test)) <= {0, 1}
+    score = model.score(X_test, pd.Series((y_test == "case").astype(int)))
+    assert 0.0 <= score <= 1.0
+
+
+def test_scalers_are_fit_on_the_fit_rows_only(split, small_graph):
+    X, y, _, _ = split
+    model = DeepGAMIClassifier(small_graph, max_epochs=1, validation_fraction=0.2).fit(X, y)
+    rows, val_rows = model._validation_split(np.unique(y, return_inverse=True)[1])
+    expected_mean = X["tf"].iloc[rows].to_numpy().mean(axis=0)
+    np.testing.assert_allclose(model.scalers_["tf"].fill_, expected_mean, rtol=1e-4, atol=1e-5)
+    assert len(set(rows) & set(val_rows)) == 0
+
+
+def test_bad_inputs(split, small_graph):
+    X, y, _, _ = split
+    with pytest.raises(InputError, match="single class"):
+        DeepGAMIClassifier(small_graph).fit(X, pd.Series("case", index=y.index))
+    with pytest.raises(InputError, match="at least two modalities"):
+        DeepGAMIClassifier().fit({"snp": X["snp"]}, y)
+    with pytest.raises(InputError, match="not a modality"):
+        DeepGAMIClassifier(small_graph).fit({"snp": X["snp"], "rna": X["tf"]}, y)
+    renamed = {"snp": X["snp"].add_prefix("x"), "tf": X["tf"]}
+    with pytest.warns(UserWarning, match="graph restricted"), pytest.raises(InputError, match="no snp->gene edge matches"):
+        DeepGAMIClassifier(small_graph).fit(renamed, y)
