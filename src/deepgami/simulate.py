@@ -98,7 +98,7 @@ def simulate_cohort(
     n_genes: int = 500,
     *,
     n_classes: int = 2,
-    n_causal_genes: int = 40,
+    n_causal_genes: int | None = None,
     snps_per_block: int = 20,
     ld: float = 0.9,
     snp_share: float = 0.55,
@@ -113,8 +113,8 @@ def simulate_cohort(
     n_samples, n_snps, n_tfs, n_genes : int
     n_classes : int
         Classes cut at liability quantiles (balanced).
-    n_causal_genes : int
-        Genes whose (unobserved) expression drives the phenotype.
+    n_causal_genes : int, optional
+        Genes whose (unobserved) expression drives the phenotype (default: 8 % of the genes).
     snps_per_block : int
         LD block length; within a block adjacent SNPs' haplotype liabilities correlate ``ld``.
     snp_share, tf_share : float
@@ -124,6 +124,11 @@ def simulate_cohort(
         Share of the phenotype liability explained by the causal genes.
     seed : int
     """
+    if n_causal_genes is None:
+        n_causal_genes = max(1, round(0.08 * n_genes))
+    if not 0 < n_causal_genes <= n_genes:
+        msg = f"n_causal_genes must lie in 1..n_genes={n_genes} (got {n_causal_genes})"
+        raise ValueError(msg)
     rng = np.random.default_rng(seed)
     heritability = DIFFICULTY[difficulty] if isinstance(difficulty, str) else float(difficulty)
     samples = [f"S{i:04d}" for i in range(n_samples)]
