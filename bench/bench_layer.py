@@ -159,6 +159,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--densities", type=float, nargs="+", default=SWEEP_DENSITIES, help="densities of the sweep")
+    parser.add_argument("--sweep-size", type=int, nargs=2, default=(2_000, 2_000), metavar=("SRC", "DST"), help="relation size of the sweep")
+    parser.add_argument("--skip-paper", action="store_true", help="only run the sweep (and --large)")
     parser.add_argument("--large", action="store_true", help="also run 1M SNPs -> 20k genes, 5M edges (sparse only)")
     parser.add_argument("--out", default="bench/results_layer.md")
     parser.add_argument("--large-child", action="store_true", help=argparse.SUPPRESS)
@@ -169,10 +172,12 @@ def main() -> None:
     gen = torch.Generator().manual_seed(args.seed)
     lines = ["# BioDropConnect layer benchmark", "", *machine_info(args), ""]
 
-    lines += ["## Paper-scale relations (ms per forward + backward; ratio = reference / kernel)", ""]
-    lines += ["| relation | src x dst | edges | density | reference | sparse | scatter | dense | ref/sparse | ref/scatter | ref/dense | auto picks |"]
-    lines += ["|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for name, num_src, num_dst, n_edges in (("SNP -> gene", 7_433, 2_870, 11_000), ("TF -> gene", 208, 2_870, 57_000)):
+    paper = () if args.skip_paper else (("SNP -> gene", 7_433, 2_870, 11_000), ("TF -> gene", 208, 2_870, 57_000))
+    if paper:
+        lines += ["## Paper-scale relations (ms per forward + backward; ratio = reference / kernel)", ""]
+        lines += ["| relation | src x dst | edges | density | reference | sparse | scatter | dense | ref/sparse | ref/scatter | ref/dense | auto picks |"]
+        lines += ["|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for name, num_src, num_dst, n_edges in paper:
         r = bench_relation(num_src, num_dst, n_edges, args, gen)
         ratios = " | ".join(f"{r['reference'] / r[k]:.2f}x" for k in KERNELS)
         lines.append(
@@ -182,12 +187,13 @@ def main() -> None:
         )
         print(lines[-1], flush=True)
 
-    lines += ["", f"## Density sweep, 2,000 x 2,000 (ms; 'auto' = dense iff src*dst <= {DENSE_MAX_ENTRIES:,} and density >= {DENSE_MIN_DENSITY})", ""]
+    sweep_src, sweep_dst = args.sweep_size
+    lines += ["", f"## Density sweep, {sweep_src:,} x {sweep_dst:,} (ms; 'auto' = dense iff src*dst <= {DENSE_MAX_ENTRIES:,} and density >= {DENSE_MIN_DENSITY})", ""]
     lines += ["| density | edges | reference | sparse | scatter | dense | fastest | auto picks | auto / fastest | auto within 10 % |"]
     lines += ["|---:|---:|---:|---:|---:|---:|---|---|---:|---|"]
-    for density in SWEEP_DENSITIES:
-        n_edges = round(density * 2_000 * 2_000)
-        r = bench_relation(2_000, 2_000, n_edges, args, gen)
+    for density in args.densities:
+        n_edges = round(density * sweep_src * sweep_dst)
+        r = bench_relation(sweep_src, sweep_dst, n_edges, args, gen)
         fastest = min(KERNELS, key=lambda k: r[k])
         slack = r[r["auto"]] / r[fastest]
         lines.append(
