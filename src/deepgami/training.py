@@ -6,7 +6,6 @@ import copy
 import logging
 import warnings
 from dataclasses import dataclass
-from typing import Mapping
 
 import torch
 import torch.nn.functional as F
@@ -166,11 +165,3 @@ def evaluate_loss(
         bacc = balanced_accuracy_score(data.y.cpu().numpy(), logits.argmax(1).cpu().numpy())
     return {"val_loss": total.item(), "val_ce": ce.item(), "val_bacc": float(bacc)}
 
-
-def tensors_from(x_dict: Mapping[str, "object"], observed: Mapping[str, "object"], y) -> Batchable:
-    """Build a :class:`Batchable` from numpy arrays."""
-    return Batchable(
-        {m: torch.as_tensor(x, dtype=torch.float32) for m, x in x_dict.items()},
-        {m: torch.as_tensor(o, dtype=torch.bool) for m, o in observed.items()},
-        torch.as_tensor(y, dtype=torch.long),
-    )

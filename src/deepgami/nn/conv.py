@@ -150,7 +150,9 @@ class BioDropConnect(MessagePassing):
             msg = f"Expected 'kernel' in {KERNELS} (got {kernel!r})"
             raise ValueError(msg)
         self.num_src, self.num_dst = int(num_src), int(num_dst)
-        self.register_buffer("edge_index", edge_index.contiguous())
+        # Not persistent: the edges define the layer (rebuilt from the graph on load) and the
+        # cached CSR structure must never go stale behind a loaded state dict.
+        self.register_buffer("edge_index", edge_index.contiguous(), persistent=False)
         self.weight = torch.nn.Parameter(torch.empty(edge_index.shape[1]))
         if bias:
             self.bias = torch.nn.Parameter(torch.empty(self.num_dst))
