@@ -142,6 +142,8 @@ def test_no_bias_and_bad_arguments():
         BioDropConnect(torch.zeros(3, 4, dtype=torch.long), 5, 4)
     with pytest.raises(ValueError, match="indices"):
         BioDropConnect(torch.tensor([[0], [9]]), 5, 4)
+    with pytest.raises(ValueError, match="unique edges"):
+        BioDropConnect(torch.tensor([[0, 0], [1, 1]]), 5, 4)
     with pytest.raises(ValueError, match="kernel"):
         BioDropConnect(TINY, 5, 4, kernel="magic")
     with pytest.raises(ValueError, match="n_samples, 5"):

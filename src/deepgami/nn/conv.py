@@ -15,10 +15,11 @@ KERNELS = ("auto", "sparse", "scatter", "dense")
 EDGE_CHUNK = 1 << 18
 
 # 'auto' uses the dense masked matmul when the dense weight is small and the relation is not
-# very sparse; measured in bench/bench_layer.py (paper-scale TF relation: 208 x 2,870 at 10 %
-# density runs faster dense; SNP relation: 7.4k x 2.9k at 0.05 % runs ~20-90x faster sparse).
+# very sparse. Measured in bench/results_layer.md at 2,000 x 2,000, batch 64: sparse wins up to
+# 2 % density (2.9x at 2 %), dense from 5 %; paper-scale TF (208 x 2,870, 10 %) runs faster
+# dense, paper-scale SNP (7.4k x 2.9k, 0.05 %) ~45x faster sparse.
 DENSE_MAX_ENTRIES = 4_000_000
-DENSE_MIN_DENSITY = 0.02
+DENSE_MIN_DENSITY = 0.035
 
 
 def _csr_tensor(crow: Tensor, col: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
@@ -146,6 +147,10 @@ class BioDropConnect(MessagePassing):
         ):
             msg = f"Expected source indices in [0, {num_src}) and destination indices in [0, {num_dst})"
             raise ValueError(msg)
+        flat = edge_index[0] * num_dst + edge_index[1]
+        if torch.unique(flat).numel() != flat.numel():
+            msg = "Expected unique edges in 'edge_index' (found duplicate source-destination pairs)"
+            raise ValueError(msg)
         if kernel not in KERNELS:
             msg = f"Expected 'kernel' in {KERNELS} (got {kernel!r})"
             raise ValueError(msg)
@@ -201,8 +206,14 @@ class BioDropConnect(MessagePassing):
 
     def to_dense(self) -> Tensor:
         """The masked weight matrix :math:`W \\odot M` of shape (num_src, num_dst) (differentiable)."""
-        dense = self.weight.new_zeros(self.num_src, self.num_dst)
-        return dense.index_put((self.edge_index[0], self.edge_index[1]), self.weight, accumulate=True)
+        return self._dense_weight(self.weight)
+
+    def _dense_weight(self, weight: Tensor) -> Tensor:
+        # A scatter into the flat matrix: as fast as the masked product X (W * M) in forward
+        # and backward (bench/results_layer.md); edges are unique, so no accumulation is needed.
+        flat = self.edge_index[0] * self.num_dst + self.edge_index[1]
+        dense = weight.new_zeros(self.num_src * self.num_dst).scatter(0, flat, weight)
+        return dense.view(self.num_src, self.num_dst)
 
     def forward(self, x: Tensor, edge_mask: Tensor | None = None) -> Tensor:
         """Map (n_samples, num_src) to (n_samples, num_dst).
@@ -216,8 +227,7 @@ class BioDropConnect(MessagePassing):
         weight = self.weight if edge_mask is None else self.weight * edge_mask
         kernel = "scatter" if self.explain else self.active_kernel
         if kernel == "dense":
-            dense = weight.new_zeros(self.num_src, self.num_dst)
-            out = x @ dense.index_put((self.edge_index[0], self.edge_index[1]), weight, accumulate=True)
+            out = x @ self._dense_weight(weight)
         elif kernel == "sparse":
             out = self.propagate(self._csr().pattern, x=x.t().contiguous(), edge_weight=weight).t()
         else:
