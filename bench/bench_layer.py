@@ -159,7 +159,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--densities", type=float, nargs="+", default=SWEEP_DENSITIES, help="densities of the sweep")
+    parser.add_argument("--densities", type=float, nargs="*", default=SWEEP_DENSITIES, help="densities of the sweep (none: skip it)")
     parser.add_argument("--sweep-size", type=int, nargs=2, default=(2_000, 2_000), metavar=("SRC", "DST"), help="relation size of the sweep")
     parser.add_argument("--skip-paper", action="store_true", help="only run the sweep (and --large)")
     parser.add_argument("--large", action="store_true", help="also run 1M SNPs -> 20k genes, 5M edges (sparse only)")
@@ -188,9 +188,10 @@ def main() -> None:
         print(lines[-1], flush=True)
 
     sweep_src, sweep_dst = args.sweep_size
-    lines += ["", f"## Density sweep, {sweep_src:,} x {sweep_dst:,} (ms; 'auto' = dense iff src*dst <= {DENSE_MAX_ENTRIES:,} and density >= {DENSE_MIN_DENSITY})", ""]
-    lines += ["| density | edges | reference | sparse | scatter | dense | fastest | auto picks | auto / fastest | auto within 10 % |"]
-    lines += ["|---:|---:|---:|---:|---:|---:|---|---|---:|---|"]
+    if args.densities:
+        lines += ["", f"## Density sweep, {sweep_src:,} x {sweep_dst:,} (ms; 'auto' = dense iff src*dst <= {DENSE_MAX_ENTRIES:,} and density >= {DENSE_MIN_DENSITY})", ""]
+        lines += ["| density | edges | reference | sparse | scatter | dense | fastest | auto picks | auto / fastest | auto within 10 % |"]
+        lines += ["|---:|---:|---:|---:|---:|---:|---|---|---:|---|"]
     for density in args.densities:
         n_edges = round(density * sweep_src * sweep_dst)
         r = bench_relation(sweep_src, sweep_dst, n_edges, args, gen)

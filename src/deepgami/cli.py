@@ -31,6 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("config", type=Path, help="TOML config (see README)")
     fit.add_argument("--out", required=True, type=Path, help="run folder to write")
 
+    explain = commands.add_parser("explain", help="prioritise features, latent nodes and prior edges of a trained run")
+    explain.add_argument("run", type=Path, help="run folder written by `fit`")
+    explain.add_argument("--out", required=True, type=Path, help="folder to write the attributions, networks and figures")
+    explain.add_argument("--samples", choices=("test", "all"), default="test", help="samples to explain (default: test)")
+    explain.add_argument(
+        "--modality", action="append", metavar="NAME", help="explain prediction from these modalities only (repeat)"
+    )
+    explain.add_argument("--n-steps", type=int, default=50, help="integration steps (default: 50)")
+    explain.add_argument("--baseline", choices=("zeros", "mean"), default="zeros", help="input baseline (default: zeros)")
+    explain.add_argument("--output", choices=("proba", "logit"), default="proba", help="class score to attribute")
+    explain.add_argument("--top-fraction", type=float, default=0.1, help="share of edges in the prioritised network")
+    explain.add_argument("--gmt", type=Path, help="gene-set file (GMT) for enrichment of prioritised genes")
+
     predict = commands.add_parser("predict", help="predict with a trained run from any subset of its modalities")
     predict.add_argument("run", type=Path, help="run folder written by `fit` (or its model/ folder)")
     predict.add_argument(
@@ -51,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args)
         if args.command == "fit":
             return _fit(args.config, args.out, quiet=args.quiet)
+        if args.command == "explain":
+            return _explain(args)
         return _predict(args)
     except InputError as error:
         print(f"deepgami: error: {error}", file=sys.stderr)
@@ -74,6 +89,27 @@ def _fit(config_path: Path, out: Path, *, quiet: bool) -> int:
     result = run_fit(config, out, progress=not quiet)
     if not quiet:
         print(_report(result.metrics, out, result.seconds))
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .workflow import run_explain
+
+    explanation = run_explain(
+        args.run, args.out, samples=args.samples, use_modalities=args.modality, baseline=args.baseline,
+        n_steps=args.n_steps, output=args.output, top_fraction=args.top_fraction, gmt=args.gmt, progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(f"explained {explanation.settings['n_samples']} samples; completeness per class:")
+        for label, gaps in explanation.completeness.items():
+            edge_gap = gaps.get("edges_relative_gap")
+            edge_text = f", edge attributions relative gap {edge_gap:.2%}" if edge_gap is not None else ""
+            print(f"  {label}: feature IG max |delta| {gaps['features_max_abs_delta']:.2e}{edge_text}")
+        for label in explanation.edges["class"].unique():
+            top = explanation.edges[explanation.edges["class"] == label].head(3)
+            links = ", ".join(f"{s}->{t}" for s, t in zip(top["source"], top["target"]))
+            print(f"  top links for {label}: {links}")
+        print(f"wrote {args.out}/edges.csv, features.csv, latents.csv, explain.json, networks/ and figures")
     return 0
 
 

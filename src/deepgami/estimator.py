@@ -453,7 +453,11 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         model.history_ = metadata.get("history", [])
         model.module_ = model._build_module()
         state = {k[len("module.") :]: v for k, v in tensors.items() if k.startswith("module.")}
-        model.module_.load_state_dict(state)
+        try:
+            model.module_.load_state_dict(state)
+        except RuntimeError as error:
+            msg = f"the weights in {path / WEIGHTS_FILE} do not match {METADATA_FILE} ({str(error).splitlines()[-1].strip()}); save the model again"
+            raise InputError(msg) from error
         model.module_.to(model.device).eval()
         return model
 

@@ -8,29 +8,34 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .config import RunConfig
+from .config import RunConfig, load_config
 from .data import MultiOmicsData
 from .errors import InputError, preview
 from .estimator import DeepGAMIClassifier
+from .explain import Explanation, explain_model
 from .graph import RegulatoryGraph
 from .metrics import classification_metrics
+from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, write_cytoscape
+from .plotting import plot_class_comparison, plot_network, plot_top_features
 from .readers import read_edges, read_ids, read_labels, read_modality
 
 log = logging.getLogger(__name__)
 
 MODEL_DIR = "model"
+CONFIG_FILE = "config.toml"
 
 
 @dataclass
@@ -140,8 +145,87 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> Fi
         model.save(stage / MODEL_DIR)
         (stage / "metrics.json").write_text(json.dumps(metrics, indent=2))
         predictions.to_csv(stage / "predictions.csv", index=False)
-        (stage / "config.toml").write_text(config.to_toml())
+        (stage / CONFIG_FILE).write_text(config.to_toml())
     return FitResult(model, metrics, predictions, seconds)
+
+
+def run_explain(
+    run_dir: str | Path,
+    out: str | Path,
+    *,
+    samples: str = "test",
+    use_modalities: Sequence[str] | None = None,
+    baseline: str = "zeros",
+    n_steps: int = 50,
+    output: str = "proba",
+    top_fraction: float = 0.1,
+    gmt: str | Path | None = None,
+    progress: bool = False,
+) -> Explanation:
+    """Attributions, prioritised networks and figures for a run folder written by :func:`run_fit`.
+
+    ``samples``: ``"test"`` (the run's test split, as the paper does) or ``"all"``. Writes
+    ``features.csv``, ``latents.csv``, ``edges.csv``, ``explain.json`` and, when the model has a
+    prior graph, per class ``network_<class>.graphml`` with Cytoscape node/edge tables, hub,
+    module and class-overlap tables, enrichment tables when ``gmt`` is given, and PNG figures.
+    """
+    run_dir = Path(run_dir)
+    if samples not in ("test", "all"):
+        msg = f"samples must be 'test' or 'all' (got {samples!r})"
+        raise InputError(msg)
+    if not (run_dir / CONFIG_FILE).is_file():
+        msg = f"{run_dir} is not a run folder written by `deepgami fit` (no {CONFIG_FILE})"
+        raise InputError(msg)
+    model = DeepGAMIClassifier.load(run_dir / MODEL_DIR)
+    config = load_config(run_dir / CONFIG_FILE)
+    data, _ = load_data(config)
+    if samples == "test":
+        data = data.subset(split_rows(data, config)[1])
+    unknown = [m for m in use_modalities or [] if m not in model.modalities_]
+    if unknown:
+        msg = f"--modality {unknown[0]} is not a modality of the model ({', '.join(model.modalities_)})"
+        raise InputError(msg)
+    gene_sets = read_gmt(gmt) if gmt is not None else None
+    log.info("explaining %d %s samples with %s", len(data), samples, ", ".join(use_modalities or model.modalities_))
+    explanation = explain_model(
+        model, data, use_modalities=use_modalities, baseline=baseline, n_steps=n_steps, output=output, progress=progress
+    )
+    explanation.settings.update({"samples": samples, "top_fraction": top_fraction, "gmt": str(gmt) if gmt else None})
+    with staged_output(out) as stage:
+        explanation.features.to_csv(stage / "features.csv", index=False)
+        explanation.latents.to_csv(stage / "latents.csv", index=False)
+        explanation.edges.to_csv(stage / "edges.csv", index=False)
+        plot_top_features(explanation.features, stage / "top_features.png")
+        if len(explanation.edges):
+            _write_networks(explanation.edges, model, stage, top_fraction, gene_sets)
+        (stage / "explain.json").write_text(
+            json.dumps({"settings": explanation.settings, "completeness": explanation.completeness}, indent=2)
+        )
+    return explanation
+
+
+def _write_networks(edges: pd.DataFrame, model: DeepGAMIClassifier, stage: Path, top_fraction: float, gene_sets) -> None:
+    networks = {label: prioritized_network(edges, label, top_fraction=top_fraction) for label in model.classes_}
+    latent_type = model.graph_.edge_types[0][2]
+    background = model.graph_.node_names[latent_type]
+    hub_tables, module_tables = [], []
+    for label, graph in networks.items():
+        name = _file_label(label)
+        write_cytoscape(graph, stage / "networks", f"network_{name}")
+        plot_network(graph, stage / f"network_{name}.png")
+        hub_tables.append(hubs(graph).assign(**{"class": label}))
+        module_tables.append(modules(graph).assign(**{"class": label}))
+        if gene_sets is not None:
+            genes = [graph.nodes[n]["name"] for n in graph if graph.nodes[n]["node_type"] == latent_type]
+            enrichment(genes, gene_sets, background).to_csv(stage / f"enrichment_{name}.csv", index=False)
+    pd.concat(hub_tables, ignore_index=True).to_csv(stage / "hubs.csv", index=False)
+    pd.concat(module_tables, ignore_index=True).to_csv(stage / "modules.csv", index=False)
+    class_overlap(networks).to_csv(stage / "class_overlap.csv", index=False)
+    plot_class_comparison(edges, stage / "class_comparison.png")
+
+
+def _file_label(label) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(label))
 
 
 def run_predict(model_dir: str | Path, tables: Mapping[str, str | Path], out: str | Path) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -63,8 +63,8 @@ class GuidedEncoder(nn.Module):
         with torch.no_grad():
             self.bias.uniform_(-1.0, 1.0).mul_(fan_in.rsqrt())
 
-    def forward(self, x: Tensor, edge_masks: list[Tensor | None] | None = None) -> Tensor:
-        """``edge_masks``: optional per-relation multipliers of shape (n_edges,) (see explain)."""
+    def forward(self, x: Tensor, edge_masks: Sequence[Tensor | None] | None = None) -> Tensor:
+        """``edge_masks``: optional per-relation multipliers of shape (n_edges,) or () (see explain)."""
         edge_masks = edge_masks or [None] * len(self.convs)
         out = self.bias
         for conv, mask in zip(self.convs, edge_masks):

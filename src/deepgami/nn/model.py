@@ -101,13 +101,22 @@ class DeepGAMINet(nn.Module):
         return cls(encoders, n_latent, n_classes, **head_kwargs)
 
     # ------------------------------------------------------------------ pieces
-    def encode(self, x_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
-        """Latents (n_samples, n_latent) for the modalities given in ``x_dict``."""
+    def encode(
+        self, x_dict: Mapping[str, Tensor], edge_masks: Mapping[str, Sequence[Tensor | None]] | None = None
+    ) -> dict[str, Tensor]:
+        """Latents (n_samples, n_latent) for the modalities given in ``x_dict``.
+
+        ``edge_masks[m]`` optionally scales the messages of each relation of a guided
+        modality (one tensor of shape (n_edges,), or a scalar, per relation; see explain).
+        """
         unknown = set(x_dict) - set(self.modalities)
         if unknown:
             msg = f"unknown modalities {sorted(unknown)}; the model knows {self.modalities}"
             raise KeyError(msg)
-        return {m: self.encoders[m](x) for m, x in x_dict.items()}
+        edge_masks = edge_masks or {}
+        return {
+            m: self.encoders[m](x, edge_masks[m]) if m in edge_masks else self.encoders[m](x) for m, x in x_dict.items()
+        }
 
     def complete(
         self, z_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None = None
@@ -139,9 +148,14 @@ class DeepGAMINet(nn.Module):
         """Logits (n_samples, n_classes) from completed latents."""
         return self.head(torch.cat([full[m] for m in self.modalities], dim=1))
 
-    def forward(self, x_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None = None) -> Tensor:
+    def forward(
+        self,
+        x_dict: Mapping[str, Tensor],
+        observed: Mapping[str, Tensor] | None = None,
+        edge_masks: Mapping[str, Sequence[Tensor | None]] | None = None,
+    ) -> Tensor:
         """Logits (n_samples, n_classes) from any non-empty subset of modalities."""
-        return self.classify(self.complete(self.encode(x_dict), observed))
+        return self.classify(self.complete(self.encode(x_dict, edge_masks), observed))
 
     def auxiliary_loss(self, z_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None = None) -> Tensor:
         """Sum over ordered pairs of the MSE between ``f_ab(C_a)`` and ``C_b`` on samples with both."""

@@ -1,0 +1,85 @@
+"""Figures for attributions and prioritised networks (matplotlib, written as PNG, no pyplot state)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+NODE_COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
+
+
+def plot_top_features(features: pd.DataFrame, path: str | Path, *, n: int = 15) -> Path:
+    """One panel per class: the ``n`` features with the largest mean |attribution|.
+
+    Bars show mean |IG|; colour shows the sign of the mean attribution (towards or away from
+    the class).
+    """
+    classes = list(dict.fromkeys(features["class"]))
+    fig = Figure(figsize=(5 * len(classes), 0.32 * n + 1.5), layout="constrained")
+    axes = fig.subplots(1, len(classes), squeeze=False)[0]
+    for ax, label in zip(axes, classes):
+        top = features[features["class"] == label].nsmallest(n, "rank").iloc[::-1]
+        names = [f"{f} ({m})" for m, f in zip(top["modality"], top["feature"])]
+        colours = np.where(top["score"] >= 0, "#C44E52", "#4C72B0")
+        ax.barh(names, top["abs_score"], color=colours)
+        ax.set_title(f"class {label}")
+        ax.set_xlabel("mean |integrated gradient|")
+    fig.suptitle("Top features (red: raises the class score, blue: lowers it)")
+    return _save(fig, path)
+
+
+def plot_network(graph: nx.DiGraph, path: str | Path, *, max_nodes: int = 60, seed: int = 0) -> Path:
+    """Draw the prioritised subnetwork coloured by node type: its best-ranked edges, up to ``max_nodes`` nodes."""
+    keep: set = set()
+    for u, v, _ in sorted(graph.edges(data="rank"), key=lambda edge: edge[2]):
+        if len(keep | {u, v}) > max_nodes:
+            break
+        keep |= {u, v}
+    sub = graph.subgraph(keep)
+    types = sorted({graph.nodes[n]["node_type"] for n in sub})
+    colour = {t: NODE_COLOURS[i % len(NODE_COLOURS)] for i, t in enumerate(types)}
+    fig = Figure(figsize=(9, 8), layout="constrained")
+    ax = fig.subplots()
+    if sub.number_of_nodes():
+        position = nx.spring_layout(sub, seed=seed, k=1.5 / np.sqrt(sub.number_of_nodes()))
+        scores = np.array([sub.nodes[n]["score"] for n in sub])
+        sizes = 80 + 600 * scores / max(scores.max(), 1e-12)
+        widths = [0.5 + 3 * a / max(max(nx.get_edge_attributes(sub, "abs_score").values()), 1e-12) for *_, a in sub.edges(data="abs_score")]
+        nx.draw_networkx_edges(sub, position, ax=ax, width=widths, alpha=0.5, arrowsize=8, node_size=sizes)
+        nx.draw_networkx_nodes(sub, position, ax=ax, node_size=sizes, node_color=[colour[sub.nodes[n]["node_type"]] for n in sub])
+        nx.draw_networkx_labels(sub, position, ax=ax, labels={n: sub.nodes[n]["name"] for n in sub}, font_size=7)
+    for t in types:
+        ax.scatter([], [], color=colour[t], label=t)
+    ax.legend(loc="upper left", frameon=False)
+    ax.set_title(f"Prioritised network, class {graph.graph.get('label', '')} ({sub.number_of_nodes()} of {graph.number_of_nodes()} nodes)")
+    ax.set_axis_off()
+    return _save(fig, path)
+
+
+def plot_class_comparison(edges: pd.DataFrame, path: str | Path, *, n: int = 30) -> Path:
+    """Heatmap of the mean edge attribution per class for the union of each class's top ``n`` edges."""
+    top = edges[edges["rank"] <= n]
+    keys = list(dict.fromkeys(zip(top["source"], top["target"])))
+    table = edges.assign(key=list(zip(edges["source"], edges["target"])))
+    matrix = table[table["key"].isin(keys)].pivot_table(index="key", columns="class", values="score", aggfunc="first")
+    matrix = matrix.reindex(keys)
+    fig = Figure(figsize=(2 + 1.2 * matrix.shape[1], 0.25 * len(keys) + 1.5), layout="constrained")
+    ax = fig.subplots()
+    limit = max(np.nanmax(np.abs(matrix.to_numpy())), 1e-12) if len(matrix) else 1.0
+    image = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns])
+    ax.set_yticks(range(len(keys)), [f"{s} -> {t}" for s, t in keys], fontsize=7)
+    fig.colorbar(image, ax=ax, label="mean edge attribution")
+    ax.set_title("Top edges per class")
+    return _save(fig, path)
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    return path
