@@ -69,6 +69,7 @@ def test_run_folder_outputs_and_rerun_from_resolved_config(cohort_config, tmp_pa
     predictions = pd.read_csv(run / "predictions.csv")
     assert list(predictions.columns) == ["sample", "predicted", "p_case", "p_control"]
     assert len(predictions) == metrics["n_test"] == 20
+    assert (run / "roc.png").is_file()
     again = run_fit(load_config(run / "config.toml"), tmp_path / "rerun")
     pd.testing.assert_frame_equal(again.predictions, result.predictions)
     assert not any(p.name.startswith(".run") for p in tmp_path.iterdir())

@@ -139,7 +139,7 @@ def _report(metrics: dict, out: Path, seconds: float) -> str:
         auc = "  n/a" if row["auc"] is None else f"{row['auc']:.3f}"
         label = "all" if name == "all" else f"{name} only"
         lines.append(f"  {label:<12} {row['acc']:>6.3f} {row['bacc']:>6.3f} {auc:>6} {row['f1']:>6.3f}")
-    lines.append(f"wrote {out}/metrics.json, {out}/predictions.csv, {out}/model/, {out}/config.toml")
+    lines.append(f"wrote {out}/metrics.json, {out}/predictions.csv, {out}/roc.png, {out}/model/, {out}/config.toml")
     return "\n".join(lines)
 
 

@@ -299,7 +299,7 @@ def edge_importance(
         with torch.no_grad():
             on = wrapper(*args)
             off = _masked_forward(model, part, modalities, relations, torch.tensor(0.0), output)
-        output_difference[rows.cpu().numpy()] = (on - off).cpu().numpy()
+        output_difference[rows.cpu().numpy()] = (on - off).detach().cpu().numpy()
         gathered_x = {t: part.x_dict[m].index_select(1, conv.edge_index[0]) * conv.weight.detach() for m, _, conv, t in relations}
         for c, label in enumerate(model.classes_):
             accum = {t: torch.zeros(len(rows), conv.n_edges, device=rows.device) for *_, conv, t in relations}

@@ -8,6 +8,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from sklearn.metrics import auc, roc_curve
 
 NODE_COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
 
@@ -75,6 +76,34 @@ def plot_class_comparison(edges: pd.DataFrame, path: str | Path, *, n: int = 30)
     ax.set_yticks(range(len(keys)), [f"{s} -> {t}" for s, t in keys], fontsize=7)
     fig.colorbar(image, ax=ax, label="mean edge attribution")
     ax.set_title("Top edges per class")
+    return _save(fig, path)
+
+
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], classes: np.ndarray, path: str | Path) -> Path:
+    """ROC curves of the test set, one per modality set.
+
+    ``curves`` maps a name ("all", "snp only", ...) to ``(y_true, proba)`` with proba columns
+    in ``classes`` order. Two classes: the curve of ``classes[1]``; more: the micro-averaged
+    one-vs-rest curve.
+    """
+    fig = Figure(figsize=(5.5, 5), layout="constrained")
+    ax = fig.subplots()
+    for name, (y_true, proba) in curves.items():
+        if len(classes) == 2:
+            truth, scores = np.asarray(y_true) == classes[1], proba[:, 1]
+        else:
+            truth = (np.asarray(y_true)[:, None] == np.asarray(classes)[None, :]).ravel()
+            scores = proba.ravel()
+        if truth.all() or not truth.any():
+            continue
+        fpr, tpr, _ = roc_curve(truth, scores)
+        ax.plot(fpr, tpr, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    positive = f"class {classes[1]}" if len(classes) == 2 else "micro-averaged one-vs-rest"
+    ax.set_title(f"Test ROC ({positive})")
+    ax.legend(loc="lower right", frameon=False)
     return _save(fig, path)
 
 

@@ -29,7 +29,7 @@ from .explain import Explanation, explain_model
 from .graph import RegulatoryGraph
 from .metrics import classification_metrics
 from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, write_cytoscape
-from .plotting import plot_class_comparison, plot_network, plot_top_features
+from .plotting import plot_class_comparison, plot_network, plot_roc, plot_top_features
 from .readers import read_edges, read_ids, read_labels, read_modality
 
 log = logging.getLogger(__name__)
@@ -106,20 +106,28 @@ def split_rows(data: MultiOmicsData, config: RunConfig) -> tuple[np.ndarray, np.
     return np.sort(train), np.sort(test)
 
 
-def evaluate(model: DeepGAMIClassifier, data: MultiOmicsData) -> dict[str, dict]:
-    """Metrics with all modalities and with each single modality (the others imputed)."""
+def evaluate(model: DeepGAMIClassifier, data: MultiOmicsData) -> tuple[dict[str, dict], dict[str, tuple]]:
+    """Metrics with all modalities and with each single modality (the others imputed).
+
+    Returns ``(metrics, curves)``: metrics keyed "all" and by modality; curves keyed by a
+    display name, each ``(y_true, proba)`` for ROC plots.
+    """
     y_true = data.labels.to_numpy()
-    results = {"all": classification_metrics(y_true, model.predict_proba(data), model.classes_)}
+    proba = model.predict_proba(data)
+    results = {"all": classification_metrics(y_true, proba, model.classes_)}
+    curves = {"all modalities": (y_true, proba)}
     for m in model.modalities_:
-        proba = model.predict_proba(data.subset(np.flatnonzero(data.observed[m])), use_modalities=(m,))
-        results[m] = classification_metrics(y_true[data.observed[m]], proba, model.classes_)
-    return results
+        observed = np.flatnonzero(data.observed[m])
+        proba = model.predict_proba(data.subset(observed), use_modalities=(m,))
+        results[m] = classification_metrics(y_true[observed], proba, model.classes_)
+        curves[f"{m} only"] = (y_true[observed], proba)
+    return results, curves
 
 
 def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> FitResult:
     """Train on the training split, evaluate on the test split, write the run folder.
 
-    Writes ``metrics.json``, ``predictions.csv`` (test samples), ``model/`` and
+    Writes ``metrics.json``, ``predictions.csv`` (test samples), ``roc.png``, ``model/`` and
     ``config.toml`` (the resolved config) into ``out``.
     """
     start = time.perf_counter()
@@ -133,8 +141,9 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> Fi
     model = DeepGAMIClassifier(graph, verbose=progress, **config.estimator_params)
     model.fit(train)
     seconds = time.perf_counter() - start
+    test_metrics, curves = evaluate(model, test)
     metrics = {
-        "test": evaluate(model, test),
+        "test": test_metrics,
         "n_train": len(train),
         "n_test": len(test),
         "epochs": len(model.history_),
@@ -145,6 +154,7 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> Fi
         model.save(stage / MODEL_DIR)
         (stage / "metrics.json").write_text(json.dumps(metrics, indent=2))
         predictions.to_csv(stage / "predictions.csv", index=False)
+        plot_roc(curves, model.classes_, stage / "roc.png")
         (stage / CONFIG_FILE).write_text(config.to_toml())
     return FitResult(model, metrics, predictions, seconds)
 
