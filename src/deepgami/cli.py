@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("config", type=Path, help="TOML config (see README)")
     fit.add_argument("--out", required=True, type=Path, help="run folder to write")
 
+    cv = commands.add_parser("cv", help="nested cross-validation: DeepGAMI, baselines and ablations on the same splits")
+    cv.add_argument("config", type=Path, help="TOML config with optional [cv], [search], [preprocessing] tables")
+    cv.add_argument("--out", required=True, type=Path, help="folder to write results.csv, summary.md and ROC plots")
+    cv.add_argument("--repeats", type=int, help="repeated random outer splits (overrides [cv] repeats)")
+
     explain = commands.add_parser("explain", help="prioritise features, latent nodes and prior edges of a trained run")
     explain.add_argument("run", type=Path, help="run folder written by `fit`")
     explain.add_argument("--out", required=True, type=Path, help="folder to write the attributions, networks and figures")
@@ -64,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args)
         if args.command == "fit":
             return _fit(args.config, args.out, quiet=args.quiet)
+        if args.command == "cv":
+            return _cv(args)
         if args.command == "explain":
             return _explain(args)
         return _predict(args)
@@ -89,6 +96,22 @@ def _fit(config_path: Path, out: Path, *, quiet: bool) -> int:
     result = run_fit(config, out, progress=not quiet)
     if not quiet:
         print(_report(result.metrics, out, result.seconds))
+    return 0
+
+
+def _cv(args: argparse.Namespace) -> int:
+    from .workflow import run_cv_job
+
+    if args.repeats is not None and args.repeats < 1:
+        msg = f"--repeats must be at least 1 (got {args.repeats})"
+        raise InputError(msg)
+    result, seconds = run_cv_job(load_config(args.config), args.out, repeats=args.repeats, progress=not args.quiet)
+    if not args.quiet:
+        table = result.summary[(result.summary["modalities"] == "all") & (result.summary["metric"] == "bacc")]
+        print(f"test balanced accuracy, all modalities (mean ± sd over {int(table['n_splits'].max())} split(s)); {seconds:.0f} s:")
+        for row in table.itertuples():
+            print(f"  {row.method:<28} {row.mean:.3f} ± {0.0 if row.sd != row.sd else row.sd:.3f}")
+        print(f"wrote {args.out}/results.csv, summary.md, roc_*.png")
     return 0
 
 

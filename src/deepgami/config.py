@@ -39,8 +39,14 @@ TRAINING_KEYS = {
     "device": str,
     "seed": int,
 }
-TOP_KEYS = {"data", "graph", "split", "model", "training"}
-DATA_KEYS = {"labels", "id_column", "label_column", "modalities"}
+TOP_KEYS = {"data", "graph", "split", "model", "training", "cv", "search", "preprocessing"}
+DATA_KEYS = {"labels", "id_column", "label_column", "modalities", "join"}
+CV_KEYS = {"folds", "repeats", "methods", "ablations"}
+# [search] lists candidate values of DeepGAMI parameters for the inner-fold grid search.
+SEARCH_KEYS = {k for k in MODEL_KEYS} | {"lr", "weight_decay", "batch_size", "patience"}
+PREPROCESSING_KEYS = {"select_k", "variance_threshold", "knn_impute", "smote", "smote_k", "covariates", "batch"}
+COVARIATE_KEYS = {"path", "columns", "modalities"}
+BATCH_KEYS = {"path", "column", "modalities"}
 MODALITY_KEYS = {"path", "scaling", "missing"}
 EDGE_KEYS = {"path", "source", "target", "relation", "source_column", "target_column", "weight_column"}
 SPLIT_KEYS = {"test_fraction", "test_ids", "seed"}
@@ -77,7 +83,11 @@ class RunConfig:
     test_fraction: float = 0.2
     test_ids: Path | None = None
     split_seed: int = 0
+    join: str = "outer"
     estimator_params: dict[str, Any] = field(default_factory=dict)
+    cv: dict[str, Any] = field(default_factory=dict)
+    search: dict[str, list] = field(default_factory=dict)
+    preprocessing: dict[str, Any] = field(default_factory=dict)
 
     def to_toml(self) -> str:
         """The resolved configuration (absolute paths, defaults filled in) as TOML."""
@@ -88,6 +98,7 @@ class RunConfig:
         document: dict[str, Any] = {
             "data": {
                 "labels": str(self.labels),
+                "join": self.join,
                 "id_column": self.id_column,
                 "label_column": self.label_column,
                 "modalities": {
@@ -100,6 +111,9 @@ class RunConfig:
         }
         if self.test_ids is not None:
             document["split"]["test_ids"] = str(self.test_ids)
+        for table in ("cv", "search", "preprocessing"):
+            if getattr(self, table):
+                document[table] = _paths_to_str(getattr(self, table))
         if self.edges:
             document["graph"] = {"edges": [{k: str(v) for k, v in vars(e).items()} for e in self.edges]}
         return tomli_w.dumps(document)
@@ -186,6 +200,11 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
                 raise InputError(msg)
             params["random_state" if key == "seed" else key] = tuple(value) if key == "hidden_dims" else value
     params["scaling"] = {m.name: m.scaling for m in modalities}
+    join = data.get("join", "outer")
+    if join not in ("inner", "outer"):
+        msg = f"[data] join must be 'outer' (keep samples lacking a modality) or 'inner' (got {join!r})"
+        raise InputError(msg)
+    cv, search, preprocessing = _parse_evaluation(raw, base, names)
     params["missing"] = {m.name: m.missing for m in modalities}
 
     return RunConfig(
@@ -197,8 +216,60 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
         test_fraction=test_fraction,
         test_ids=_path(base, split["test_ids"]) if "test_ids" in split else None,
         split_seed=int(split.get("seed", 0)),
+        join=join,
         estimator_params=params,
+        cv=cv,
+        search=search,
+        preprocessing=preprocessing,
     )
+
+
+def _parse_evaluation(raw: dict[str, Any], base: Path, modalities: set[str]) -> tuple[dict, dict, dict]:
+    """Validate the [cv], [search] and [preprocessing] tables used by ``deepgami cv``."""
+    cv = dict(_table(raw, "cv")) if "cv" in raw else {}
+    _check_keys(cv, CV_KEYS, "[cv]")
+    for key in ("folds", "repeats"):
+        if key in cv and (not isinstance(cv[key], int) or cv[key] < (2 if key == "folds" else 1)):
+            msg = f"[cv] {key} must be an integer of at least {2 if key == 'folds' else 1} (got {cv[key]!r})"
+            raise InputError(msg)
+    for key in ("methods", "ablations"):
+        if key in cv and (not isinstance(cv[key], list) or not all(isinstance(v, str) for v in cv[key])):
+            msg = f"[cv] {key} must be a list of names"
+            raise InputError(msg)
+    search = dict(_table(raw, "search")) if "search" in raw else {}
+    _check_keys(search, SEARCH_KEYS, "[search]")
+    for key, values in search.items():
+        if not isinstance(values, list) or not values:
+            msg = f"[search] {key} must be a non-empty list of candidate values (got {values!r}); the grid would be empty"
+            raise InputError(msg)
+        if key == "hidden_dims":
+            search[key] = [tuple(v) if isinstance(v, list) else (v,) for v in values]
+    preprocessing = dict(_table(raw, "preprocessing")) if "preprocessing" in raw else {}
+    _check_keys(preprocessing, PREPROCESSING_KEYS, "[preprocessing]")
+    for key, allowed in (("covariates", COVARIATE_KEYS), ("batch", BATCH_KEYS)):
+        if key in preprocessing:
+            table = dict(_table(preprocessing, key, "[preprocessing]"))
+            _check_keys(table, allowed, f"[preprocessing.{key}]")
+            if "path" not in table:
+                msg = f"[preprocessing.{key}] needs a 'path'"
+                raise InputError(msg)
+            table["path"] = _path(base, table["path"])
+            unknown = [m for m in table.get("modalities", []) if m not in modalities]
+            if unknown:
+                msg = f"[preprocessing.{key}] names unknown modality '{unknown[0]}' (modalities: {', '.join(sorted(modalities))})"
+                raise InputError(msg)
+            preprocessing[key] = table
+    return cv, search, preprocessing
+
+
+def _paths_to_str(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _paths_to_str(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_paths_to_str(v) for v in value]
+    return value
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:

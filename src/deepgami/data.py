@@ -138,6 +138,15 @@ class MultiOmicsData:
         new.labels = self.labels.iloc[rows] if self.labels is not None else None
         return new
 
+    def select_modalities(self, names) -> MultiOmicsData:
+        """A copy with only the modalities ``names`` and the samples observed in at least one of them."""
+        names = list(names)
+        keep = np.logical_or.reduce([np.asarray(self.observed[m]) for m in names])
+        part = self.subset(np.flatnonzero(keep))
+        part.modalities = {m: part.modalities[m] for m in names}
+        part.observed = {m: part.observed[m] for m in names}
+        return part
+
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}: {int(self.observed[n].sum())} x {f.shape[1]}" for n, f in self.modalities.items())
         return f"MultiOmicsData({len(self)} samples; {shapes})"

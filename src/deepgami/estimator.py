@@ -85,6 +85,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     modalities_ : list of str
     feature_names_in_ : dict of modality -> ndarray of str
     graph_ : RegulatoryGraph or None, the prior restricted to the training features
+    graph_report_ : RestrictionReport, what that restriction dropped (when there is a graph)
     scalers_ : dict of modality -> ModalityScaler
     module_ : DeepGAMINet
     history_ : list of dict, one per epoch
@@ -216,7 +217,8 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                     "check that both use the same ids"
                 )
                 raise InputError(msg)
-        log.info("prior graph: %s", report)
+        log.debug("prior graph: %s", report)
+        self.graph_report_ = report
         return graph
 
     def _validation_split(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -257,8 +259,10 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities of shape (n_samples, n_classes), columns in ``classes_`` order.
 
         Any non-empty subset of the trained modalities predicts; the others are imputed from
-        the auxiliary maps and never read. Rows follow ``MultiOmicsData(X, join="outer").samples``
-        (the shared index when every table has the same one).
+        the auxiliary maps and never read. Rows follow ``X.samples`` for a MultiOmicsData
+        (samples observed in none of the used modalities are left out), otherwise
+        ``MultiOmicsData(X, join="outer").samples`` (the shared index when every table has
+        the same one).
         """
         logits = self._logits(self._prediction_data(X, use_modalities))
         return torch.softmax(logits, dim=1).cpu().numpy()
@@ -316,7 +320,9 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
 
     def _prediction_data(self, X, use_modalities: Sequence[str] | None) -> MultiOmicsData:
         check_is_fitted(self, "module_")
+        order = None
         if isinstance(X, MultiOmicsData):
+            order = X.samples
             X = {m: X.modalities[m][X.observed[m]] for m in X.modality_names}
         tables = dict(X)
         if use_modalities is not None:
@@ -340,7 +346,11 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 )
                 raise InputError(msg)
             tables[m] = frame.set_axis(columns, axis=1)[expected]
-        return MultiOmicsData(tables, join="outer")
+        data = MultiOmicsData(tables, join="outer")
+        if order is not None:
+            # Keep the caller's sample order (an outer join lists samples by first appearance).
+            data = data.subset(data.samples.get_indexer(order[order.isin(data.samples)]))
+        return data
 
     # ------------------------------------------------------------------ helpers
     def _as_data(self, X, y, join: str) -> MultiOmicsData:

@@ -52,12 +52,15 @@ def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None
     """Read the labels, modalities and edge tables of a config; align samples."""
     labels = read_labels(config.labels, config.id_column, config.label_column)
     tables = {m.name: read_modality(m.path, m.name) for m in config.modalities}
-    data = MultiOmicsData(tables, labels, join="inner")
+    data = MultiOmicsData(tables, labels, join=config.join)
+    for name in data.modality_names:
+        log.info("modality %s: %d of %d samples", name, int(data.observed[name].sum()), len(data))
     if data.labels.nunique() < 2:
         msg = f"the labels hold a single class ({data.labels.iloc[0]!r}); a classifier needs two or more"
         raise InputError(msg)
     for spec in config.modalities:
-        n_missing = int(data.modalities[spec.name].isna().to_numpy().sum())
+        observed = data.modalities[spec.name][data.observed[spec.name]]
+        n_missing = int(observed.isna().to_numpy().sum())
         if n_missing and spec.missing == "error":
             msg = (
                 f"modality '{spec.name}' has {n_missing} missing values (NaN); remove them or set "
@@ -140,10 +143,13 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> Fi
         raise InputError(msg)
     model = DeepGAMIClassifier(graph, verbose=progress, **config.estimator_params)
     model.fit(train)
+    if model.graph_ is not None:
+        log.info("prior graph: %s", model.graph_report_)
     seconds = time.perf_counter() - start
     test_metrics, curves = evaluate(model, test)
     metrics = {
         "test": test_metrics,
+        "samples_per_modality": {m: int(data.observed[m].sum()) for m in data.modality_names},
         "n_train": len(train),
         "n_test": len(test),
         "epochs": len(model.history_),
@@ -236,6 +242,25 @@ def _write_networks(edges: pd.DataFrame, model: DeepGAMIClassifier, stage: Path,
 
 def _file_label(label) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(label))
+
+
+def run_cv_job(config: RunConfig, out: str | Path, *, repeats: int | None = None, progress: bool = False):
+    """``deepgami cv``: nested model selection and comparison; writes results.csv, summary.md, ROC PNGs."""
+    from .evaluation.cv import run_cv, write_cv
+
+    start = time.perf_counter()
+    data, graph = load_data(config)
+    result = run_cv(data, graph, config, repeats=repeats, progress=progress)
+    seconds = time.perf_counter() - start
+    counts = ", ".join(f"{m} {int(data.observed[m].sum())}" for m in data.modality_names)
+    header = (
+        f"{len(data)} samples ({counts}); {result.results['split'].nunique()} outer split(s), "
+        f"{config.cv.get('folds', 5)} inner folds; wall time {seconds:.0f} s."
+    )
+    with staged_output(out) as stage:
+        write_cv(result, stage, np.unique(data.labels.to_numpy()), header)
+        (stage / CONFIG_FILE).write_text(config.to_toml())
+    return result, seconds
 
 
 def run_predict(model_dir: str | Path, tables: Mapping[str, str | Path], out: str | Path) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""Model selection and comparison without leakage: methods, fold preprocessing, cross-validation."""

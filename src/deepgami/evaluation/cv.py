@@ -1,0 +1,329 @@
+"""Nested, leak-free model selection and comparison on identical splits.
+
+For each repeat: an outer stratified split (or the config's ``test_ids``); for each method an
+inner stratified k-fold grid search on the training part only (fold preprocessing fit on each
+inner training fold); the best setting refit on the whole training part; one evaluation on the
+test part with all modalities and with each single modality. DeepGAMI's prior is also replaced
+by null graphs (random, Bernoulli, degree-preserving shuffle) and trained without the
+auxiliary loss, as ablations.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import balanced_accuracy_score, confusion_matrix
+from sklearn.model_selection import ParameterGrid, StratifiedKFold, train_test_split
+from tqdm.auto import tqdm
+
+from ..config import RunConfig
+from ..data import MultiOmicsData
+from ..errors import InputError, preview
+from ..graph import RegulatoryGraph
+from ..metrics import classification_metrics
+from ..readers import read_ids
+from .ablation import NULL_GRAPHS, null_graph
+from .fold_preprocessing import FoldPreprocessor
+from .methods import REGISTRY, MethodSpec
+
+log = logging.getLogger(__name__)
+
+ABLATIONS = (*NULL_GRAPHS, "no_aux")
+
+
+@dataclass
+class Candidate:
+    """One compared entry: a registered method, possibly on a null graph or without auxiliary loss."""
+
+    name: str
+    spec: MethodSpec
+    grid: dict[str, list]
+    params: dict[str, Any] = field(default_factory=dict)
+    null_graph: str | None = None
+
+
+def _load_baselines() -> None:
+    # Importing the modules registers their methods.
+    from . import baselines, graph_baselines  # noqa: F401
+
+
+def candidates(config: RunConfig, graph: RegulatoryGraph | None) -> list[Candidate]:
+    """The methods and ablations named in ``[cv]`` (default: every registered method, every ablation)."""
+    _load_baselines()
+    names = config.cv.get("methods", list(REGISTRY))
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        msg = f"[cv] methods names unknown method '{unknown[0]}' (known: {', '.join(REGISTRY)})"
+        raise InputError(msg)
+    out = []
+    for name in names:
+        spec = REGISTRY[name]
+        if name == "deepgami":
+            base = {k: v for k, v in config.estimator_params.items() if k != "random_state"}
+            out.append(Candidate(name, spec, dict(config.search), base))
+        else:
+            out.append(Candidate(name, spec, dict(spec.grid), dict(spec.params)))
+    ablations = config.cv.get("ablations", list(ABLATIONS) if graph is not None and "deepgami" in names else [])
+    unknown = [a for a in ablations if a not in ABLATIONS]
+    if unknown:
+        msg = f"[cv] ablations names unknown ablation '{unknown[0]}' (known: {', '.join(ABLATIONS)})"
+        raise InputError(msg)
+    if ablations and (graph is None or "deepgami" not in names):
+        msg = "[cv] ablations need a prior graph ([[graph.edges]]) and 'deepgami' among the methods"
+        raise InputError(msg)
+    deepgami = next((c for c in out if c.name == "deepgami"), None)
+    for ablation in ablations:
+        if ablation == "no_aux":
+            params = {**deepgami.params, "aux_weight": 0.0}
+            grid = {k: v for k, v in deepgami.grid.items() if k != "aux_weight"}
+            out.append(Candidate("deepgami_no_aux", deepgami.spec, grid, params))
+        else:
+            out.append(Candidate(f"deepgami_{ablation}_graph", deepgami.spec, dict(deepgami.grid), dict(deepgami.params), ablation))
+    return out
+
+
+def _settings(grid: dict[str, list]) -> list[dict[str, Any]]:
+    settings = list(ParameterGrid(grid)) if grid else [{}]
+    if not settings:
+        msg = "the [search] grid produces no configuration; give every key at least one value"
+        raise InputError(msg)
+    return settings
+
+
+def _preprocessor(config: RunConfig, seed: int) -> FoldPreprocessor:
+    options = {k: v for k, v in config.preprocessing.items() if k not in ("covariates", "batch")}
+    if "covariates" in config.preprocessing:
+        spec = config.preprocessing["covariates"]
+        table = pd.read_csv(spec["path"], index_col=0)
+        table.index = table.index.astype(str)
+        options["covariates"] = table[spec["columns"]] if "columns" in spec else table
+        options["covariate_modalities"] = spec.get("modalities")
+    if "batch" in config.preprocessing:
+        spec = config.preprocessing["batch"]
+        table = pd.read_csv(spec["path"], index_col=0)
+        table.index = table.index.astype(str)
+        options["batch"] = table[spec.get("column", table.columns[0])]
+        options["combat_modalities"] = spec.get("modalities")
+    return FoldPreprocessor(random_state=seed, **options)
+
+
+def _prepare(config: RunConfig, train: MultiOmicsData, others: list[MultiOmicsData], seed: int):
+    """Fit fold preprocessing on ``train``; return the transformed (and resampled) train and others."""
+    preprocessor = _preprocessor(config, seed).fit(train)
+    fitted = preprocessor.transform(train)
+    if config.preprocessing.get("smote"):
+        fitted = preprocessor.resample(fitted)
+    return fitted, [preprocessor.transform(o) for o in others]
+
+
+def _fill_unobserved(train: MultiOmicsData, data: MultiOmicsData) -> MultiOmicsData:
+    """For methods that need every modality: unobserved rows take the training means."""
+    filled = data.subset(np.arange(len(data)))
+    for m, frame in data.modalities.items():
+        means = train.modalities[m][train.observed[m]].mean()
+        values = frame.to_numpy(copy=True)
+        values[~np.asarray(data.observed[m])] = means.to_numpy()
+        filled.modalities[m] = pd.DataFrame(values, index=frame.index, columns=frame.columns)
+        filled.observed[m] = np.ones(len(data), dtype=bool)
+    return filled
+
+
+def _build(candidate: Candidate, graph: RegulatoryGraph | None, params: dict, seed: int):
+    spec = candidate.spec
+    prior = graph
+    if candidate.null_graph is not None:
+        prior = null_graph(graph, candidate.null_graph, seed=seed)
+    kwargs = {"graph": prior if spec.uses_graph else None, "random_state": seed}
+    return spec.factory(**kwargs, **{**candidate.params, **params})
+
+
+def _fit(candidate: Candidate, graph, params: dict, seed: int, train: MultiOmicsData):
+    """A fitted method; methods that need every modality get training means in unobserved rows."""
+    with warnings.catch_warnings():
+        # Graph restriction warns about dropped edges once per fold; the counts are logged instead.
+        warnings.filterwarnings("ignore", message="graph restricted to the data")
+        method = _build(candidate, graph, params, seed)
+        method.fit(train if method.supports_missing_modalities else _fill_unobserved(train, train))
+    return method
+
+
+def _predict(method, train: MultiOmicsData, data: MultiOmicsData, use_modalities=None) -> np.ndarray:
+    if not method.supports_missing_modalities:
+        data = _fill_unobserved(train, data)
+    return method.predict_proba(data, use_modalities=use_modalities)
+
+
+def per_class_bacc(y_true: np.ndarray, predicted: np.ndarray, classes: np.ndarray) -> dict[str, float]:
+    """One-vs-rest balanced accuracy per class: (sensitivity + specificity) / 2."""
+    matrix = confusion_matrix(y_true, predicted, labels=classes)
+    out = {}
+    for i, label in enumerate(classes):
+        tp = matrix[i, i]
+        fn = matrix[i].sum() - tp
+        fp = matrix[:, i].sum() - tp
+        tn = matrix.sum() - tp - fn - fp
+        sensitivity = tp / (tp + fn) if tp + fn else np.nan
+        specificity = tn / (tn + fp) if tn + fp else np.nan
+        out[str(label)] = float((sensitivity + specificity) / 2)
+    return out
+
+
+@dataclass
+class CVResult:
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    curves: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+
+def outer_splits(data: MultiOmicsData, config: RunConfig, repeats: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    rows = np.arange(len(data))
+    if config.test_ids is not None:
+        ids = read_ids(config.test_ids)
+        is_test = data.samples.isin(ids)
+        if not is_test.any():
+            msg = f"no id of {config.test_ids.name} is a usable sample (e.g. {preview(ids)}); check the ids"
+            raise InputError(msg)
+        if repeats > 1:
+            log.warning("test_ids fixes the split: --repeats %d runs the same split with different seeds", repeats)
+        return [(rows[~is_test], rows[is_test])] * repeats
+    splits = []
+    for r in range(repeats):
+        train, test = train_test_split(
+            rows, test_size=config.test_fraction, stratify=data.labels.to_numpy(), random_state=config.split_seed + r
+        )
+        splits.append((np.sort(train), np.sort(test)))
+    return splits
+
+
+def _check_folds(train: MultiOmicsData, folds: int) -> None:
+    counts = train.labels.value_counts()
+    small = counts[counts < folds]
+    if len(small):
+        msg = (
+            f"class {small.index[0]!r} has {small.iloc[0]} training samples, fewer than the {folds} inner folds; "
+            f"set [cv] folds = {max(2, int(counts.min()))} or fewer"
+        )
+        raise InputError(msg)
+
+
+def run_cv(
+    data: MultiOmicsData, graph: RegulatoryGraph | None, config: RunConfig, *, repeats: int | None = None, progress: bool = False
+) -> CVResult:
+    """Nested cross-validation of every candidate on identical splits; see the module docstring.
+
+    Returns tidy ``results`` (method, split, fold, modalities, metric, value, params) and a
+    ``summary`` (mean and sd over splits of each test metric).
+    """
+    folds = int(config.cv.get("folds", 5))
+    repeats = int(repeats or config.cv.get("repeats", 1))
+    entries = candidates(config, graph)
+    splits = outer_splits(data, config, repeats)
+    rows: list[dict] = []
+    curves: dict = {}
+    seconds: dict[str, float] = {}
+    total = len(splits) * len(entries)
+    bar = tqdm(total=total, desc="cv", unit="fit", disable=None if progress else True, leave=False)
+    for split, (train_rows, test_rows) in enumerate(splits):
+        train_all, test = data.subset(train_rows), data.subset(test_rows)
+        _check_folds(train_all, folds)
+        seed = config.split_seed + split
+        inner = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(train_rows, train_all.labels))
+        for candidate in entries:
+            start = time.perf_counter()
+            settings = _settings(candidate.grid)
+            best = settings[0]
+            if len(settings) > 1:
+                scores = []
+                for params in settings:
+                    fold_scores = []
+                    for fold, (fit_idx, val_idx) in enumerate(inner):
+                        fit_part, (val_part,) = _prepare(config, train_all.subset(fit_idx), [train_all.subset(val_idx)], seed)
+                        method = _fit(candidate, graph, params, seed, fit_part)
+                        proba = _predict(method, fit_part, val_part)
+                        score = balanced_accuracy_score(val_part.labels, method.classes_[proba.argmax(1)])
+                        fold_scores.append(score)
+                        rows.append(_row(candidate.name, split, fold, "all", "inner_bacc", score, params))
+                    scores.append(np.mean(fold_scores))
+                best = settings[int(np.argmax(scores))]
+            train_part, (test_part,) = _prepare(config, train_all, [test], seed)
+            method = _fit(candidate, graph, best, seed, train_part)
+            proba = _predict(method, train_part, test_part)
+            _record(rows, curves, candidate.name, split, "all", test_part.labels.to_numpy(), proba, method.classes_, best)
+            for m in data.modality_names:
+                single_test = test_part.select_modalities([m])
+                if method.supports_missing_modalities:
+                    # The model trained on every modality predicts from this one alone.
+                    single, single_train = method, train_part
+                else:
+                    single_train = train_part.select_modalities([m])
+                    single = _fit(candidate, graph, best, seed, single_train)
+                proba = _predict(single, single_train, single_test, use_modalities=(m,))
+                _record(rows, curves, candidate.name, split, m, single_test.labels.to_numpy(), proba, single.classes_, best)
+            seconds[candidate.name] = seconds.get(candidate.name, 0.0) + time.perf_counter() - start
+            bar.update()
+            log.info("split %d: %s done in %.1f s (best %s)", split, candidate.name, time.perf_counter() - start, best or "defaults")
+    bar.close()
+    results = pd.DataFrame(rows, columns=["method", "split", "fold", "modalities", "metric", "value", "params"])
+    return CVResult(results, summarise(results), curves, seconds)
+
+
+def _row(method, split, fold, modalities, metric, value, params) -> dict:
+    return {"method": method, "split": split, "fold": fold, "modalities": modalities, "metric": metric,
+            "value": value, "params": json.dumps(params, default=str, sort_keys=True)}
+
+
+def _record(rows, curves, method, split, modalities, y_true, proba, classes, params) -> None:
+    metrics = classification_metrics(y_true, proba, classes)
+    for metric in ("acc", "bacc", "auc", "f1"):
+        rows.append(_row(method, split, "test", modalities, metric, metrics[metric], params))
+    predicted = np.asarray(classes)[proba.argmax(axis=1)]
+    for label, value in per_class_bacc(y_true, predicted, np.asarray(classes)).items():
+        rows.append(_row(method, split, "test", modalities, f"bacc[{label}]", value, params))
+    if split == 0:
+        curves.setdefault(modalities, {})[method] = (y_true, proba, np.asarray(classes))
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean, sd and count over splits of every test metric, per method and modality set."""
+    test = results[results["fold"] == "test"]
+    summary = test.groupby(["method", "modalities", "metric"], sort=False)["value"].agg(["mean", "std", "count"]).reset_index()
+    return summary.rename(columns={"std": "sd", "count": "n_splits"})
+
+
+def write_cv(result: CVResult, out: Path, classes: np.ndarray, header: str) -> None:
+    """results.csv, summary.md and ROC PNGs (first split) into ``out`` (a staging folder)."""
+    from ..plotting import plot_roc
+
+    result.results.to_csv(out / "results.csv", index=False)
+    lines = [f"# deepgami cv summary\n\n{header}\n"]
+    for modalities, part in result.summary.groupby("modalities", sort=False):
+        table = part[part["metric"].isin(["bacc", "f1", "auc"])].pivot(index="method", columns="metric", values=["mean", "sd"])
+        lines.append(f"\n## Test set, modalities: {modalities}\n")
+        lines.append("| method | BACC | macro-F1 | AUC | fit s |\n|---|---|---|---|---|")
+        for method in part["method"].unique():
+            cells = []
+            for metric in ("bacc", "f1", "auc"):
+                mean, sd = table.loc[method, ("mean", metric)], table.loc[method, ("sd", metric)]
+                cells.append("n/a" if pd.isna(mean) else f"{mean:.3f} ± {0.0 if pd.isna(sd) else sd:.3f}")
+            lines.append(f"| {method} | {' | '.join(cells)} | {result.seconds.get(method, float('nan')):.1f} |")
+        per_class = part[part["metric"].str.startswith("bacc[")]
+        if len(per_class):
+            lines.append("\nPer-class balanced accuracy (one vs rest, mean over splits):\n")
+            pivot = per_class.pivot(index="method", columns="metric", values="mean")
+            lines.append("| method | " + " | ".join(c[5:-1] for c in pivot.columns) + " |")
+            lines.append("|---|" + "---|" * len(pivot.columns))
+            for method, values in pivot.loc[part["method"].unique()].iterrows():
+                lines.append(f"| {method} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+    (out / "summary.md").write_text("\n".join(lines) + "\n")
+    for modalities, by_method in result.curves.items():
+        curves = {method: (y, p) for method, (y, p, _) in by_method.items()}
+        plot_roc(curves, classes, out / f"roc_{modalities}.png")

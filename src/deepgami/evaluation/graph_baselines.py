@@ -1,0 +1,811 @@
+r"""Graph-based baselines of the DeepGAMI paper: Varmole and MOGONET, written with PyTorch / PyG.
+
+Both are re-implementations from the published code, behind the method interface of
+:mod:`deepgami.evaluation.methods` (registered at import as ``"varmole"`` and ``"mogonet"``):
+
+``varmole``
+    Nguyen, Jin & Wang, Bioinformatics 2021 (https://doi.org/10.1093/bioinformatics/btaa866;
+    code: github.com/daifengwanglab/Varmole). The modalities are concatenated into one input
+    and a single biologically masked layer (:class:`~deepgami.nn.conv.BioDropConnect`) maps
+    it to the latent genes through the union of the prior relations (eQTL for SNPs, GRN for
+    TFs), then ReLU and a feed-forward head. As in Varmole, a feature that is itself a latent
+    gene is also connected to that gene (Varmole adds the identity to its GRN block), the loss
+    carries an L1 penalty on every parameter, and batches are drawn class-balanced (its
+    ``ImbalancedDatasetSampler``). Differences: softmax cross-entropy for any number of classes
+    (Varmole: sigmoid + BCE, binary only), dropout in the head (none in Varmole), and early
+    stopping on a stratified validation split of the training rows (Varmole runs a fixed number
+    of epochs).
+
+``mogonet``
+    Wang et al., Nat Commun 2021 (https://doi.org/10.1038/s41467-021-23774-w; code:
+    github.com/txWang/MOGONET). Per modality a 3-layer GCN (LeakyReLU 0.25, dropout) with a
+    linear classifier runs on a patient-similarity graph; the per-modality outputs are fused by
+    the View Correlation Discovery Network (VCDN): sigmoid per class, the K-way outer product
+    flattened to ``n_classes ** n_modalities`` features, and a small MLP. Training follows
+    MOGONET: the GCNs are pretrained alone, then every epoch updates each GCN on its own loss
+    and the VCDN on the fused loss. The similarity graph keeps the pairs whose cosine similarity
+    exceeds the threshold giving ``k`` neighbours per node on average (the threshold is fit on
+    the training rows), weighs edges by similarity, adds self-loops and row-normalises
+    (:math:`\hat A = \mathrm{rownorm}(A + I)`, used through ``GCNConv(normalize=False)``).
+    Differences: MOGONET counts the zero self-distances when picking the threshold (so it keeps
+    ``k - 1`` neighbours on average), weighs samples by class frequency, and runs a fixed number
+    of epochs; here the threshold gives ``k``, the loss is unweighted, and training stops early
+    on a validation split.
+
+    MOGONET is transductive. :meth:`MOGONETMethod.predict_proba` builds MOGONET's test graph:
+    the training samples used to fit the GCNs plus the new samples, edges only between a new
+    sample and a training sample whose similarity passes the training threshold (none within
+    either group), then runs the trained networks and returns the rows of the new samples. The
+    graph uses the new samples' features, never their labels; a new sample's prediction can
+    depend on the other new samples predicted with it (through two- and three-hop paths).
+
+Neither method can predict from a subset of its modalities (``supports_missing_modalities``
+is False); the evaluator refits them on each single modality instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import train_test_split
+from torch import Tensor, nn
+from torch_geometric.nn import GCNConv
+
+from ..data import MultiOmicsData, encode_labels
+from ..errors import InputError, preview
+from ..graph import RegulatoryGraph
+from ..nn.conv import BioDropConnect
+from ..preprocessing import ModalityScaler
+from .methods import MethodSpec, register
+
+log = logging.getLogger(__name__)
+
+
+# ====================================================================== shared plumbing
+class _TorchBaseline:
+    """Data handling shared by the baselines: labels, features, scaling, validation split.
+
+    Subclasses set ``scaling``, ``validation_fraction`` and ``random_state`` in ``__init__``.
+    """
+
+    supports_missing_modalities = False
+    scaling: str | Mapping[str, str]
+    validation_fraction: float
+    random_state: int
+
+    def _prepare_fit(self, train: MultiOmicsData) -> tuple[MultiOmicsData, np.ndarray, np.ndarray, np.ndarray]:
+        """Set ``classes_``, ``modalities_``, ``feature_names_in_``, ``scalers_``.
+
+        Returns ``(train, codes, fit_rows, val_rows)``: ``train`` restricted to the labelled
+        samples observed in every modality, their class codes, and the positions of the rows
+        that fit (scalers, weights) and of the validation rows (early stopping).
+        """
+        if train.labels is None:
+            msg = f"{type(self).__name__} needs labels to fit"
+            raise InputError(msg)
+        self.modalities_ = train.modality_names
+        self.feature_names_in_ = {m: train.modalities[m].columns.to_numpy(dtype=str) for m in self.modalities_}
+        rows = self._complete_rows(train)
+        rows = rows[np.asarray(train.labels.iloc[rows].notna())]
+        if len(rows) < len(train):
+            log.warning(
+                "%s: dropped %d training samples that miss a label or a modality (it needs all of %s)",
+                type(self).__name__,
+                len(train) - len(rows),
+                ", ".join(self.modalities_),
+            )
+        train = train.subset(rows)
+        classes, codes = encode_labels(train.labels)
+        if len(classes) < 2:
+            msg = f"the labels hold a single class ({preview(classes)}); a classifier needs at least two"
+            raise InputError(msg)
+        self.classes_ = classes
+        fit_rows, val_rows = self._validation_split(codes)
+        self.scalers_ = {}
+        for m in self.modalities_:
+            method = self.scaling if isinstance(self.scaling, str) else self.scaling.get(m, "standard")
+            values = train.modalities[m].to_numpy()[fit_rows]
+            self.scalers_[m] = ModalityScaler(method, "error", name=m).fit(values)
+        return train, codes, fit_rows, val_rows
+
+    @staticmethod
+    def _complete_rows(data: MultiOmicsData) -> np.ndarray:
+        complete = np.ones(len(data), dtype=bool)
+        for mask in data.observed.values():
+            complete &= np.asarray(mask)
+        return np.flatnonzero(complete)
+
+    def _validation_split(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.arange(len(codes))
+        if not self.validation_fraction:
+            return rows, rows[:0]
+        stratify = codes if np.bincount(codes).min() >= 2 else None
+        fit_rows, val_rows = train_test_split(
+            rows, test_size=self.validation_fraction, stratify=stratify, random_state=self.random_state
+        )
+        return np.sort(fit_rows), np.sort(val_rows)
+
+    def _inputs(self, data: MultiOmicsData, use_modalities: Sequence[str] | None = None) -> dict[str, Tensor]:
+        """Scaled inputs (n_samples, n_features_m) per trained modality, in ``data.samples`` order."""
+        if not hasattr(self, "scalers_"):
+            msg = f"this {type(self).__name__} is not fitted yet; call fit before predict_proba"
+            raise NotFittedError(msg)
+        if isinstance(use_modalities, str):
+            use_modalities = [use_modalities]
+        if use_modalities is not None and sorted(use_modalities) != sorted(self.modalities_):
+            msg = (
+                f"{type(self).__name__} predicts only from all the modalities it was trained on "
+                f"({', '.join(self.modalities_)}; got {', '.join(use_modalities) or 'none'}); refit it on those modalities"
+            )
+            raise InputError(msg)
+        absent = [m for m in self.modalities_ if m not in data.modalities]
+        if absent:
+            msg = f"the data lacks modalities {absent}, which {type(self).__name__} was trained on"
+            raise InputError(msg)
+        inputs = {}
+        for m in self.modalities_:
+            frame = data.modalities[m]
+            frame = frame.set_axis(frame.columns.astype(str), axis=1)
+            expected = self.feature_names_in_[m]
+            missing = np.setdiff1d(expected, frame.columns.to_numpy(dtype=str))
+            if len(missing):
+                msg = (
+                    f"modality '{m}' lacks {len(missing)} of the {len(expected)} features the model was trained on "
+                    f"({preview(missing)}); give the same features as in training"
+                )
+                raise InputError(msg)
+            observed = np.asarray(data.observed[m])
+            if not observed.all():
+                msg = (
+                    f"{int((~observed).sum())} samples miss modality '{m}' ({preview(data.samples[~observed])}); "
+                    f"{type(self).__name__} needs every modality it was trained on"
+                )
+                raise InputError(msg)
+            inputs[m] = torch.from_numpy(self.scalers_[m].transform(frame[expected].to_numpy()))
+        return inputs
+
+
+def _restrict_graph(graph: RegulatoryGraph | None, feature_names: Mapping[str, np.ndarray]) -> RegulatoryGraph | None:
+    """The prior restricted to the data's features (node index == column index), or None."""
+    if graph is None or not graph.edge_types:
+        return None
+    features = {m: names for m, names in feature_names.items() if m in graph.node_types}
+    restricted, report = graph.restrict_to(features)
+    for edge_type, kept in report.kept_edges.items():
+        if edge_type[0] in feature_names and kept == 0:
+            examples = preview(graph.edge_frame(edge_type)["source"].unique())
+            msg = (
+                f"no {edge_type[0]}->{edge_type[2]} edge matches a '{edge_type[0]}' feature of the data "
+                f"(edge sources e.g. {examples}; features e.g. {preview(feature_names[edge_type[0]])}); "
+                "check that both use the same ids"
+            )
+            raise InputError(msg)
+    log.info("prior graph: %s", report)
+    return restricted
+
+
+def _seed_everything(random_state: int) -> torch.Generator:
+    torch.manual_seed(random_state)
+    return torch.Generator().manual_seed(random_state)
+
+
+# ====================================================================== Varmole
+def varmole_edge_index(
+    graph: RegulatoryGraph, n_features: Mapping[str, int], *, self_loops: bool = True
+) -> tuple[Tensor | None, int]:
+    """Edges of Varmole's masked layer over the concatenated inputs.
+
+    Parameters
+    ----------
+    graph : RegulatoryGraph
+        Prior restricted to the data (node indices of a modality are its column indices); all
+        relations target one latent node type.
+    n_features : mapping of modality -> int
+        Inputs are concatenated in this order; the source indices of modality ``m`` are
+        offset by the widths of the modalities before it.
+    self_loops : bool, default=True
+        Connect a feature to the latent node of the same name (Varmole's GRN identity).
+
+    Returns
+    -------
+    edge_index : LongTensor of shape (2, n_edges), or None when no modality has a relation
+        Row 0 indexes the concatenated input, row 1 the latent nodes. A modality without a
+        relation is connected to every latent node.
+    n_latent : int
+    """
+    latent_types = {t[2] for t in graph.edge_types}
+    if len(latent_types) != 1:
+        msg = f"Varmole needs all relations to target one latent node type (got {sorted(latent_types) or 'none'})"
+        raise ValueError(msg)
+    latent = latent_types.pop()
+    n_latent = graph.num_nodes(latent)
+    position = {name: i for i, name in enumerate(graph.node_names[latent])}
+    pieces, offset, guided = [], 0, False
+    for modality, count in n_features.items():
+        relations = graph.relations_from(modality)
+        if relations:
+            if graph.num_nodes(modality) != count:
+                msg = f"graph has {graph.num_nodes(modality)} '{modality}' nodes but the data {count} features"
+                raise ValueError(msg)
+            guided = True
+            edge_index = torch.cat([graph.edge_index(t) for t in relations], dim=1)
+            if self_loops:
+                pairs = [(i, position[n]) for i, n in enumerate(graph.node_names[modality]) if n in position]
+                if pairs:
+                    edge_index = torch.cat([edge_index, torch.tensor(pairs, dtype=torch.long).t()], dim=1)
+            # Relations from one modality may share pairs; the layer holds one weight per pair.
+            key = torch.unique(edge_index[0] * n_latent + edge_index[1])
+            edge_index = torch.stack([key // n_latent, key % n_latent])
+        else:
+            edge_index = torch.stack(
+                [torch.arange(count).repeat_interleave(n_latent), torch.arange(n_latent).repeat(count)]
+            )
+        pieces.append(edge_index + torch.tensor([[offset], [0]]))
+        offset += count
+    return (torch.cat(pieces, dim=1) if guided else None), n_latent
+
+
+class VarmoleNet(nn.Module):
+    r"""Varmole's network: one masked layer from all inputs to latent genes, then an MLP.
+
+    .. math::
+        h = \mathrm{ReLU}\big(x\,(W \odot M) + b\big), \qquad \mathrm{logits} = \mathrm{MLP}(h)
+
+    with :math:`x` the concatenated modalities and :math:`M` the union of the prior relations.
+
+    Parameters
+    ----------
+    masked : nn.Module
+        Maps (n_samples, n_inputs) to (n_samples, n_latent): a :class:`BioDropConnect` (or a
+        ``Linear`` without a prior).
+    n_latent, n_classes : int
+    hidden_dims : sequence of int
+        Widths of the head's hidden layers (Linear, ReLU, Dropout each).
+    dropout : float
+
+    Shapes: (n_samples, n_inputs) -> (n_samples, n_classes).
+    """
+
+    def __init__(
+        self, masked: nn.Module, n_latent: int, n_classes: int, hidden_dims: Sequence[int] = (64, 32), dropout: float = 0.3
+    ) -> None:
+        super().__init__()
+        self.masked = masked
+        layers: list[nn.Module] = []
+        width = int(n_latent)
+        for hidden in hidden_dims:
+            layers += [nn.Linear(width, int(hidden)), nn.ReLU(), nn.Dropout(dropout)]
+            width = int(hidden)
+        layers.append(nn.Linear(width, n_classes))
+        self.head = nn.Sequential(*layers)
+
+    @classmethod
+    def from_graph(
+        cls,
+        graph: RegulatoryGraph | None,
+        n_features: Mapping[str, int],
+        n_classes: int,
+        *,
+        latent_dim: int = 100,
+        self_loops: bool = True,
+        kernel: str = "auto",
+        **head_kwargs,
+    ) -> VarmoleNet:
+        """Build the masked layer from a prior restricted to the data (see :func:`varmole_edge_index`).
+
+        Without a graph the first layer is dense to ``latent_dim`` nodes; with a graph whose
+        relations start from none of the modalities it is dense to the graph's latent nodes.
+        """
+        n_inputs = sum(n_features.values())
+        if graph is None or not graph.edge_types:
+            return cls(nn.Linear(n_inputs, latent_dim), latent_dim, n_classes, **head_kwargs)
+        edge_index, n_latent = varmole_edge_index(graph, n_features, self_loops=self_loops)
+        if edge_index is None:
+            return cls(nn.Linear(n_inputs, n_latent), n_latent, n_classes, **head_kwargs)
+        masked = BioDropConnect(edge_index, n_inputs, n_latent, bias=True, kernel=kernel)
+        return cls(masked, n_latent, n_classes, **head_kwargs)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(torch.relu(self.masked(x)))
+
+
+class VarmoleMethod(_TorchBaseline):
+    """Varmole (biologically masked feed-forward network) behind the method interface.
+
+    Parameters
+    ----------
+    graph : RegulatoryGraph or None, default=None
+        Prior relations from modality features to latent genes.
+    latent_dim : int, default=100
+        Latent width without a graph.
+    hidden_dims : sequence of int, default=(64, 32)
+        Varmole's H2, H3.
+    dropout : float, default=0.3
+    l1 : float, default=1e-4
+        Varmole's L1REG: ``l1 * sum(|p|)`` over every parameter is added to each batch loss.
+    lr, weight_decay : float, default=1e-3, 0.0
+        Adam settings (weight decay is Varmole's L2REG).
+    batch_size : int, default=32
+    max_epochs : int, default=100
+    patience : int, default=20
+    validation_fraction : float, default=0.2
+        Stratified share of the training rows for early stopping (0: run all epochs).
+    balanced_sampling : bool, default=True
+        Draw each epoch's samples with replacement, inversely to class frequency.
+    self_loops : bool, default=True
+    scaling : str or mapping of modality -> str, default="standard"
+    kernel : str, default="auto"
+    device : str, default="cpu"
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    classes_, modalities_, feature_names_in_, scalers_, graph_, module_, history_
+    """
+
+    def __init__(
+        self,
+        *,
+        graph: RegulatoryGraph | None = None,
+        latent_dim: int = 100,
+        hidden_dims: Sequence[int] = (64, 32),
+        dropout: float = 0.3,
+        l1: float = 1e-4,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 32,
+        max_epochs: int = 100,
+        patience: int = 20,
+        validation_fraction: float = 0.2,
+        balanced_sampling: bool = True,
+        self_loops: bool = True,
+        scaling: str | Mapping[str, str] = "standard",
+        kernel: str = "auto",
+        device: str = "cpu",
+        random_state: int = 0,
+    ) -> None:
+        self.graph = graph
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.dropout = dropout
+        self.l1 = l1
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.balanced_sampling = balanced_sampling
+        self.self_loops = self_loops
+        self.scaling = scaling
+        self.kernel = kernel
+        self.device = device
+        self.random_state = random_state
+
+    def fit(self, train: MultiOmicsData) -> VarmoleMethod:
+        """Fit on the labelled samples of ``train`` observed in every modality."""
+        train, codes, fit_rows, val_rows = self._prepare_fit(train)
+        self.graph_ = _restrict_graph(self.graph, self.feature_names_in_)
+        x = torch.cat(list(self._inputs(train).values()), dim=1).to(self.device)
+        y = torch.as_tensor(codes).to(self.device)
+        with torch.random.fork_rng(devices=[]):
+            generator = _seed_everything(self.random_state)
+            self.module_ = VarmoleNet.from_graph(
+                self.graph_,
+                {m: len(self.feature_names_in_[m]) for m in self.modalities_},
+                len(self.classes_),
+                latent_dim=self.latent_dim,
+                self_loops=self.self_loops,
+                kernel=self.kernel,
+                hidden_dims=tuple(self.hidden_dims),
+                dropout=self.dropout,
+            ).to(self.device)
+            log.info("Varmole: %s", self.module_.masked)
+            fit_index, val_index = torch.as_tensor(fit_rows), torch.as_tensor(val_rows)
+            self.history_ = self._train(x[fit_index], y[fit_index], x[val_index], y[val_index], generator)
+        return self
+
+    def _train(self, x: Tensor, y: Tensor, x_val: Tensor, y_val: Tensor, generator: torch.Generator) -> list[dict]:
+        module = self.module_
+        optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        sample_weight = (1.0 / torch.bincount(y.cpu()).float())[y.cpu()]
+        history: list[dict] = []
+        best_loss, best_state, stale = float("inf"), None, 0
+        for epoch in range(self.max_epochs):
+            module.train()
+            if self.balanced_sampling:
+                order = torch.multinomial(sample_weight, len(y), replacement=True, generator=generator)
+            else:
+                order = torch.randperm(len(y), generator=generator)
+            total = 0.0
+            for start in range(0, len(y), self.batch_size):
+                batch = order[start : start + self.batch_size].to(x.device)
+                loss = F.cross_entropy(module(x[batch]), y[batch])
+                if self.l1:
+                    loss = loss + self.l1 * sum(p.abs().sum() for p in module.parameters())
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(batch)
+            record = {"epoch": epoch + 1, "train_loss": total / len(y)}
+            if len(y_val):
+                module.eval()
+                with torch.no_grad():
+                    record["val_loss"] = F.cross_entropy(module(x_val), y_val).item()
+                if record["val_loss"] < best_loss - 1e-6:
+                    best_loss, best_state, stale = record["val_loss"], copy.deepcopy(module.state_dict()), 0
+                else:
+                    stale += 1
+            history.append(record)
+            log.debug("Varmole epoch %d: %s", epoch + 1, record)
+            if len(y_val) and stale >= self.patience:
+                log.info("Varmole: early stopping after epoch %d (best validation loss %.4f)", epoch + 1, best_loss)
+                break
+        if best_state is not None:
+            module.load_state_dict(best_state)
+        module.eval()
+        return history
+
+    def predict_proba(self, data: MultiOmicsData, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+        """Class probabilities (n_samples, n_classes) in ``classes_`` order; needs every trained modality."""
+        x = torch.cat(list(self._inputs(data, use_modalities).values()), dim=1).to(self.device)
+        self.module_.eval()
+        with torch.no_grad():
+            return torch.softmax(self.module_(x), dim=1).cpu().numpy()
+
+
+# ====================================================================== MOGONET
+def cosine_similarity(a: Tensor, b: Tensor, eps: float = 1e-8) -> Tensor:
+    """Cosine similarity (n_a, n_b) between the rows of ``a`` and ``b`` (MOGONET's ``1 - distance``)."""
+    norm_a = a.norm(p=2, dim=1, keepdim=True)
+    norm_b = b.norm(p=2, dim=1, keepdim=True)
+    return (a @ b.t()) / (norm_a * norm_b.t()).clamp(min=eps)
+
+
+def similarity_threshold(x: Tensor, k: float) -> float:
+    """Cosine similarity above which pairs of rows of ``x`` give ``k`` neighbours per row on average.
+
+    The ``k * n``-th largest off-diagonal similarity of the (symmetric) similarity matrix.
+    """
+    n = x.shape[0]
+    sim = cosine_similarity(x, x)
+    values = sim[~torch.eye(n, dtype=torch.bool, device=x.device)]
+    count = int(min(max(round(k * n), 1), values.numel()))
+    if count == 0:
+        return float("inf")
+    return float(torch.topk(values, count).values[-1])
+
+
+def _normalised(src: Tensor, dst: Tensor, weight: Tensor, n_nodes: int) -> tuple[Tensor, Tensor]:
+    """Add self-loops of weight 1 and row-normalise (L1, per destination): rownorm(A + I)."""
+    loops = torch.arange(n_nodes, device=weight.device)
+    src, dst = torch.cat([src, loops]), torch.cat([dst, loops])
+    weight = torch.cat([weight, torch.ones(n_nodes, dtype=weight.dtype, device=weight.device)])
+    norm = torch.zeros(n_nodes, dtype=weight.dtype, device=weight.device).index_add_(0, dst, weight.abs())
+    return torch.stack([src, dst]), weight / norm[dst]
+
+
+def similarity_graph(x: Tensor, threshold: float) -> tuple[Tensor, Tensor]:
+    """MOGONET's training graph among the rows of ``x``.
+
+    Pairs with cosine similarity >= ``threshold`` (no self pairs) are joined in both directions,
+    weighted by their similarity; then self-loops and row normalisation.
+
+    Returns ``edge_index`` (2, n_edges) (row 0 source, row 1 target, self-loops last) and
+    ``edge_weight`` (n_edges,).
+    """
+    n = x.shape[0]
+    sim = cosine_similarity(x, x)
+    keep = (sim >= threshold) & ~torch.eye(n, dtype=torch.bool, device=x.device)
+    dst, src = keep.nonzero(as_tuple=True)
+    return _normalised(src, dst, sim[dst, src], n)
+
+
+def bipartite_similarity_graph(x_ref: Tensor, x_new: Tensor, threshold: float) -> tuple[Tensor, Tensor]:
+    """MOGONET's test graph on ``cat(x_ref, x_new)``: edges only between a reference and a new row.
+
+    A pair (reference, new) with cosine similarity >= ``threshold`` is joined in both
+    directions; no edges within either group; then self-loops and row normalisation.
+    New rows are nodes ``n_ref..n_ref + n_new - 1``.
+    """
+    n_ref = x_ref.shape[0]
+    sim = cosine_similarity(x_ref, x_new)
+    ref, new = (sim >= threshold).nonzero(as_tuple=True)
+    weight = sim[ref, new]
+    new = new + n_ref
+    src, dst = torch.cat([ref, new]), torch.cat([new, ref])
+    return _normalised(src, dst, torch.cat([weight, weight]), n_ref + x_new.shape[0])
+
+
+class GCNEncoder(nn.Module):
+    r"""MOGONET's per-modality GCN (``GCN_E``): GCN layers with LeakyReLU(0.25) and dropout.
+
+    .. math::
+        H^{(l+1)} = \mathrm{LeakyReLU}\big(\hat A H^{(l)} W^{(l)} + b^{(l)}\big)
+
+    with :math:`\hat A` the row-normalised similarity graph given as edge weights
+    (``GCNConv(normalize=False)``). Weights are Xavier-normal and biases zero, as in MOGONET.
+
+    Shapes: x (n_samples, n_features), edge_index (2, n_edges), edge_weight (n_edges,) ->
+    (n_samples, hidden_dims[-1]).
+    """
+
+    def __init__(self, n_features: int, hidden_dims: Sequence[int] = (200, 200, 100), dropout: float = 0.5) -> None:
+        super().__init__()
+        widths = [int(n_features), *map(int, hidden_dims)]
+        self.convs = nn.ModuleList(
+            GCNConv(a, b, normalize=False, add_self_loops=False) for a, b in zip(widths[:-1], widths[1:])
+        )
+        self.dropout = dropout
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for conv in self.convs:
+            conv.reset_parameters()
+            nn.init.xavier_normal_(conv.lin.weight)
+            nn.init.zeros_(conv.bias)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor) -> Tensor:
+        for i, conv in enumerate(self.convs):
+            x = F.leaky_relu(conv(x, edge_index, edge_weight), 0.25)
+            if i < len(self.convs) - 1:
+                x = F.dropout(x, self.dropout, training=self.training)
+        return x
+
+
+def vcdn_features(probabilities: Sequence[Tensor]) -> Tensor:
+    """Flattened K-way outer product of per-modality vectors: (n_samples, n_classes ** K).
+
+    Entry ``(c_1, ..., c_K)`` (row-major) is :math:`\\prod_k p_k[c_k]`, as MOGONET builds it.
+    """
+    out = probabilities[0]
+    for p in probabilities[1:]:
+        out = (out.unsqueeze(-1) * p.unsqueeze(1)).reshape(out.shape[0], -1)
+    return out
+
+
+class VCDN(nn.Module):
+    """View Correlation Discovery Network: sigmoid per view, outer product, Linear-LeakyReLU-Linear.
+
+    Shapes: K tensors of logits (n_samples, n_classes) -> (n_samples, n_classes).
+    """
+
+    def __init__(self, n_views: int, n_classes: int, hidden_dim: int | None = None) -> None:
+        super().__init__()
+        n_inputs = n_classes**n_views
+        hidden_dim = n_inputs if hidden_dim is None else int(hidden_dim)
+        self.model = nn.Sequential(nn.Linear(n_inputs, hidden_dim), nn.LeakyReLU(0.25), nn.Linear(hidden_dim, n_classes))
+        for layer in self.model:
+            if isinstance(layer, nn.Linear):
+                nn.init.xavier_normal_(layer.weight)
+                nn.init.zeros_(layer.bias)
+
+    def forward(self, logits: Sequence[Tensor]) -> Tensor:
+        return self.model(vcdn_features([torch.sigmoid(z) for z in logits]))
+
+
+class MOGONETNet(nn.Module):
+    """Per-modality GCN + linear classifier, fused by a :class:`VCDN` when there are >= 2 modalities."""
+
+    def __init__(
+        self,
+        n_features: Mapping[str, int],
+        n_classes: int,
+        hidden_dims: Sequence[int] = (200, 200, 100),
+        dropout: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.modalities = list(n_features)
+        self.encoders = nn.ModuleDict({m: GCNEncoder(n, hidden_dims, dropout) for m, n in n_features.items()})
+        self.classifiers = nn.ModuleDict({m: nn.Linear(int(hidden_dims[-1]), n_classes) for m in n_features})
+        for layer in self.classifiers.values():
+            nn.init.xavier_normal_(layer.weight)
+            nn.init.zeros_(layer.bias)
+        self.vcdn = VCDN(len(self.modalities), n_classes) if len(self.modalities) > 1 else None
+
+    def view_logits(self, modality: str, x: Tensor, graph: tuple[Tensor, Tensor]) -> Tensor:
+        return self.classifiers[modality](self.encoders[modality](x, *graph))
+
+    def fuse(self, logits: Mapping[str, Tensor]) -> Tensor:
+        if self.vcdn is None:
+            return logits[self.modalities[0]]
+        return self.vcdn([logits[m] for m in self.modalities])
+
+    def forward(self, x_dict: Mapping[str, Tensor], graph_dict: Mapping[str, tuple[Tensor, Tensor]]) -> Tensor:
+        return self.fuse({m: self.view_logits(m, x_dict[m], graph_dict[m]) for m in self.modalities})
+
+
+class MOGONETMethod(_TorchBaseline):
+    """MOGONET (per-modality GCNs on patient-similarity graphs + VCDN) behind the method interface.
+
+    Full-batch and transductive at prediction (see the module docstring).
+
+    Parameters
+    ----------
+    graph : ignored
+        Accepted for the factory interface; MOGONET uses no prior.
+    k : float, default=5
+        Average neighbours per sample in the similarity graphs (MOGONET's ``adj_parameter``).
+    hidden_dims : sequence of int, default=(64, 64, 32)
+        GCN widths (MOGONET's ``dim_he_list``: (200, 200, 100) for ROSMAP; narrower by default
+        for cohorts of a few hundred samples).
+    dropout : float, default=0.5
+    lr_pretrain, lr, lr_vcdn : float, default=1e-3, 5e-4, 1e-2
+        Adam learning rates for pretraining the GCNs, then for the GCNs and the VCDN (MOGONET:
+        1e-3, 5e-4, 1e-3 over 500 + 2,500 epochs; the VCDN's is raised for the shorter run).
+    pretrain_epochs : int, default=50
+    max_epochs : int, default=150
+        Joint epochs (one full-batch step each), stopped early on the validation loss.
+    patience : int, default=30
+    validation_fraction : float, default=0.2
+    scaling : str or mapping of modality -> str, default="standard"
+    device : str, default="cpu"
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    classes_, modalities_, feature_names_in_, scalers_, module_, history_
+    reference_ : dict of modality -> Tensor (n_fit, n_features), scaled training rows the GCNs were fit on
+    thresholds_ : dict of modality -> float, similarity thresholds fit on those rows
+    """
+
+    def __init__(
+        self,
+        *,
+        graph: RegulatoryGraph | None = None,
+        k: float = 5,
+        hidden_dims: Sequence[int] = (64, 64, 32),
+        dropout: float = 0.5,
+        lr_pretrain: float = 1e-3,
+        lr: float = 5e-4,
+        lr_vcdn: float = 1e-2,
+        pretrain_epochs: int = 50,
+        max_epochs: int = 150,
+        patience: int = 30,
+        validation_fraction: float = 0.2,
+        scaling: str | Mapping[str, str] = "standard",
+        device: str = "cpu",
+        random_state: int = 0,
+    ) -> None:
+        self.graph = graph
+        self.k = k
+        self.hidden_dims = hidden_dims
+        self.dropout = dropout
+        self.lr_pretrain = lr_pretrain
+        self.lr = lr
+        self.lr_vcdn = lr_vcdn
+        self.pretrain_epochs = pretrain_epochs
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.scaling = scaling
+        self.device = device
+        self.random_state = random_state
+
+    def fit(self, train: MultiOmicsData) -> MOGONETMethod:
+        """Fit on the labelled samples of ``train`` observed in every modality."""
+        train, codes, fit_rows, val_rows = self._prepare_fit(train)
+        x_dict = {m: x.to(self.device) for m, x in self._inputs(train).items()}
+        fit_index, val_index = torch.as_tensor(fit_rows, device=self.device), torch.as_tensor(val_rows, device=self.device)
+        self.reference_ = {m: x[fit_index] for m, x in x_dict.items()}
+        self.thresholds_ = {m: similarity_threshold(x, self.k) for m, x in self.reference_.items()}
+        graphs = {m: similarity_graph(x, self.thresholds_[m]) for m, x in self.reference_.items()}
+        validation = None
+        if len(val_rows):
+            validation = self._transductive({m: x[val_index] for m, x in x_dict.items()})
+        y = torch.as_tensor(codes, device=self.device)
+        with torch.random.fork_rng(devices=[]):
+            _seed_everything(self.random_state)
+            self.module_ = MOGONETNet(
+                {m: len(self.feature_names_in_[m]) for m in self.modalities_},
+                len(self.classes_),
+                hidden_dims=tuple(self.hidden_dims),
+                dropout=self.dropout,
+            ).to(self.device)
+            self.history_ = self._train(graphs, y[fit_index], validation, y[val_index])
+        return self
+
+    def _transductive(self, x_new: Mapping[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, tuple[Tensor, Tensor]]]:
+        """Inputs and test graphs on reference + new rows, per modality."""
+        x_all = {m: torch.cat([self.reference_[m], x_new[m]]) for m in self.modalities_}
+        graphs = {m: bipartite_similarity_graph(self.reference_[m], x_new[m], self.thresholds_[m]) for m in self.modalities_}
+        return x_all, graphs
+
+    def _view_epoch(self, optimizers: Mapping[str, torch.optim.Optimizer], graphs, y: Tensor) -> dict[str, float]:
+        """One full-batch step of every GCN + classifier on its own cross-entropy."""
+        net = self.module_
+        net.train()
+        losses = {}
+        for m in self.modalities_:
+            optimizers[m].zero_grad(set_to_none=True)
+            loss = F.cross_entropy(net.view_logits(m, self.reference_[m], graphs[m]), y)
+            loss.backward()
+            optimizers[m].step()
+            losses[f"loss_{m}"] = loss.item()
+        return losses
+
+    def _train(self, graphs, y: Tensor, validation, y_val: Tensor) -> list[dict]:
+        net = self.module_
+
+        def view_optimizers(lr: float) -> dict[str, torch.optim.Optimizer]:
+            return {
+                m: torch.optim.Adam([*net.encoders[m].parameters(), *net.classifiers[m].parameters()], lr=lr)
+                for m in self.modalities_
+            }
+
+        history: list[dict] = []
+        optimizers = view_optimizers(self.lr_pretrain)
+        for epoch in range(self.pretrain_epochs):
+            record = {"epoch": epoch + 1, "phase": "pretrain", **self._view_epoch(optimizers, graphs, y)}
+            history.append(record)
+            log.debug("MOGONET %s", record)
+        optimizers = view_optimizers(self.lr)
+        vcdn_optimizer = torch.optim.Adam(net.vcdn.parameters(), lr=self.lr_vcdn) if net.vcdn is not None else None
+        best_loss, best_state, stale = float("inf"), None, 0
+        for epoch in range(self.max_epochs):
+            record = {"epoch": self.pretrain_epochs + epoch + 1, "phase": "joint", **self._view_epoch(optimizers, graphs, y)}
+            if vcdn_optimizer is not None:
+                net.train()
+                with torch.no_grad():
+                    logits = {m: net.view_logits(m, self.reference_[m], graphs[m]) for m in self.modalities_}
+                vcdn_optimizer.zero_grad(set_to_none=True)
+                loss = F.cross_entropy(net.fuse(logits), y)
+                loss.backward()
+                vcdn_optimizer.step()
+                record["loss_vcdn"] = loss.item()
+            if validation is not None:
+                net.eval()
+                with torch.no_grad():
+                    logits = net(*validation)[len(y) :]
+                record["val_loss"] = F.cross_entropy(logits, y_val).item()
+                if record["val_loss"] < best_loss - 1e-6:
+                    best_loss, best_state, stale = record["val_loss"], copy.deepcopy(net.state_dict()), 0
+                else:
+                    stale += 1
+            history.append(record)
+            log.debug("MOGONET %s", record)
+            if validation is not None and stale >= self.patience:
+                log.info("MOGONET: early stopping after epoch %d (best validation loss %.4f)", record["epoch"], best_loss)
+                break
+        if best_state is not None:
+            net.load_state_dict(best_state)
+        net.eval()
+        return history
+
+    def predict_proba(self, data: MultiOmicsData, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+        """Class probabilities (n_samples, n_classes) in ``classes_`` order, transductively.
+
+        The new samples join the training samples in MOGONET's test graph (features only;
+        ``data.labels`` is never read). Needs every trained modality.
+        """
+        x_new = {m: x.to(self.device) for m, x in self._inputs(data, use_modalities).items()}
+        x_all, graphs = self._transductive(x_new)
+        n_ref = len(next(iter(self.reference_.values())))
+        self.module_.eval()
+        with torch.no_grad():
+            return torch.softmax(self.module_(x_all, graphs)[n_ref:], dim=1).cpu().numpy()
+
+
+# ====================================================================== registry
+VARMOLE = register(
+    MethodSpec(
+        "varmole",
+        VarmoleMethod,
+        grid={"hidden_dims": [(64, 32), (256, 128)], "l1": [1e-4, 1e-3]},
+        uses_graph=True,
+    )
+)
+MOGONET = register(
+    MethodSpec(
+        "mogonet",
+        MOGONETMethod,
+        grid={"k": [3, 10], "hidden_dims": [(32, 32, 16), (100, 100, 50)]},
+        uses_graph=False,
+    )
+)

@@ -1,0 +1,70 @@
+"""The interface every compared method implements, and the registry of methods by name.
+
+A method is built by a factory ``factory(*, graph, random_state, **params)`` and then used as
+
+    method.fit(train)                      # train: MultiOmicsData with labels (no test rows)
+    method.predict_proba(test, use_modalities=None)   # (n_samples, n_classes), classes_ order
+
+``graph`` is the prior :class:`~deepgami.RegulatoryGraph` (or None) for the methods that use
+one. A method whose ``supports_missing_modalities`` is False can only predict from the
+modalities it was trained on; the evaluator then refits it on each single modality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+from ..data import MultiOmicsData
+from ..estimator import DeepGAMIClassifier
+from ..graph import RegulatoryGraph
+
+
+class Method(Protocol):
+    classes_: np.ndarray
+    supports_missing_modalities: bool
+
+    def fit(self, train: MultiOmicsData) -> Method: ...
+
+    def predict_proba(self, data: MultiOmicsData, *, use_modalities: Sequence[str] | None = None) -> np.ndarray: ...
+
+
+@dataclass
+class MethodSpec:
+    """A named method: its factory, fixed parameters and the grid searched on inner folds."""
+
+    name: str
+    factory: Callable[..., Method]
+    params: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, list] = field(default_factory=dict)
+    uses_graph: bool = False
+
+
+class DeepGAMIMethod:
+    """:class:`~deepgami.DeepGAMIClassifier` behind the method interface."""
+
+    supports_missing_modalities = True
+
+    def __init__(self, *, graph: RegulatoryGraph | None = None, random_state: int = 0, **params) -> None:
+        self.estimator = DeepGAMIClassifier(graph, random_state=random_state, **params)
+
+    def fit(self, train: MultiOmicsData) -> DeepGAMIMethod:
+        self.estimator.fit(train)
+        self.classes_ = self.estimator.classes_
+        return self
+
+    def predict_proba(self, data: MultiOmicsData, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+        return self.estimator.predict_proba(data, use_modalities=use_modalities)
+
+
+REGISTRY: dict[str, MethodSpec] = {
+    "deepgami": MethodSpec("deepgami", DeepGAMIMethod, uses_graph=True),
+}
+
+
+def register(spec: MethodSpec) -> MethodSpec:
+    """Add a method to :data:`REGISTRY` (used by the baseline modules at import)."""
+    REGISTRY[spec.name] = spec
+    return spec

@@ -1,0 +1,153 @@
+"""`deepgami cv`: config tables, nested selection on identical splits, ablations, incomplete cohorts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deepgami import InputError
+from deepgami.cli import main
+from deepgami.config import load_config
+from deepgami.evaluation.ablation import null_graph
+from deepgami.evaluation.cv import candidates, outer_splits, per_class_bacc, run_cv
+from deepgami.simulate import simulate_cohort
+from deepgami.workflow import load_data, run_fit
+
+CV_TABLES = """
+[training]
+max_epochs = 3
+[cv]
+folds = 2
+methods = ["deepgami", "logistic_l2"]
+ablations = ["shuffle", "no_aux"]
+[search]
+dropout = [0.2, 0.5]
+[preprocessing]
+select_k = {snp = 60}
+"""
+
+
+@pytest.fixture()
+def cohort_config(tmp_path):
+    cohort = simulate_cohort(n_samples=90, n_snps=100, n_tfs=12, n_genes=20, difficulty="easy", seed=6)
+    config = cohort.write(tmp_path / "cohort")
+    config.write_text(config.read_text() + CV_TABLES)
+    return cohort, config
+
+
+def test_run_cv_compares_methods_and_ablations_on_the_same_splits(cohort_config):
+    _, path = cohort_config
+    config = load_config(path)
+    data, graph = load_data(config)
+    result = run_cv(data, graph, config, repeats=2)
+    results = result.results
+    assert list(results.columns) == ["method", "split", "fold", "modalities", "metric", "value", "params"]
+    methods = ["deepgami", "logistic_l2", "deepgami_shuffle_graph", "deepgami_no_aux"]
+    assert list(results["method"].unique()) == methods
+    test = results[results["fold"] == "test"]
+    for method in methods:
+        part = test[test["method"] == method]
+        assert set(part["split"]) == {0, 1}
+        assert set(part["modalities"]) == {"all", "snp", "tf"}
+        assert {"acc", "bacc", "auc", "f1", "bacc[case]", "bacc[control]"} <= set(part["metric"])
+    # the grid was searched on inner folds, the no-aux ablation never searched aux_weight
+    inner = results[results["metric"] == "inner_bacc"]
+    assert set(inner["fold"]) == {0, 1}
+    deepgami_inner = inner[inner["method"].str.startswith("deepgami")]
+    assert set(deepgami_inner["method"]) == {"deepgami", "deepgami_shuffle_graph", "deepgami_no_aux"}
+    assert all(json.loads(p)["dropout"] in (0.2, 0.5) for p in deepgami_inner["params"])
+    summary = result.summary
+    assert set(summary.columns) >= {"method", "modalities", "metric", "mean", "sd", "n_splits"}
+    assert summary["n_splits"].max() == 2
+
+
+def test_outer_splits_are_deterministic_and_stratified(cohort_config):
+    _, path = cohort_config
+    config = load_config(path)
+    data, _ = load_data(config)
+    first, second = outer_splits(data, config, 3), outer_splits(data, config, 3)
+    for (a_train, a_test), (b_train, b_test) in zip(first, second):
+        np.testing.assert_array_equal(a_test, b_test)
+        assert len(set(a_train) & set(a_test)) == 0
+    assert not np.array_equal(first[0][1], first[1][1])
+
+
+def test_candidates_and_errors(cohort_config, tmp_path):
+    _, path = cohort_config
+    config = load_config(path)
+    data, graph = load_data(config)
+    names = [c.name for c in candidates(config, graph)]
+    assert names == ["deepgami", "logistic_l2", "deepgami_shuffle_graph", "deepgami_no_aux"]
+    no_aux = candidates(config, graph)[-1]
+    assert no_aux.params["aux_weight"] == 0.0
+    config.cv["methods"] = ["deepgami", "nope"]
+    with pytest.raises(InputError, match="unknown method 'nope'"):
+        candidates(config, graph)
+    config.cv["methods"], config.cv["folds"] = ["logistic_l2"], 50
+    config.cv["ablations"] = []
+    with pytest.raises(InputError, match="fewer than the 50 inner folds"):
+        run_cv(data, graph, config)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("[search]\ndropout = []\n", "grid would be empty"),
+        ("[cv]\nfold = 3\n", "did you mean 'folds'"),
+        ("[preprocessing]\nselect = 3\n", "did you mean 'select_k'"),
+    ],
+)
+def test_cv_config_errors_through_the_cli(tmp_path, capsys, extra, message):
+    cohort = simulate_cohort(n_samples=40, n_snps=30, n_tfs=5, n_genes=8, seed=1)
+    config = cohort.write(tmp_path / "cohort")
+    config.write_text(config.read_text() + extra)
+    assert main(["cv", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_cv_writes_results_summary_and_roc(cohort_config, tmp_path, capsys):
+    _, path = cohort_config
+    path.write_text(path.read_text().replace('ablations = ["shuffle", "no_aux"]', "ablations = []"))
+    assert main(["cv", str(path), "--out", str(tmp_path / "cv"), "--repeats", "1"]) == 0
+    for name in ("results.csv", "summary.md", "roc_all.png", "roc_snp.png", "config.toml"):
+        assert (tmp_path / "cv" / name).is_file(), name
+    summary = (tmp_path / "cv" / "summary.md").read_text()
+    assert "| deepgami |" in summary and "Per-class balanced accuracy" in summary
+    assert "logistic_l2" in capsys.readouterr().out
+
+
+def test_per_class_bacc():
+    y = np.array(["a", "a", "b", "b", "c"])
+    predicted = np.array(["a", "b", "b", "b", "a"])
+    values = per_class_bacc(y, predicted, np.array(["a", "b", "c"]))
+    assert values["b"] == pytest.approx((1.0 + 2 / 3) / 2)
+    assert values["c"] == pytest.approx((0.0 + 1.0) / 2)
+
+
+def test_null_graphs_keep_sizes(small_graph):
+    for kind in ("random", "bernoulli", "shuffle"):
+        null = null_graph(small_graph, kind, seed=3)
+        for edge_type in small_graph.edge_types:
+            assert null.edge_index(edge_type).shape == small_graph.edge_index(edge_type).shape
+    shuffled = null_graph(small_graph, "shuffle", seed=3)
+    edge_type = small_graph.edge_types[0]
+    for row in (0, 1):
+        np.testing.assert_array_equal(
+            np.bincount(small_graph.edge_index(edge_type)[row]), np.bincount(shuffled.edge_index(edge_type)[row])
+        )
+
+
+def test_incomplete_cohort_keeps_samples_lacking_a_modality(tmp_path):
+    cohort = simulate_cohort(n_samples=120, n_snps=60, n_tfs=10, n_genes=15, difficulty="easy", seed=8)
+    config_path = cohort.write(tmp_path / "cohort")
+    config_path.write_text(config_path.read_text() + "\n[training]\nmax_epochs = 3\n")
+    tf = pd.read_csv(tmp_path / "cohort" / "tf.csv", index_col=0)
+    tf.iloc[::3].to_csv(tmp_path / "cohort" / "tf.csv")  # only a third of the samples have TF data
+    result = run_fit(load_config(config_path), tmp_path / "run")
+    assert result.metrics["samples_per_modality"] == {"snp": 120, "tf": 40}
+    assert result.metrics["n_train"] + result.metrics["n_test"] == 120
+    assert result.metrics["test"]["tf"]["n"] < result.metrics["test"]["snp"]["n"] == result.metrics["n_test"]
