@@ -83,6 +83,12 @@ def test_candidates_and_errors(cohort_config, tmp_path):
     assert names == ["deepgami", "logistic_l2", "deepgami_shuffle_graph", "deepgami_no_aux"]
     no_aux = candidates(config, graph)[-1]
     assert no_aux.params["aux_weight"] == 0.0
+    config.search["logistic_l2"] = {"C": [0.5]}
+    assert [c.grid for c in candidates(config, graph) if c.name == "logistic_l2"] == [{"C": [0.5]}]
+    config.search["rf"] = {"n_estimators": [10]}
+    with pytest.raises(InputError, match=r"\[search.rf\] names no baseline"):
+        candidates(config, graph)
+    del config.search["rf"]
     config.cv["methods"] = ["deepgami", "nope"]
     with pytest.raises(InputError, match="unknown method 'nope'"):
         candidates(config, graph)

@@ -237,13 +237,22 @@ def _parse_evaluation(raw: dict[str, Any], base: Path, modalities: set[str]) -> 
             msg = f"[cv] {key} must be a list of names"
             raise InputError(msg)
     search = dict(_table(raw, "search")) if "search" in raw else {}
+    # [search.<method>] tables override a baseline's own grid; checked against the registry in cv.
+    method_grids = {k: search.pop(k) for k in list(search) if isinstance(search[k], dict)}
     _check_keys(search, SEARCH_KEYS, "[search]")
+    for method, grid in method_grids.items():
+        for key, values in grid.items():
+            if not isinstance(values, list) or not values:
+                msg = f"[search.{method}] {key} must be a non-empty list of candidate values (got {values!r})"
+                raise InputError(msg)
     for key, values in search.items():
         if not isinstance(values, list) or not values:
             msg = f"[search] {key} must be a non-empty list of candidate values (got {values!r}); the grid would be empty"
             raise InputError(msg)
         if key == "hidden_dims":
             search[key] = [tuple(v) if isinstance(v, list) else (v,) for v in values]
+    search.update({method: {k: [tuple(v) if isinstance(v, list) else v for v in values] for k, values in grid.items()}
+                   for method, grid in method_grids.items()})
     preprocessing = dict(_table(raw, "preprocessing")) if "preprocessing" in raw else {}
     _check_keys(preprocessing, PREPROCESSING_KEYS, "[preprocessing]")
     for key, allowed in (("covariates", COVARIATE_KEYS), ("batch", BATCH_KEYS)):

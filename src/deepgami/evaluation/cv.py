@@ -63,14 +63,20 @@ def candidates(config: RunConfig, graph: RegulatoryGraph | None) -> list[Candida
     if unknown:
         msg = f"[cv] methods names unknown method '{unknown[0]}' (known: {', '.join(REGISTRY)})"
         raise InputError(msg)
+    method_grids = {k: v for k, v in config.search.items() if isinstance(v, dict)}
+    unknown = [n for n in method_grids if n not in REGISTRY or n == "deepgami"]
+    if unknown:
+        msg = f"[search.{unknown[0]}] names no baseline (known: {', '.join(n for n in REGISTRY if n != 'deepgami')})"
+        raise InputError(msg)
     out = []
     for name in names:
         spec = REGISTRY[name]
         if name == "deepgami":
             base = {k: v for k, v in config.estimator_params.items() if k != "random_state"}
-            out.append(Candidate(name, spec, dict(config.search), base))
+            grid = {k: v for k, v in config.search.items() if not isinstance(v, dict)}
+            out.append(Candidate(name, spec, grid, base))
         else:
-            out.append(Candidate(name, spec, dict(spec.grid), dict(spec.params)))
+            out.append(Candidate(name, spec, dict(method_grids.get(name, spec.grid)), dict(spec.params)))
     ablations = config.cv.get("ablations", list(ABLATIONS) if graph is not None and "deepgami" in names else [])
     unknown = [a for a in ablations if a not in ABLATIONS]
     if unknown:
