@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test clean
+.PHONY: install demo test docs clean
 
 install: $(STAMP)
 
@@ -25,5 +25,8 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+docs: install
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) runs build *.egg-info src/*.egg-info
+	rm -rf $(VENV) runs build docs/_build *.egg-info src/*.egg-info

@@ -144,7 +144,7 @@ def feature_importance(
     Returns
     -------
     DataFrame with columns modality, feature, class, score (mean attribution), abs_score
-    (mean |attribution|), rank; plus ``(table, per_sample, deltas)`` when ``return_per_sample``,
+    (mean ``|attribution|``), rank; plus ``(table, per_sample, deltas)`` when ``return_per_sample``,
     where ``deltas[class]`` is captum's convergence delta per sample.
     """
     data, batch = _prepare(model, X, use_modalities, output)
@@ -269,7 +269,7 @@ def edge_importance(
     Returns
     -------
     table : DataFrame with columns edge_type, source, target, class, score (mean attribution
-        over samples), abs_score (mean |attribution|), rank, weight (learned edge weight)
+        over samples), abs_score (mean ``|attribution|``), rank, weight (learned edge weight)
     completeness : dict of class -> {"sum_attributions", "output_difference", "max_abs_gap",
         "relative_gap"}
     per_sample : only when ``return_per_sample``: class -> edge type -> ndarray (n_samples, n_edges)

@@ -40,7 +40,7 @@ def prioritized_network(edges: pd.DataFrame, label, *, top_fraction: float | Non
     """A DiGraph of one class's top edges.
 
     Nodes are keyed ``"<node type>:<name>"`` with attributes ``node_type``, ``name`` and
-    ``score`` (sum of |attribution| of the node's selected edges); edges carry ``relation``,
+    ``score`` (sum of ``|attribution|`` of the node's selected edges); edges carry ``relation``,
     ``score``, ``abs_score``, ``rank`` and ``weight`` (learned).
     """
     selected = top_edges(edges, label, top_fraction=top_fraction, top_k=top_k)
@@ -63,7 +63,7 @@ def hubs(graph: nx.DiGraph, *, n: int = 20) -> pd.DataFrame:
     """Targets with the most prioritised incoming links, and regulators with the most targets.
 
     Returns a DataFrame with columns role ("target hub" or "regulator"), node_type, name,
-    degree, score (summed |attribution| of those links), sorted by degree then score.
+    degree, score (summed ``|attribution|`` of those links), sorted by degree then score.
     """
     rows = []
     for role, degree in (("target hub", graph.in_degree), ("regulator", graph.out_degree)):
@@ -84,7 +84,7 @@ def hubs(graph: nx.DiGraph, *, n: int = 20) -> pd.DataFrame:
 def modules(graph: nx.DiGraph, *, min_size: int = 3) -> pd.DataFrame:
     """Connected modules (weakly connected components) of at least ``min_size`` nodes.
 
-    Returns a DataFrame with columns module, n_nodes, n_edges, score (summed |attribution|),
+    Returns a DataFrame with columns module, n_nodes, n_edges, score (summed ``|attribution|``),
     nodes (comma-separated names, highest score first), largest first.
     """
     rows = []

@@ -115,18 +115,22 @@ class BioDropConnect(MessagePassing):
     which equals :math:`X (W \odot M) + b` with :math:`M` the 0/1 adjacency, but stores and
     touches only the edges. The activation is applied by the caller.
 
-    Args:
-        edge_index (LongTensor): edges of shape (2, n_edges), row 0 source, row 1 destination.
-        num_src (int): number of source features.
-        num_dst (int): number of destination nodes.
-        bias (bool, optional): learn one bias per destination node. (default: :obj:`True`)
-        kernel (str, optional): ``"sparse"`` (CSR product with a hand-written backward),
-            ``"scatter"`` (PyG gather/scatter messages), ``"dense"`` (masked dense matmul), or
-            ``"auto"`` to pick by size and density. (default: :obj:`"auto"`)
+    Parameters
+    ----------
+    edge_index : LongTensor
+        Edges of shape (2, n_edges), row 0 source, row 1 destination.
+    num_src : int
+        Number of source features.
+    num_dst : int
+        Number of destination nodes.
+    bias : bool, default=True
+        Learn one bias per destination node.
+    kernel : str, default="auto"
+        ``"sparse"`` (CSR product with a hand-written backward), ``"scatter"`` (PyG
+        gather/scatter messages), ``"dense"`` (masked dense matmul), or ``"auto"`` to pick by
+        size and density.
 
-    Shapes:
-        - **input:** x (n_samples, num_src)
-        - **output:** (n_samples, num_dst)
+    Shapes: x (n_samples, num_src) -> (n_samples, num_dst).
     """
 
     def __init__(
