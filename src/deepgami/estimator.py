@@ -226,9 +226,16 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         if not self.validation_fraction:
             return rows, rows[:0]
         counts = np.bincount(codes)
+        n_validation = int(np.ceil(self.validation_fraction * len(codes)))
         stratify = codes if counts.min() >= 2 else None
+        if stratify is not None:
+            # A stratified split needs one validation sample per class at least.
+            n_validation = max(n_validation, len(counts))
+        if n_validation >= len(codes) - len(counts):
+            msg = f"{len(codes)} training samples are too few for a validation split; set validation_fraction = 0"
+            raise InputError(msg)
         fit_rows, val_rows = train_test_split(
-            rows, test_size=self.validation_fraction, stratify=stratify, random_state=self.random_state
+            rows, test_size=n_validation, stratify=stratify, random_state=self.random_state
         )
         return np.sort(fit_rows), np.sort(val_rows)
 
