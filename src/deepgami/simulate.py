@@ -51,7 +51,7 @@ class SimulatedCohort:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.snp.to_csv(folder / "snp.csv", index_label="sample", float_format="%g")
-        self.tf.to_csv(folder / "tf.csv", index_label="sample", float_format="%.5g")
+        self.tf.to_csv(folder / "tf.csv", index_label="sample", float_format="%.9g")
         self.labels.rename("label").to_csv(folder / "labels.csv", index_label="sample")
         self.eqtl.to_csv(folder / "eqtl.csv", index=False)
         self.grn.to_csv(folder / "grn.csv", index=False)

@@ -1,0 +1,67 @@
+"""The quickstart and extending tutorials run top to bottom (quick mode) and write their outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+EXPECTED = {
+    "01_quickstart": [
+        "roc.png",
+        "features.csv",
+        "edges.csv",
+        "top_features.png",
+        "network_case.png",
+        "model/weights.pt",
+        "model/model.json",
+        "summary.json",
+    ],
+    "05_extending": [
+        "roc_four_modalities.png",
+        "model_four_modalities/weights.pt",
+        "model_four_modalities/model.json",
+        "manual_cv.csv",
+        "cohort/cpg.csv",
+        "cohort/ephys.csv",
+        "cohort/cpg_gene.csv",
+        "cv/results.csv",
+        "cv/summary.md",
+        "cv/config.toml",
+        "summary.json",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_tutorial_runs(name, tmp_path):
+    env = {**os.environ, "DEEPGAMI_TUTORIAL_QUICK": "1", "DEEPGAMI_TUTORIAL_OUT": str(tmp_path)}
+    # The models are tiny: one thread avoids oversubscribing a shared machine.
+    env.setdefault("OMP_NUM_THREADS", "1")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tutorials" / f"{name}.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, f"{name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    out = tmp_path / name
+    missing = [f for f in EXPECTED[name] if not (out / f).is_file()]
+    assert not missing, f"{name} did not write {missing}"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["quick"] is True
+    assert "done in" in done.stdout
+    if name == "01_quickstart":
+        assert summary["reload_max_difference"] < 1e-6
+        assert 0 <= summary["causal_links_in_top_k"] <= summary["top_k"]
+    else:
+        assert set(summary["four_modalities"]["bacc"]) == {"all", "snp only", "tf only", "cpg only", "ephys only"}
+
