@@ -314,7 +314,7 @@ def write_cv(result: CVResult, out: Path, classes: np.ndarray, header: str) -> N
     for modalities, part in result.summary.groupby("modalities", sort=False):
         table = part[part["metric"].isin(["bacc", "f1", "auc"])].pivot(index="method", columns="metric", values=["mean", "sd"])
         lines.append(f"\n## Test set, modalities: {modalities}\n")
-        lines.append("| method | BACC | macro-F1 | AUC | fit s |\n|---|---|---|---|---|")
+        lines.append("| method | BACC | macro-F1 | AUC | seconds, all splits |\n|---|---|---|---|---|")
         for method in part["method"].unique():
             cells = []
             for metric in ("bacc", "f1", "auc"):
