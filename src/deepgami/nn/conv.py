@@ -162,6 +162,8 @@ class BioDropConnect(MessagePassing):
         # Not persistent: the edges define the layer (rebuilt from the graph on load) and the
         # cached CSR structure must never go stale behind a loaded state dict.
         self.register_buffer("edge_index", edge_index.contiguous(), persistent=False)
+        # Position of each edge in the flattened (num_src x num_dst) matrix, for the dense kernel.
+        self.register_buffer("flat_index", flat.contiguous(), persistent=False)
         self.weight = torch.nn.Parameter(torch.empty(edge_index.shape[1]))
         if bias:
             self.bias = torch.nn.Parameter(torch.empty(self.num_dst))
@@ -215,8 +217,7 @@ class BioDropConnect(MessagePassing):
     def _dense_weight(self, weight: Tensor) -> Tensor:
         # A scatter into the flat matrix: as fast as the masked product X (W * M) in forward
         # and backward (bench/results_layer.md); edges are unique, so no accumulation is needed.
-        flat = self.edge_index[0] * self.num_dst + self.edge_index[1]
-        dense = weight.new_zeros(self.num_src * self.num_dst).scatter(0, flat, weight)
+        dense = weight.new_zeros(self.num_src * self.num_dst).scatter(0, self.flat_index, weight)
         return dense.view(self.num_src, self.num_dst)
 
     def forward(self, x: Tensor, edge_mask: Tensor | None = None) -> Tensor:
