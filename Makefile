@@ -22,8 +22,10 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/deepgami demo --out runs/demo
 
+# The suite's models are tiny and tutorial tests run beside pytest: one BLAS/OpenMP thread per
+# process avoids oversubscribing the cores (set OMP_NUM_THREADS to override).
 test: install
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest
 
 docs: install
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html

@@ -61,6 +61,7 @@ from ..data import MultiOmicsData, encode_labels
 from ..errors import InputError, preview
 from ..graph import RegulatoryGraph
 from ..nn.conv import BioDropConnect
+from ..nn.model import feedforward_head
 from ..preprocessing import ModalityScaler
 from .methods import MethodSpec, register
 
@@ -277,13 +278,7 @@ class VarmoleNet(nn.Module):
     ) -> None:
         super().__init__()
         self.masked = masked
-        layers: list[nn.Module] = []
-        width = int(n_latent)
-        for hidden in hidden_dims:
-            layers += [nn.Linear(width, int(hidden)), nn.ReLU(), nn.Dropout(dropout)]
-            width = int(hidden)
-        layers.append(nn.Linear(width, n_classes))
-        self.head = nn.Sequential(*layers)
+        self.head = feedforward_head(int(n_latent), hidden_dims, n_classes, dropout)
 
     @classmethod
     def from_graph(
@@ -406,7 +401,7 @@ class VarmoleMethod(_TorchBaseline):
                 hidden_dims=tuple(self.hidden_dims),
                 dropout=self.dropout,
             ).to(self.device)
-            log.info("Varmole: %s", self.module_.masked)
+            log.debug("Varmole: %s", self.module_.masked)
             fit_index, val_index = torch.as_tensor(fit_rows), torch.as_tensor(val_rows)
             self.history_ = self._train(x[fit_index], y[fit_index], x[val_index], y[val_index], generator)
         return self

@@ -14,6 +14,16 @@ from .auxiliary import AuxiliaryMapSpec, make_auxiliary_map
 from .encoder import DenseEncoder, GuidedEncoder
 
 
+def feedforward_head(width: int, hidden_dims: Sequence[int], n_classes: int, dropout: float) -> nn.Sequential:
+    """Linear -> ReLU -> Dropout per hidden layer, then Linear to logits: (n, width) -> (n, n_classes)."""
+    layers: list[nn.Module] = []
+    for hidden in hidden_dims:
+        layers += [nn.Linear(width, int(hidden)), nn.ReLU(), nn.Dropout(dropout)]
+        width = int(hidden)
+    layers.append(nn.Linear(width, n_classes))
+    return nn.Sequential(*layers)
+
+
 def _pair_key(source: str, target: str) -> str:
     return f"{source}__to__{target}"
 
@@ -58,13 +68,7 @@ class DeepGAMINet(nn.Module):
         self.aux_maps = nn.ModuleDict(
             {_pair_key(a, b): make_auxiliary_map(aux_map, self.n_latent) for a, b in permutations(self.modalities, 2)}
         )
-        layers: list[nn.Module] = []
-        width = self.n_latent * len(self.modalities)
-        for hidden in hidden_dims:
-            layers += [nn.Linear(width, int(hidden)), nn.ReLU(), nn.Dropout(dropout)]
-            width = int(hidden)
-        layers.append(nn.Linear(width, n_classes))
-        self.head = nn.Sequential(*layers)
+        self.head = feedforward_head(self.n_latent * len(self.modalities), hidden_dims, n_classes, dropout)
 
     @classmethod
     def from_graph(
