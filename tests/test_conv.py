@@ -148,3 +148,16 @@ def test_no_bias_and_bad_arguments():
         BioDropConnect(TINY, 5, 4, kernel="magic")
     with pytest.raises(ValueError, match="n_samples, 5"):
         layer(torch.zeros(2, 6))
+
+
+def test_chunked_weight_gradient_matches_the_reference(monkeypatch):
+    import deepgami.nn.conv as conv
+
+    monkeypatch.setattr(conv, "GRADIENT_BUFFER_ELEMENTS", 1)  # 1,024-edge chunks: 3 of them here
+    edge_index = random_graph(100, 50, 3000, seed=7)
+    layer = BioDropConnect(edge_index, 100, 50, kernel="sparse").double()
+    x = torch.randn(6, 100, dtype=torch.float64)
+    layer(x).pow(2).sum().backward()
+    weight = layer.weight.detach().clone().requires_grad_()
+    dense_reference(x, edge_index, weight, layer.bias.detach(), 100, 50).pow(2).sum().backward()
+    torch.testing.assert_close(layer.weight.grad, weight.grad)

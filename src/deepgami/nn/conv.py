@@ -10,9 +10,10 @@ from torch_geometric.nn import MessagePassing
 
 KERNELS = ("auto", "sparse", "scatter", "dense")
 
-# Rows of the weight-gradient gather handled at once: bounds the (edges x samples) buffer
-# to about 64 MB in float32 at batch 64.
-EDGE_CHUNK = 1 << 18
+# Elements of each (edges x samples) buffer of the weight-gradient gather: 16 MB in float32.
+# Buffers above glibc's 32 MB mmap threshold get fresh pages on every step; with 2**18-edge
+# chunks at batch 64 that made the sparse step 2-4x slower from ~130k edges (bench/README.md).
+GRADIENT_BUFFER_ELEMENTS = 1 << 22
 
 # 'auto' uses the dense masked matmul when the dense weight is small and the relation is not
 # very sparse. Measured in bench/results_layer.md at 2,000 x 2,000, batch 64: sparse wins up to
@@ -94,8 +95,9 @@ class _EdgeWeightedAggregate(torch.autograd.Function):
             # d out[j, k] / d w_e = x[src_e, k]: a per-edge dot product over samples, chunked
             # so the gathered (edges x samples) buffers stay bounded.
             grad_weight = torch.empty_like(weight)
-            for start in range(0, weight.numel(), EDGE_CHUNK):
-                stop = min(start + EDGE_CHUNK, weight.numel())
+            chunk = max(1024, GRADIENT_BUFFER_ELEMENTS // max(grad_out.shape[1], 1))
+            for start in range(0, weight.numel(), chunk):
+                stop = min(start + chunk, weight.numel())
                 gathered = grad_out.index_select(0, structure.dst[start:stop])
                 gathered.mul_(x.index_select(0, structure.src[start:stop]))
                 grad_weight[start:stop] = gathered.sum(dim=1)
