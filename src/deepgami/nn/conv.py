@@ -16,11 +16,12 @@ KERNELS = ("auto", "sparse", "scatter", "dense")
 GRADIENT_BUFFER_ELEMENTS = 1 << 22
 
 # 'auto' uses the dense masked matmul when the dense weight is small and the relation is not
-# very sparse. Measured in bench/results_layer.md at 2,000 x 2,000, batch 64: sparse wins up to
-# 2 % density (2.9x at 2 %), dense from 5 %; paper-scale TF (208 x 2,870, 10 %) runs faster
-# dense, paper-scale SNP (7.4k x 2.9k, 0.05 %) ~45x faster sparse.
+# very sparse. Measured in bench/results_layer.md at 2,000 x 2,000, batch 64: sparse is faster
+# up to 4 % density; between 5 and 7 % it is faster or slower than dense from run to run
+# (above ~150k edges its time varies), dense is stable there and faster from 10 %.
+# Paper-scale TF (208 x 2,870, 9.6 %) runs faster dense, paper-scale SNP (0.05 %) ~50x sparse.
 DENSE_MAX_ENTRIES = 4_000_000
-DENSE_MIN_DENSITY = 0.035
+DENSE_MIN_DENSITY = 0.045
 
 
 def _csr_tensor(crow: Tensor, col: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
