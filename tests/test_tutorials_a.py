@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import run_tutorial
 
 EXPECTED = {
     "01_quickstart": [
@@ -41,18 +36,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_tutorial_runs(name, tmp_path):
-    env = {**os.environ, "DEEPGAMI_TUTORIAL_QUICK": "1", "DEEPGAMI_TUTORIAL_OUT": str(tmp_path)}
-    # The models are tiny: one thread avoids oversubscribing a shared machine.
-    env.setdefault("OMP_NUM_THREADS", "1")
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "tutorials" / f"{name}.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, f"{name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    done = run_tutorial(name, tmp_path)
     out = tmp_path / name
     missing = [f for f in EXPECTED[name] if not (out / f).is_file()]
     assert not missing, f"{name} did not write {missing}"

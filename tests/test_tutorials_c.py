@@ -7,25 +7,10 @@ the installed ``binn`` package (both are in the project's environment); nothing 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run_tutorial(name: str, out: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DEEPGAMI_TUTORIAL_QUICK": "1", "DEEPGAMI_TUTORIAL_OUT": str(out)}
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tutorials" / f"{name}.py")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert result.returncode == 0, f"{name} exited with {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result
+from conftest import run_tutorial
 
 
 @pytest.mark.slow
