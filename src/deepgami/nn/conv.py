@@ -218,9 +218,9 @@ class BioDropConnect(MessagePassing):
         return self._dense_weight(self.weight)
 
     def _dense_weight(self, weight: Tensor) -> Tensor:
-        # A scatter into the flat matrix: as fast as the masked product X (W * M) in forward
-        # and backward (bench/results_layer.md); edges are unique, so no accumulation is needed.
-        dense = weight.new_zeros(self.num_src * self.num_dst).scatter(0, self.flat_index, weight)
+        # Edges are unique, so no accumulation is needed; backward gathers the edge gradients.
+        dense = weight.new_zeros(self.num_src * self.num_dst)
+        dense[self.flat_index] = weight  # in place: an out-of-place scatter copies the matrix again
         return dense.view(self.num_src, self.num_dst)
 
     def forward(self, x: Tensor, edge_mask: Tensor | None = None) -> Tensor:
