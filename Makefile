@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test docs clean
+.PHONY: install demo test docs bench clean
 
 install: $(STAMP)
 
@@ -29,6 +29,14 @@ test: install
 
 docs: install
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# Reproduces the tables under bench/ (about an hour on 2 cores; run on an otherwise idle machine).
+bench: install
+	$(BIN)/python bench/bench_layer.py --repeats 11 --densities 0.001 0.01 0.02 0.03 0.04 0.05 0.07 0.1 0.2
+	$(BIN)/python bench/demo_baseline.py --seeds 0 1 2
+	$(BIN)/python bench/bench_explain.py
+	OMP_NUM_THREADS=1 $(BIN)/python bench/prior_ablation.py --repeats 5
+	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_cv.py --repeats 5 --folds 3
 
 clean:
 	rm -rf $(VENV) runs build docs/_build *.egg-info src/*.egg-info
