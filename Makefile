@@ -32,7 +32,7 @@ docs: install
 
 # Reproduces the tables under bench/ (about an hour on 2 cores; run on an otherwise idle machine).
 bench: install
-	$(BIN)/python bench/bench_layer.py --repeats 11 --densities 0.001 0.01 0.02 0.03 0.04 0.05 0.07 0.1 0.2
+	$(BIN)/python bench/bench_layer.py
 	$(BIN)/python bench/demo_baseline.py --seeds 0 1 2
 	$(BIN)/python bench/bench_explain.py
 	OMP_NUM_THREADS=1 $(BIN)/python bench/prior_ablation.py --repeats 5
