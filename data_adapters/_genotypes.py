@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from deepgami.data import MISSING_INT8
 from deepgami.errors import InputError, preview
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ class GenotypeTable:
     ----------
     dosages : DataFrame of shape (n_samples, n_snps)
         float32 dosages: the number of copies (0, 1, 2) of the counted allele (PLINK A1, VCF
-        ALT). Index: sample ids (str); columns: SNP ids (str). Missing calls are NaN when the
+        ALT); int8 from ``load_plink(..., dtype="int8")``. Index: sample ids (str); columns:
+        SNP ids (str). Missing calls are NaN (int8: ``deepgami.data.MISSING_INT8``) when the
         adapter ran with ``impute="none"``.
     n_dropped_maf : int
         SNPs removed because their minor-allele frequency was below ``min_maf``.
@@ -134,8 +136,9 @@ def finalize_dosages(
     Parameters
     ----------
     dosages : ndarray of shape (n_samples, n_snps)
-        float32 dosages with NaN for missing calls. It is owned by the caller, who hands it
-        over: missing calls are imputed in place.
+        float32 dosages with NaN for missing calls, or int8 dosages with MISSING_INT8 (then
+        ``impute`` must be ``"none"``). It is owned by the caller, who hands it over: missing
+        calls are imputed in place.
     sample_ids, snp_ids : list of str
         Row and column ids.
     min_maf, max_missing, impute, snp_id : see the adapters.
@@ -157,8 +160,15 @@ def finalize_dosages(
         If there is no sample, sample ids repeat, no SNP is left after the filters, or SNP ids
         repeat among the SNPs kept.
     """
-    if dosages.dtype != np.float32:
+    compact = dosages.dtype == np.int8
+    if not compact and dosages.dtype != np.float32:
         dosages = dosages.astype(np.float32)
+    if compact and impute != "none":
+        msg = (
+            "int8 dosages cannot hold imputed means; use impute='none' and let deepgami impute "
+            "training means (missing = \"mean\" for the genotype modality)"
+        )
+        raise InputError(msg)
     n_samples, n_snps = dosages.shape
     if n_samples == 0:
         msg = f"{source} has no samples; give a file with at least one sample"
@@ -173,6 +183,8 @@ def finalize_dosages(
     sums = np.empty(n_snps, dtype=np.float64)
     for block in _column_blocks(n_samples, n_snps):
         part = dosages[:, block]
+        if compact:
+            part = np.where(part == MISSING_INT8, np.float32(np.nan), part.astype(np.float32))
         n_called[block] = n_samples - np.isnan(part).sum(axis=0)
         sums[block] = np.nansum(part, axis=0, dtype=np.float64)
 
@@ -212,8 +224,8 @@ def finalize_dosages(
         raise InputError(msg)
 
     if not keep.all():
-        # Rows of the transpose: the result stays Fortran-ordered like the input, one float32 copy.
-        dosages = dosages.T[keep].T
+        # One copy that keeps the input's memory order (row-major int8 batches stay row-major).
+        dosages = dosages.compress(keep, axis=1) if dosages.flags.c_contiguous else dosages.T[keep].T
     n_called = n_called[keep]
     n_imputed = 0
     if impute == "mean":

@@ -15,6 +15,7 @@ from bed_reader import to_bed  # noqa: E402
 
 from data_adapters.plink import load_plink  # noqa: E402
 from data_adapters.vcf import load_vcf  # noqa: E402
+from deepgami.data import MISSING_INT8  # noqa: E402
 from deepgami.errors import InputError  # noqa: E402
 
 N_SAMPLES, N_SNPS = 12, 30
@@ -379,3 +380,19 @@ def test_vcf_compressed_and_bcf(vcf_path, tmp_path, mode):
     writer.close()
     reader.close()
     pd.testing.assert_frame_equal(_load_vcf(out, impute="none").dosages, _expected())
+
+
+def test_plink_int8_keeps_one_byte_per_call_and_the_same_filters(plink_prefix):
+    compact = load_plink(plink_prefix, max_missing=0.5, min_maf=0.05, impute="none", dtype="int8")
+    reference = load_plink(plink_prefix, max_missing=0.5, min_maf=0.05, impute="none")
+    values = compact.dosages.to_numpy()
+    assert values.dtype == np.int8 and values.flags.c_contiguous
+    assert (compact.n_dropped_missing, compact.n_dropped_maf) == (reference.n_dropped_missing, reference.n_dropped_maf)
+    assert list(compact.dosages.columns) == list(reference.dosages.columns)
+    as_float = np.where(values == MISSING_INT8, np.nan, values).astype(np.float32)
+    np.testing.assert_array_equal(as_float, reference.dosages.to_numpy())
+
+
+def test_plink_int8_refuses_mean_imputation(plink_prefix):
+    with pytest.raises(InputError, match="impute='none'"):
+        load_plink(plink_prefix, dtype="int8")

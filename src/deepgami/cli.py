@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -30,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser("fit", help="train and evaluate from a TOML config")
     fit.add_argument("config", type=Path, help="TOML config (see README)")
     fit.add_argument("--out", required=True, type=Path, help="run folder to write")
+    fit.add_argument(
+        "--distributed",
+        action="store_true",
+        help="train in the torchrun process group (automatic when torchrun starts more than one process)",
+    )
 
     cv = commands.add_parser("cv", help="nested cross-validation: DeepGAMI, baselines and ablations on the same splits")
     cv.add_argument("config", type=Path, help="TOML config with optional [cv], [search], [preprocessing] tables")
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(args)
         if args.command == "fit":
-            return _fit(args.config, args.out, quiet=args.quiet)
+            return _fit(args.config, args.out, quiet=args.quiet, distributed=args.distributed)
         if args.command == "cv":
             return _cv(args)
         if args.command == "explain":
@@ -89,11 +95,23 @@ def _demo(args: argparse.Namespace) -> int:
     return _fit(config, args.out, quiet=args.quiet)
 
 
-def _fit(config_path: Path, out: Path, *, quiet: bool) -> int:
+def _fit(config_path: Path, out: Path, *, quiet: bool, distributed: bool = False) -> int:
+    from . import distributed as dist
     from .workflow import run_fit
 
     config = load_config(config_path)
-    result = run_fit(config, out, progress=not quiet)
+    if distributed or dist.launched_by_torchrun():
+        if "RANK" not in os.environ or "MASTER_ADDR" not in os.environ:
+            msg = "--distributed needs the environment torchrun sets; launch with: torchrun --nproc-per-node N -m deepgami fit ..."
+            raise InputError(msg)
+        dist.init_from_environment(config.estimator_params.get("device", "cpu"))
+        if not dist.is_main_process():
+            quiet = True
+            logging.getLogger().setLevel(logging.ERROR)
+    try:
+        result = run_fit(config, out, progress=not quiet)
+    finally:
+        dist.shutdown()
     if not quiet:
         print(_report(result.metrics, out, result.seconds))
     return 0

@@ -11,31 +11,45 @@ import pandas as pd
 from .errors import InputError, preview
 
 
-def check_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Validate one samples x features table; return it with string ids and float values.
+# Missing genotype calls in int8 tables, bed-reader's convention (dosages are 0, 1, 2).
+MISSING_INT8 = -127
 
-    Raises :class:`InputError` for an empty table, duplicate sample or feature ids, or
-    non-numeric values. NaNs pass (the scaler's ``missing`` policy decides).
+
+def check_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Validate one samples x features table; return it with string ids and compact values.
+
+    int8 tables (genotype dosages, :data:`MISSING_INT8` for a missing call) stay int8 and
+    float32 tables are not copied, so a genome-scale panel is held once; anything else
+    numeric becomes float32. Raises :class:`InputError` for an empty table, duplicate sample
+    or feature ids, or non-numeric values. NaNs pass (the scaler's ``missing`` policy decides).
     """
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         msg = f"modality '{name}' is empty ({frame.shape[0]} samples x {frame.shape[1]} features)"
         raise InputError(msg)
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # new labels below; the values stay shared
     frame.index = frame.index.astype(str)
     frame.columns = frame.columns.astype(str)
     for axis, ids in (("sample", frame.index), ("feature", frame.columns)):
         if ids.has_duplicates:
             msg = f"modality '{name}' has duplicate {axis} ids ({preview(ids[ids.duplicated()].unique())}); make them unique"
             raise InputError(msg)
-    non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if non_numeric:
-        column = non_numeric[0]
+    dtypes = frame.dtypes
+    numeric = dtypes.map(pd.api.types.is_numeric_dtype).to_numpy(dtype=bool)
+    if not numeric.all():
+        column = frame.columns[np.flatnonzero(~numeric)[0]]
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = frame[column][values.isna() & frame[column].notna()]
         example = f" (sample {bad.index[0]}: {bad.iloc[0]!r})" if len(bad) else ""
-        msg = f"modality '{name}' has non-numeric values in {len(non_numeric)} features, e.g. '{column}'{example}"
+        msg = f"modality '{name}' has non-numeric values in {int((~numeric).sum())} features, e.g. '{column}'{example}"
         raise InputError(msg)
+    if (dtypes == np.int8).all() or (dtypes == np.float32).all():
+        return frame
     return frame.astype(np.float32)
+
+
+def missing_value(frame: pd.DataFrame) -> float:
+    """The value that marks an unobserved entry of a checked table: NaN, or MISSING_INT8."""
+    return MISSING_INT8 if (frame.dtypes == np.int8).all() else np.nan
 
 
 def encode_labels(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +75,8 @@ class MultiOmicsData:
     Attributes
     ----------
     samples : Index of str, the aligned sample ids
-    modalities : dict of name -> DataFrame reindexed to ``samples`` (NaN rows where unobserved)
+    modalities : dict of name -> DataFrame reindexed to ``samples`` (rows of NaN, or of
+        MISSING_INT8 in an int8 table, where unobserved)
     observed : dict of name -> bool ndarray of shape (n_samples,)
     labels : Series aligned to ``samples`` or None
     """
@@ -85,7 +100,10 @@ class MultiOmicsData:
                 raise InputError(msg)
             labels = labels[labels.notna()]
         self.samples = self._align(tables, labels, join)
-        self.modalities = {name: frame.reindex(self.samples) for name, frame in tables.items()}
+        self.modalities = {
+            name: frame if frame.index.equals(self.samples) else frame.reindex(self.samples, fill_value=missing_value(frame))
+            for name, frame in tables.items()
+        }
         self.observed = {name: self.samples.isin(frame.index) for name, frame in tables.items()}
         self.labels = labels.reindex(self.samples) if labels is not None else None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -16,13 +17,15 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
+from .batches import Batchable, SampleStore
 from .data import MultiOmicsData, encode_labels
+from .distributed import local_device
 from .errors import InputError, preview
 from .graph import RegulatoryGraph
 from .nn.auxiliary import AUXILIARY_MAPS
 from .nn.model import DeepGAMINet
 from .preprocessing import ModalityScaler
-from .training import Batchable, TrainingSettings, train_module
+from .training import EVAL_BATCH_SIZE, TrainingSettings, train_module
 
 log = logging.getLogger(__name__)
 
@@ -165,16 +168,18 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         fit_rows, val_rows = self._validation_split(codes)
         self.scalers_ = {}
         for m in self.modalities_:
-            rows = fit_rows[data.observed[m][fit_rows]]
+            values, observed = data.modalities[m].to_numpy(), np.asarray(data.observed[m])
             scaler = ModalityScaler(_per_modality(self.scaling, m, "standard"), _per_modality(self.missing, m, "error"), name=m)
-            self.scalers_[m] = scaler.fit(data.modalities[m].to_numpy()[rows])
-        batch = self._tensors(data, codes)
-        train = batch.rows(torch.as_tensor(fit_rows)).to(self.device)
-        validation = batch.rows(torch.as_tensor(val_rows)).to(self.device) if len(val_rows) else None
+            self.scalers_[m] = scaler.fit(values, fit_rows[observed[fit_rows]], self.feature_names_in_[m])
+            scaler.check(values, val_rows[observed[val_rows]])
+        store = self._store(data, codes, checked=True)
+        train = store.take(fit_rows)
+        validation = store.take(val_rows) if len(val_rows) else None
 
+        device = local_device(self.device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.random_state)
-            self.module_ = self._build_module().to(self.device)
+            self.module_ = self._build_module().to(device)
             generator = torch.Generator().manual_seed(self.random_state)
             settings = TrainingSettings(
                 self.lr,
@@ -190,8 +195,9 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 train,
                 validation,
                 settings,
-                class_weight=self._class_weights(codes),
+                class_weight=self._class_weights(codes, device),
                 generator=generator,
+                device=device,
                 progress=self.verbose,
             )
         return self
@@ -239,14 +245,14 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         )
         return np.sort(fit_rows), np.sort(val_rows)
 
-    def _class_weights(self, codes: np.ndarray) -> torch.Tensor | None:
+    def _class_weights(self, codes: np.ndarray, device: str) -> torch.Tensor | None:
         if self.class_weight is None:
             return None
         if isinstance(self.class_weight, Mapping):
             weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
         else:
             weights = compute_class_weight(self.class_weight, classes=np.arange(len(self.classes_)), y=codes)
-        return torch.as_tensor(weights, dtype=torch.float32, device=self.device)
+        return torch.as_tensor(weights, dtype=torch.float32, device=device)
 
     def _build_module(self) -> DeepGAMINet:
         return DeepGAMINet.from_graph(
@@ -301,13 +307,15 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         Columns are ``<modality>:<latent node>``.
         """
         data = self._prediction_data(X, use_modalities)
-        batch = self._tensors(data).to(self.device)
         self.module_.eval()
+        parts = []
         with torch.no_grad():
-            full = self.module_.complete(self.module_.encode(batch.x_dict), batch.observed)
+            for batch in self._store(data).batches(EVAL_BATCH_SIZE, local_device(self.device)):
+                full = self.module_.complete(self.module_.encode(batch.x_dict), batch.observed)
+                parts.append(torch.cat([full[m] for m in self.modalities_], dim=1).cpu())
         names = self.latent_names()
         return pd.DataFrame(
-            torch.cat([full[m] for m in self.modalities_], dim=1).cpu().numpy(),
+            torch.cat(parts).numpy(),
             index=data.samples,
             columns=[f"{m}:{n}" for m in self.modalities_ for n in names],
         )
@@ -320,10 +328,14 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         return [f"latent_{i}" for i in range(self.module_.n_latent)]
 
     def _logits(self, data: MultiOmicsData) -> torch.Tensor:
-        batch = self._tensors(data).to(self.device)
+        """Logits (n_samples, n_classes), computed in batches of EVAL_BATCH_SIZE rows."""
         self.module_.eval()
         with torch.no_grad():
-            return self.module_(batch.x_dict, batch.observed)
+            parts = [
+                self.module_(batch.x_dict, batch.observed)
+                for batch in self._store(data).batches(EVAL_BATCH_SIZE, local_device(self.device))
+            ]
+        return torch.cat(parts)
 
     def _prediction_data(self, X, use_modalities: Sequence[str] | None) -> MultiOmicsData:
         check_is_fitted(self, "module_")
@@ -384,17 +396,29 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 labels = pd.Series(y, index=indices[0])
         return MultiOmicsData(X, labels, join=join)
 
-    def _tensors(self, data: MultiOmicsData, codes: np.ndarray | None = None) -> Batchable:
-        """Scaled, zero-filled inputs and observed masks for every modality of ``data``."""
-        x_dict, observed = {}, {}
+    def _store(self, data: MultiOmicsData, codes: np.ndarray | None = None, *, checked: bool = False) -> SampleStore:
+        """The samples of ``data`` for batched reading; values are shared with its tables, not copied.
+
+        Unless ``checked``, the observed rows are first checked against each scaler's policy
+        (NaNs, infinities), so a bad value fails here and not in the middle of a pass.
+        """
+        values, observed = {}, {}
         for m in data.modality_names:
-            mask = np.asarray(data.observed[m])
-            values = np.zeros((len(data), len(self.feature_names_in_[m])), dtype=np.float32)
-            values[mask] = self.scalers_[m].transform(data.modalities[m].to_numpy()[mask])
-            x_dict[m] = torch.from_numpy(values)
+            array, mask = data.modalities[m].to_numpy(), np.asarray(data.observed[m])
+            if not checked:
+                self.scalers_[m].check(array, np.flatnonzero(mask))
+            with warnings.catch_warnings():
+                # A read-only view of the caller's table is fine: batches are gathered, never written.
+                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+                values[m] = torch.from_numpy(array)
             observed[m] = torch.from_numpy(mask)
         y = torch.as_tensor(codes if codes is not None else np.zeros(len(data)), dtype=torch.long)
-        return Batchable(x_dict, observed, y)
+        transforms = {m: self.scalers_[m].transform_tensor for m in data.modality_names}
+        return SampleStore(values, observed, y, transforms)
+
+    def _tensors(self, data: MultiOmicsData) -> Batchable:
+        """Every sample of ``data`` as one float32 batch on the model's device (for explanations)."""
+        return self._store(data).batch(torch.arange(len(data)), local_device(self.device))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:

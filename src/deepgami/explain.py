@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from .estimator import DeepGAMIClassifier
 from .nn.encoder import GuidedEncoder
-from .training import Batchable
+from .batches import Batchable
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def _prepare(model: DeepGAMIClassifier, X, use_modalities, output: str):
         msg = f"output must be one of {OUTPUTS} (got {output!r})"
         raise ValueError(msg)
     data = model._prediction_data(X, use_modalities)
-    batch = model._tensors(data).to(model.device)
+    batch = model._tensors(data)
     model.module_.eval()
     return data, batch
 
@@ -98,7 +98,8 @@ def _baselines(model: DeepGAMIClassifier, batch: Batchable, baseline: str) -> tu
             out.append(torch.zeros_like(x))
         else:
             scaler = model.scalers_[m]
-            mean = torch.as_tensor(scaler.transform(scaler.fill_[None, :]), device=x.device)
+            # The training mean in model-input space; fill_ is already log-transformed for log1p.
+            mean = torch.as_tensor(scaler.fill_ * scaler.scale_ + scaler.shift_, device=x.device)
             out.append(mean.expand_as(x).contiguous())
     return tuple(out)
 

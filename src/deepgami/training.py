@@ -6,47 +6,24 @@ import copy
 import logging
 import warnings
 from dataclasses import dataclass
+from itertools import permutations
+from typing import Mapping
 
 import torch
 import torch.nn.functional as F
 from sklearn.metrics import balanced_accuracy_score
-from torch import Tensor
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from .batches import Batchable, SampleStore
+from .distributed import process_count, process_rank
 from .nn.model import DeepGAMINet
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class Batchable:
-    """Tensors of one sample set: inputs and observed masks per modality, and class codes.
-
-    ``x_dict[m]`` has shape (n_samples, n_features_m), unobserved rows zero-filled;
-    ``observed[m]`` is a BoolTensor (n_samples,); ``y`` a LongTensor (n_samples,).
-    """
-
-    x_dict: dict[str, Tensor]
-    observed: dict[str, Tensor]
-    y: Tensor
-
-    def __len__(self) -> int:
-        return self.y.shape[0]
-
-    def rows(self, index: Tensor) -> Batchable:
-        """Gather the rows ``index`` of every tensor (copies only the batch)."""
-        return Batchable(
-            {m: x.index_select(0, index) for m, x in self.x_dict.items()},
-            {m: o.index_select(0, index) for m, o in self.observed.items()},
-            self.y.index_select(0, index),
-        )
-
-    def to(self, device: torch.device | str) -> Batchable:
-        return Batchable(
-            {m: x.to(device) for m, x in self.x_dict.items()},
-            {m: o.to(device) for m, o in self.observed.items()},
-            self.y.to(device),
-        )
+# Rows per forward pass when evaluating a whole sample set without gradients.
+EVAL_BATCH_SIZE = 512
 
 
 @dataclass
@@ -80,62 +57,113 @@ def hide_modalities(observed: dict[str, Tensor], rate: float, generator: torch.G
     return {m: hidden[:, i] for i, m in enumerate(names)}
 
 
-def deepgami_loss(
-    module: DeepGAMINet,
-    batch: Batchable,
-    aux_weight: float,
-    class_weight: Tensor | None = None,
-    head_observed: dict[str, Tensor] | None = None,
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Cross-entropy on the completed latents plus ``aux_weight`` times the auxiliary MSE.
+@dataclass
+class LossTotals:
+    """What one batch's losses are averaged over: the class weight summed over its samples,
+    and per ordered modality pair the number of samples observed in both.
 
-    ``head_observed`` (default ``batch.observed``) lets training hide modalities from the
-    classifier while the auxiliary loss still uses every observed pair. Returns
-    ``(total, cross_entropy, auxiliary, logits)``.
+    Computed from the whole batch, so a batch split across processes gives every process
+    the same denominators and their gradients add up to the one-process gradient.
     """
-    z_dict = module.encode(batch.x_dict)
-    logits = module.classify(module.complete(z_dict, head_observed or batch.observed))
-    cross_entropy = F.cross_entropy(logits, batch.y, weight=class_weight)
-    auxiliary = module.auxiliary_loss(z_dict, batch.observed)
-    return cross_entropy + aux_weight * auxiliary, cross_entropy, auxiliary, logits
+
+    cross_entropy: float
+    pairs: dict[tuple[str, str], float]
+
+    @classmethod
+    def of(cls, y: Tensor, observed: Mapping[str, Tensor], class_weight: Tensor | None = None) -> LossTotals:
+        """Totals of the samples with class codes ``y`` (n,) and observed masks (n,) per modality."""
+        ce = float(len(y)) if class_weight is None else float(class_weight.cpu()[y.cpu()].sum())
+        pairs = {(a, b): float((observed[a] & observed[b]).sum()) for a, b in permutations(observed, 2)}
+        return cls(ce, pairs)
+
+
+class DeepGAMILoss(nn.Module):
+    """The training objective as one module: cross-entropy on the completed latents plus
+    ``aux_weight`` times the auxiliary MSE.
+
+    A module (not a function) so DistributedDataParallel sees the whole computation as one
+    forward. ``head_observed`` (default ``batch.observed``) hides modalities from the
+    classifier while the auxiliary loss still uses every observed pair. Returns
+    ``(total, cross_entropy, auxiliary, logits)``, losses averaged over ``totals``.
+    """
+
+    def __init__(self, net: DeepGAMINet, aux_weight: float, class_weight: Tensor | None = None) -> None:
+        super().__init__()
+        self.net, self.aux_weight, self.class_weight = net, aux_weight, class_weight
+
+    def forward(
+        self, batch: Batchable, totals: LossTotals, head_observed: dict[str, Tensor] | None = None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        z_dict = self.net.encode(batch.x_dict)
+        logits = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed))
+        cross_entropy = F.cross_entropy(logits, batch.y, weight=self.class_weight, reduction="sum") / totals.cross_entropy
+        auxiliary = self.net.auxiliary_loss(z_dict, batch.observed, totals.pairs)
+        return cross_entropy + self.aux_weight * auxiliary, cross_entropy, auxiliary, logits
 
 
 def train_module(
     module: DeepGAMINet,
-    train: Batchable,
-    validation: Batchable | None,
+    train: SampleStore,
+    validation: SampleStore | None,
     settings: TrainingSettings,
     *,
     class_weight: Tensor | None = None,
     generator: torch.Generator,
+    device: torch.device | str = "cpu",
     progress: bool = False,
 ) -> list[dict[str, float]]:
     """Train with Adam; stop when the validation loss has not improved for ``patience`` epochs.
 
     The weights of the best validation epoch are restored. Without a validation set, all
     ``max_epochs`` run. Returns one dict of losses (and validation balanced accuracy) per epoch.
+
+    Inside an initialised ``torch.distributed`` process group every process holds the same
+    store and generator state: each draws the same shuffled batches, runs its share of every
+    batch through DistributedDataParallel and validates on the whole validation set, so all
+    processes take the same steps and stop at the same epoch.
     """
+    rank, world = process_rank(), process_count()
+    objective = DeepGAMILoss(module, settings.aux_weight, class_weight)
+    step_module: nn.Module = objective
+    if world > 1:
+        # Buffers (edge indices) never change, so they are not re-broadcast every step; a batch
+        # that misses a modality pair leaves that auxiliary map unused on some processes.
+        device_ids = [torch.device(device).index] if torch.device(device).type == "cuda" else None
+        step_module = DistributedDataParallel(
+            objective, device_ids=device_ids, broadcast_buffers=False, find_unused_parameters=True
+        )
     optimizer = torch.optim.Adam(module.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     history: list[dict[str, float]] = []
     best_loss, best_state, stale = float("inf"), None, 0
-    epochs = tqdm(range(settings.max_epochs), desc="training", unit="epoch", disable=None if progress else True, leave=False)
+    show = progress and rank == 0
+    epochs = tqdm(range(settings.max_epochs), desc="training", unit="epoch", disable=None if show else True, leave=False)
     for epoch in epochs:
         module.train()
-        order = torch.randperm(len(train), generator=generator).to(train.y.device)
-        sums = torch.zeros(3)
+        order = torch.randperm(len(train), generator=generator)
+        sums = torch.zeros(3, dtype=torch.float64)
         for start in range(0, len(train), settings.batch_size):
-            batch = train.rows(order[start : start + settings.batch_size])
+            index = order[start : start + settings.batch_size]
+            observed = train.observed_rows(index)
+            totals = LossTotals.of(train.labels(index), observed, class_weight)
             head_observed = None
             if settings.modality_dropout > 0:
-                head_observed = hide_modalities(batch.observed, settings.modality_dropout, generator)
-            total, ce, aux, _ = deepgami_loss(module, batch, settings.aux_weight, class_weight, head_observed)
+                head_observed = hide_modalities(observed, settings.modality_dropout, generator)
+            share = torch.tensor_split(torch.arange(len(index)), world)[rank]
+            batch = train.batch(index[share], device)
+            if head_observed is not None:
+                head_observed = {m: mask[share].to(device) for m, mask in head_observed.items()}
+            total, ce, aux, _ = step_module(batch, totals, head_observed)
             optimizer.zero_grad(set_to_none=True)
-            total.backward()
+            # DistributedDataParallel averages gradients over processes; each share's loss is
+            # already a part of the whole batch's mean, so scale the sum back up.
+            (total * world).backward()
             optimizer.step()
-            sums += torch.tensor([total.item(), ce.item(), aux.item()]) * len(batch)
+            sums += torch.tensor([total.item(), ce.item(), aux.item()], dtype=torch.float64) * len(index)
+        if world > 1:
+            torch.distributed.all_reduce(sums)
         record = dict(zip(("epoch", "train_loss", "train_ce", "train_aux"), (epoch + 1, *(sums / len(train)).tolist())))
         if validation is not None:
-            record.update(evaluate_loss(module, validation, settings.aux_weight, class_weight))
+            record.update(evaluate_loss(objective, validation, device))
             if record["val_loss"] < best_loss - 1e-6:
                 best_loss, best_state, stale = record["val_loss"], copy.deepcopy(module.state_dict()), 0
             else:
@@ -154,14 +182,18 @@ def train_module(
 
 @torch.no_grad()
 def evaluate_loss(
-    module: DeepGAMINet, data: Batchable, aux_weight: float, class_weight: Tensor | None = None
+    objective: DeepGAMILoss, data: SampleStore, device: torch.device | str = "cpu", batch_size: int = EVAL_BATCH_SIZE
 ) -> dict[str, float]:
-    """Validation loss, cross-entropy and balanced accuracy in eval mode."""
-    module.eval()
-    total, ce, _, logits = deepgami_loss(module, data, aux_weight, class_weight)
+    """Validation loss, cross-entropy and balanced accuracy in eval mode, in batches."""
+    objective.eval()
+    totals = LossTotals.of(data.labels(), data.observed_rows(), objective.class_weight)
+    sums, predicted = torch.zeros(3, dtype=torch.float64), []
+    for batch in data.batches(batch_size, device):
+        total, ce, aux, logits = objective(batch, totals)
+        sums += torch.tensor([total.item(), ce.item(), aux.item()], dtype=torch.float64)
+        predicted.append(logits.argmax(1).cpu())
     with warnings.catch_warnings():
         # A small validation set may miss a predicted class; the score stays defined.
         warnings.simplefilter("ignore", UserWarning)
-        bacc = balanced_accuracy_score(data.y.cpu().numpy(), logits.argmax(1).cpu().numpy())
-    return {"val_loss": total.item(), "val_ce": ce.item(), "val_bacc": float(bacc)}
-
+        bacc = balanced_accuracy_score(data.labels().numpy(), torch.cat(predicted).numpy())
+    return {"val_loss": sums[0].item(), "val_ce": sums[1].item(), "val_bacc": float(bacc)}

@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 
 from .config import RunConfig, load_config
 from .data import MultiOmicsData
+from .distributed import is_main_process
 from .errors import InputError, preview
 from .estimator import DeepGAMIClassifier
 from .explain import Explanation, explain_model
@@ -146,6 +147,9 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> Fi
     if model.graph_ is not None:
         log.info("prior graph: %s", model.graph_report_)
     seconds = time.perf_counter() - start
+    if not is_main_process():
+        # In a torchrun process group every process trained the same model; process 0 writes.
+        return FitResult(model, {}, pd.DataFrame(), seconds)
     test_metrics, curves = evaluate(model, test)
     metrics = {
         "test": test_metrics,

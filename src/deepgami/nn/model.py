@@ -161,15 +161,25 @@ class DeepGAMINet(nn.Module):
         """Logits (n_samples, n_classes) from any non-empty subset of modalities."""
         return self.classify(self.complete(self.encode(x_dict, edge_masks), observed))
 
-    def auxiliary_loss(self, z_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None = None) -> Tensor:
-        """Sum over ordered pairs of the MSE between ``f_ab(C_a)`` and ``C_b`` on samples with both."""
+    def auxiliary_loss(
+        self,
+        z_dict: Mapping[str, Tensor],
+        observed: Mapping[str, Tensor] | None = None,
+        pair_counts: Mapping[tuple[str, str], float] | None = None,
+    ) -> Tensor:
+        """Sum over ordered pairs of the MSE between ``f_ab(C_a)`` and ``C_b`` on samples with both.
+
+        ``pair_counts[(a, b)]`` replaces the number of such samples each pair's squared error is
+        averaged over (a batch split across processes averages over the whole batch).
+        """
         observed = self._observed(z_dict, observed)
         loss = next(iter(z_dict.values())).new_zeros(())
         for source, target in permutations(z_dict, 2):
             both = observed[source] & observed[target]
             if both.any():
                 estimate = self.aux_maps[_pair_key(source, target)](z_dict[source][both])
-                loss = loss + F.mse_loss(estimate, z_dict[target][both])
+                count = both.sum() if pair_counts is None else pair_counts[(source, target)]
+                loss = loss + F.mse_loss(estimate, z_dict[target][both], reduction="sum") / (count * self.n_latent)
         return loss
 
     def _observed(self, z_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None) -> dict[str, Tensor]:

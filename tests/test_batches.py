@@ -1,0 +1,113 @@
+"""Compact storage and batched conversion: int8 genotypes, block-wise scaling, SampleStore."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.preprocessing import StandardScaler
+
+from deepgami import DeepGAMIClassifier, preprocessing
+from deepgami.batches import SampleStore
+from deepgami.data import MISSING_INT8, MultiOmicsData
+from deepgami.errors import InputError
+from deepgami.preprocessing import ModalityScaler
+
+
+def _genotypes(rng, n_samples=40, n_snps=25, missing=0.05):
+    calls = rng.integers(0, 3, size=(n_samples, n_snps)).astype(np.int8)
+    calls[rng.random(calls.shape) < missing] = MISSING_INT8
+    return calls
+
+
+def test_int8_and_float32_tables_are_held_without_a_copy():
+    rng = np.random.default_rng(0)
+    calls = _genotypes(rng)
+    expression = rng.normal(size=(40, 6)).astype(np.float32)
+    ids = [f"s{i}" for i in range(40)]
+    data = MultiOmicsData(
+        {"snp": pd.DataFrame(calls, index=ids), "rna": pd.DataFrame(expression, index=ids)},
+        pd.Series(rng.integers(0, 2, 40), index=ids),
+    )
+    assert data.modalities["snp"].dtypes.unique().tolist() == [np.int8]
+    assert np.shares_memory(data.modalities["snp"].to_numpy(), calls)
+    assert np.shares_memory(data.modalities["rna"].to_numpy(), expression)
+
+
+def test_outer_join_marks_unobserved_int8_rows_as_missing_calls():
+    calls = np.ones((3, 4), dtype=np.int8)
+    data = MultiOmicsData(
+        {"snp": pd.DataFrame(calls, index=["a", "b", "c"]), "rna": pd.DataFrame(np.zeros((2, 2)), index=["c", "d"])},
+        join="outer",
+    )
+    snp = data.modalities["snp"]
+    assert snp.dtypes.unique().tolist() == [np.int8]
+    assert (snp.loc["d"] == MISSING_INT8).all()
+    assert data.observed["snp"].tolist() == [True, True, True, False]
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax", "log1p"])
+def test_block_wise_fit_equals_a_whole_matrix_fit(monkeypatch, method):
+    rng = np.random.default_rng(1)
+    calls = _genotypes(rng, n_samples=50, n_snps=37)
+    rows = np.arange(0, 50, 2)
+    whole = ModalityScaler(method, "mean").fit(calls, rows)
+    monkeypatch.setattr(preprocessing, "BLOCK_ENTRIES", 60)  # blocks of 2 columns
+    blocked = ModalityScaler(method, "mean").fit(calls, rows)
+    for a, b in zip(whole.get_state().values(), blocked.get_state().values()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_int8_scaling_matches_float_with_nan_and_sklearn():
+    rng = np.random.default_rng(2)
+    calls = _genotypes(rng)
+    as_float = np.where(calls == MISSING_INT8, np.nan, calls).astype(np.float32)
+    scaler = ModalityScaler("standard", "mean").fit(calls)
+    filled = np.where(np.isnan(as_float), np.nanmean(as_float, axis=0), as_float)
+    expected = StandardScaler().fit_transform(filled)
+    np.testing.assert_allclose(scaler.transform(calls), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(scaler.transform(as_float), expected, rtol=1e-5, atol=1e-5)
+    tensor = scaler.transform_tensor(torch.from_numpy(calls))
+    np.testing.assert_allclose(tensor.numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_missing_calls_are_refused_unless_imputation_is_asked_for():
+    calls = _genotypes(np.random.default_rng(3))
+    with pytest.raises(InputError, match='missing = "mean"'):
+        ModalityScaler("standard", "error", name="snp").fit(calls, feature_names=[f"rs{i}" for i in range(25)])
+
+
+def test_store_batches_gather_only_their_rows_and_match_the_scaler():
+    rng = np.random.default_rng(4)
+    calls = _genotypes(rng)
+    scaler = ModalityScaler("standard", "mean").fit(calls)
+    observed = torch.ones(40, dtype=torch.bool)
+    observed[3] = False
+    store = SampleStore(
+        {"snp": torch.from_numpy(calls)}, {"snp": observed}, torch.arange(40) % 2, {"snp": scaler.transform_tensor}
+    )
+    part = store.take(torch.arange(2, 12))
+    batch = part.batch(torch.tensor([0, 1, 5]))  # store rows 2, 3, 7
+    expected = scaler.transform(calls[[2, 3, 7]])
+    expected[1] = 0.0  # row 3 is unobserved: zero input
+    np.testing.assert_allclose(batch.x_dict["snp"].numpy(), expected, rtol=1e-6)
+    assert batch.observed["snp"].tolist() == [True, False, True]
+    assert batch.y.tolist() == [0, 1, 1]
+    assert batch.x_dict["snp"].dtype == torch.float32
+    assert sum(len(b) for b in part.batches(4)) == 10
+
+
+def test_estimator_on_int8_genotypes_equals_the_float_table_with_nans(small_cohort, small_graph):
+    snp = small_cohort.snp.round().clip(0, 2)
+    rng = np.random.default_rng(5)
+    calls = snp.to_numpy().astype(np.int8)
+    calls[rng.random(calls.shape) < 0.02] = MISSING_INT8
+    int8_table = pd.DataFrame(calls, index=snp.index, columns=snp.columns)
+    float_table = int8_table.astype(np.float32).mask(int8_table == MISSING_INT8)
+    params = dict(max_epochs=3, missing="mean", random_state=0, batch_size=32)
+    a = DeepGAMIClassifier(small_graph, **params).fit({"snp": int8_table, "tf": small_cohort.tf}, small_cohort.labels)
+    b = DeepGAMIClassifier(small_graph, **params).fit({"snp": float_table, "tf": small_cohort.tf}, small_cohort.labels)
+    proba_a = a.predict_proba({"snp": int8_table, "tf": small_cohort.tf})
+    proba_b = b.predict_proba({"snp": float_table, "tf": small_cohort.tf})
+    np.testing.assert_allclose(proba_a, proba_b, rtol=1e-5, atol=1e-6)

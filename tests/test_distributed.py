@@ -1,0 +1,77 @@
+"""Multi-process training: two CPU processes under torchrun give the one-process model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import tomli_w
+import torch
+
+from deepgami.cli import main
+from deepgami.simulate import simulate_cohort
+
+TORCHRUN = Path(sys.executable).with_name("torchrun")
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    """A small cohort whose training split (76 rows, batches of 10) ends in a batch of 6;
+    dropout is off, as its masks are the one random draw each process makes alone."""
+    folder = tmp_path_factory.mktemp("ddp")
+    cohort = simulate_cohort(n_samples=96, n_snps=120, n_tfs=12, n_genes=24, n_causal_genes=6, difficulty="easy", seed=3)
+    path = cohort.write(folder / "cohort")
+    document = tomllib.loads(path.read_text())
+    document["model"] = {"dropout": 0.0, "hidden_dims": [16], "modality_dropout": 0.5}
+    document["training"] = {"max_epochs": 4, "batch_size": 10, "validation_fraction": 0.0, "seed": 5}
+    path.write_text(tomli_w.dumps(document))
+    return path
+
+
+def _weights(run: Path) -> dict[str, torch.Tensor]:
+    tensors = torch.load(run / "model" / "weights.pt", weights_only=True)
+    return {k: v for k, v in tensors.items() if k.startswith("module.")}
+
+
+def _torchrun(config: Path, out: Path, n_processes: int, batch_size: int | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [str(TORCHRUN), "--standalone", f"--nproc-per-node={n_processes}", "-m", "deepgami", "-q", "fit", str(config), "--out", str(out)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_two_processes_train_the_one_process_model(config, tmp_path):
+    assert main(["-q", "fit", str(config), "--out", str(tmp_path / "one")]) == 0
+    _torchrun(config, tmp_path / "two", 2)
+    one, two = _weights(tmp_path / "one"), _weights(tmp_path / "two")
+    assert one.keys() == two.keys()
+    for name in one:
+        torch.testing.assert_close(two[name], one[name], rtol=1e-4, atol=1e-5, msg=name)
+    # Only process 0 wrote the run folder, and the same files as one process.
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(p.name for p in (tmp_path / "one").iterdir())
+
+
+def test_a_batch_smaller_than_the_process_count_still_trains(config, tmp_path):
+    """76 rows in batches of 25: the last batch has 1 row, so process 1 gets none."""
+    document = tomllib.loads(config.read_text())
+    document["training"]["batch_size"] = 25
+    small = config.with_name("config_batch25.toml")  # beside the data its relative paths name
+    small.write_text(tomli_w.dumps(document))
+    assert main(["-q", "fit", str(small), "--out", str(tmp_path / "one")]) == 0
+    _torchrun(small, tmp_path / "two", 2)
+    one, two = _weights(tmp_path / "one"), _weights(tmp_path / "two")
+    for name in one:
+        torch.testing.assert_close(two[name], one[name], rtol=1e-4, atol=1e-5, msg=name)
+
+
+def test_distributed_flag_outside_torchrun_is_one_clear_error(config, tmp_path, capsys, monkeypatch):
+    for variable in ("RANK", "WORLD_SIZE", "MASTER_ADDR"):
+        monkeypatch.delenv(variable, raising=False)
+    assert main(["fit", str(config), "--out", str(tmp_path / "run"), "--distributed"]) == 2
+    assert "torchrun --nproc-per-node" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
