@@ -105,6 +105,29 @@ class _EdgeWeightedAggregate(torch.autograd.Function):
         return grad_x, grad_weight, None
 
 
+class _DenseEdgeMatmul(torch.autograd.Function):
+    """``x @ W`` where ``W`` (num_src, num_dst) is zero except ``W.view(-1)[flat_index] = weight``.
+
+    Written by hand for small dense relations: autograd around an indexed write into the
+    matrix costs more than the masked product of the dense formulation it replaces; here the
+    forward keeps the built matrix for the input gradient and the weight gradient is one
+    ``index_select`` of ``x.T @ grad``. Shapes: x (n, num_src), weight (n_edges,) -> (n, num_dst).
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, flat_index: Tensor, num_src: int, num_dst: int) -> Tensor:
+        dense = weight.new_zeros(num_src * num_dst).index_copy_(0, flat_index, weight).view(num_src, num_dst)
+        ctx.save_for_backward(x, dense, flat_index)
+        return x @ dense
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        x, dense, flat_index = ctx.saved_tensors
+        grad_x = grad_out @ dense.t() if ctx.needs_input_grad[0] else None
+        grad_weight = (x.t() @ grad_out).view(-1).index_select(0, flat_index) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_weight, None, None, None
+
+
 class BioDropConnect(MessagePassing):
     r"""Biologically guided DropConnect: one learnable weight per prior edge.
 
@@ -235,7 +258,7 @@ class BioDropConnect(MessagePassing):
         weight = self.weight if edge_mask is None else self.weight * edge_mask
         kernel = "scatter" if self.explain else self.active_kernel
         if kernel == "dense":
-            out = x @ self._dense_weight(weight)
+            out = _DenseEdgeMatmul.apply(x, weight, self.flat_index, self.num_src, self.num_dst)
         elif kernel == "sparse":
             out = self.propagate(self._csr().pattern, x=x.t().contiguous(), edge_weight=weight).t()
         else:
