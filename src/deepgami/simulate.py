@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+GENE_ACTIVATIONS = ("linear", "relu")
+
 # Share of liability variance explained by the causal genes, by difficulty.
 DIFFICULTY = {"easy": 0.97, "medium": 0.9, "hard": 0.7}
 
@@ -104,6 +106,10 @@ def simulate_cohort(
     snp_share: float = 0.55,
     tf_share: float = 0.35,
     difficulty: str | float = "medium",
+    gene_activation: str = "linear",
+    causal_eqtls: int | None = None,
+    causal_regulators: int = 2,
+    activation_threshold: float = 1.0,
     seed: int = 0,
 ) -> SimulatedCohort:
     """Simulate a cohort.
@@ -122,12 +128,34 @@ def simulate_cohort(
         regulators; the rest is noise.
     difficulty : {"easy", "medium", "hard"} or float
         Share of the phenotype liability explained by the causal genes.
+    gene_activation : {"linear", "relu"}
+        How a gene's planted inputs combine. ``linear``: its genetic component is the sum of
+        its causal eQTL effects and its regulatory component the sum of its regulators'
+        effects, so the phenotype is additive in SNPs and TFs and any wiring that reaches the
+        causal inputs can represent it. ``relu``: each component is a cooperative switch,
+        ``max(z - activation_threshold, 0)`` of the standardised input sum ``z``; the gene
+        only responds when several of its inputs push together, which an additive model of
+        the inputs captures only in part and which a latent node fed by exactly the gene's
+        inputs (the planted graph) represents exactly. A switch whose input never crosses the
+        threshold stays off (about 2 % of genes' SNP side with 3 causal eQTLs).
+    causal_eqtls : int, optional
+        Causal eQTLs per gene (default: 1, or 2 with probability 0.3).
+    causal_regulators : int
+        Causal regulators (TFs) per gene.
+    activation_threshold : float
+        Threshold of the ``relu`` activation, in standard deviations of the input sum.
     seed : int
     """
     if n_causal_genes is None:
         n_causal_genes = max(1, round(0.08 * n_genes))
     if not 0 < n_causal_genes <= n_genes:
         msg = f"n_causal_genes must lie in 1..n_genes={n_genes} (got {n_causal_genes})"
+        raise ValueError(msg)
+    if gene_activation not in GENE_ACTIVATIONS:
+        msg = f"gene_activation must be one of {GENE_ACTIVATIONS} (got {gene_activation!r})"
+        raise ValueError(msg)
+    if causal_eqtls is not None and causal_eqtls < 1 or causal_regulators < 1:
+        msg = "causal_eqtls and causal_regulators must be at least 1"
         raise ValueError(msg)
     rng = np.random.default_rng(seed)
     heritability = DIFFICULTY[difficulty] if isinstance(difficulty, str) else float(difficulty)
@@ -150,17 +178,20 @@ def simulate_cohort(
     for j in range(n_genes):
         centre = int((j + 0.5) * n_snps / n_genes)
         cis = np.arange(max(0, centre - window // 2), min(n_snps, centre + window // 2))
-        snps = rng.choice(cis, size=min(len(cis), 2 + rng.poisson(3)), replace=False)
-        causal_snps = snps[: 1 + int(rng.random() < 0.3)]
+        listed = 2 + rng.poisson(3)
+        if causal_eqtls is not None:
+            listed = max(listed, causal_eqtls)
+        snps = rng.choice(cis, size=min(len(cis), listed), replace=False)
+        causal_snps = snps[: 1 + int(rng.random() < 0.3)] if causal_eqtls is None else snps[:causal_eqtls]
         effects = rng.choice([-1, 1], size=len(causal_snps)) * rng.uniform(0.5, 1.0, size=len(causal_snps))
-        genetic[:, j] = std_dosage[:, causal_snps] @ effects
+        genetic[:, j] = _activate(std_dosage[:, causal_snps] @ effects, gene_activation, activation_threshold)
         eqtl_rows += [(snp_ids[s], gene_ids[j]) for s in snps]
         planted += [("eqtl", snp_ids[s], gene_ids[j], e) for s, e in zip(causal_snps, effects)]
 
-        tfs = rng.choice(n_tfs, size=min(n_tfs, 3 + rng.poisson(4)), replace=False)
-        causal_tfs = tfs[:2]
+        tfs = rng.choice(n_tfs, size=min(n_tfs, max(3 + rng.poisson(4), causal_regulators)), replace=False)
+        causal_tfs = tfs[:causal_regulators]
         effects = rng.choice([-1, 1], size=len(causal_tfs)) * rng.uniform(0.5, 1.0, size=len(causal_tfs))
-        regulatory[:, j] = tf_expr[:, causal_tfs] @ effects
+        regulatory[:, j] = _activate(tf_expr[:, causal_tfs] @ effects, gene_activation, activation_threshold)
         grn_rows += [(tf_ids[t], gene_ids[j]) for t in tfs]
         planted += [("regulates", tf_ids[t], gene_ids[j], e) for t, e in zip(causal_tfs, effects)]
 
@@ -190,6 +221,7 @@ def simulate_cohort(
         "causal_genes": causal_names,
         "gene_weights": pd.Series(weights, index=causal_names),
         "edges": truth_edges,
+        "gene_activation": gene_activation,
     }
     return SimulatedCohort(
         snp=pd.DataFrame(dosage, index=samples, columns=snp_ids),
@@ -215,6 +247,13 @@ def _ld_genotypes(rng: np.random.Generator, n_samples: int, n_snps: int, block: 
             z[:, :, i] = ld * z[:, :, i - 1] + np.sqrt(1 - ld**2) * rng.normal(size=(n_samples, n_blocks))
         dosage += z.reshape(n_samples, -1)[:, :n_snps] < threshold
     return dosage
+
+
+def _activate(drive: np.ndarray, activation: str, threshold: float) -> np.ndarray:
+    """A gene component from the summed effects of its causal inputs."""
+    if activation == "linear":
+        return drive
+    return np.maximum(_standardise(drive) - threshold, 0.0)
 
 
 def _standardise(values: np.ndarray) -> np.ndarray:
