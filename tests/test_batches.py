@@ -126,3 +126,12 @@ def test_fit_predict_and_explain_on_cuda_match_cpu(small_cohort, small_graph):
     table, completeness = edge_importance(gpu, small_cohort.modalities, n_steps=8)
     assert np.isfinite(table["score"]).all()
     assert all(gaps["relative_gap"] < 0.05 for gaps in completeness.values())
+
+
+def test_baselines_read_missing_int8_calls_as_nan():
+    from deepgami.evaluation.baselines import _modality_values
+
+    calls = np.array([[0, 1], [MISSING_INT8, 2], [2, 2]], dtype=np.int8)
+    data = MultiOmicsData({"snp": pd.DataFrame(calls, columns=["a", "b"]), "rna": pd.DataFrame(np.ones((3, 1)))})
+    values = _modality_values(data, "snp", ["a", "b"])
+    assert np.isnan(values[1, 0]) and values[1, 1] == 2.0 and values.dtype == np.float64

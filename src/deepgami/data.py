@@ -52,6 +52,14 @@ def missing_value(frame: pd.DataFrame) -> float:
     return MISSING_INT8 if (frame.dtypes == np.int8).all() else np.nan
 
 
+def float_values(frame: pd.DataFrame, dtype=np.float64) -> np.ndarray:
+    """A new float array of a checked table's values; missing int8 calls become NaN."""
+    values = frame.to_numpy(dtype=dtype, copy=True)
+    if (frame.dtypes == np.int8).all():
+        values[values == MISSING_INT8] = np.nan
+    return values
+
+
 def encode_labels(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(classes, codes)``: sorted unique labels and each sample's index into them."""
     classes, codes = np.unique(labels.to_numpy(), return_inverse=True)

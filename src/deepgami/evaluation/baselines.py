@@ -42,7 +42,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from ..data import MultiOmicsData, encode_labels
+from ..data import MultiOmicsData, encode_labels, float_values
 from ..errors import InputError, preview
 from .methods import MethodSpec, register
 from .snf import affinity_matrix, label_propagation, snf
@@ -91,7 +91,7 @@ def _modality_values(data: MultiOmicsData, name: str, features: Sequence[str]) -
             f"({preview(absent)}); give the same features as in training"
         )
         raise InputError(msg)
-    values = frame.set_axis(columns, axis=1)[list(features)].to_numpy(dtype=np.float64, copy=True)
+    values = float_values(frame.set_axis(columns, axis=1)[list(features)])
     values[~np.asarray(data.observed[name], dtype=bool)] = np.nan
     return values
 

@@ -25,7 +25,7 @@ from sklearn.model_selection import ParameterGrid, StratifiedKFold, train_test_s
 from tqdm.auto import tqdm
 
 from ..config import RunConfig
-from ..data import MultiOmicsData
+from ..data import MultiOmicsData, float_values
 from ..errors import InputError, preview
 from ..graph import RegulatoryGraph
 from ..metrics import classification_metrics
@@ -134,9 +134,9 @@ def _fill_unobserved(train: MultiOmicsData, data: MultiOmicsData) -> MultiOmicsD
     """For methods that need every modality: unobserved rows take the training means."""
     filled = data.subset(np.arange(len(data)))
     for m, frame in data.modalities.items():
-        means = train.modalities[m][train.observed[m]].mean()
-        values = frame.to_numpy(copy=True)
-        values[~np.asarray(data.observed[m])] = means.to_numpy()
+        means = pd.DataFrame(float_values(train.modalities[m][train.observed[m]])).mean().to_numpy()
+        values = float_values(frame, np.float32)
+        values[~np.asarray(data.observed[m])] = means
         filled.modalities[m] = pd.DataFrame(values, index=frame.index, columns=frame.columns)
         filled.observed[m] = np.ones(len(data), dtype=bool)
     return filled
