@@ -191,7 +191,7 @@ def main() -> None:
         out["peak_rss_gib"] = _peak_rss_gib()
         print(json.dumps(out))
         return
-    made = None
+    made, load_before = None, os.getloadavg()[0]
     if not (args.cache / "prior.npz").is_file():
         print(f"writing the PLINK fileset and prior to {args.cache} ...", flush=True)
         made = run_child(args, "generate")
@@ -203,7 +203,9 @@ def main() -> None:
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM; torch {torch.__version__}; "
-        f"{args.threads} threads. Command: `python bench/bench_genome.py{' --quick' if args.quick else ''}`.",
+        f"{args.threads} threads. Command: `python bench/bench_genome.py{' --quick' if args.quick else ''}`. "
+        f"1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run "
+        "(above 0.5: other processes shared the cores, so times are upper bounds).",
         "",
         f"Data: {args.snps:,} SNPs x {args.samples:,} samples ({bed_mb:,.0f} MiB .bed), {args.genes:,} genes, "
         f"{args.tfs:,} TFs x {args.tfs_per_gene} per gene. Batch {args.batch_size}, one epoch, dropout 0.5, Adam.",
