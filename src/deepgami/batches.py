@@ -40,13 +40,6 @@ class Batchable:
             self.y.index_select(0, index),
         )
 
-    def to(self, device: torch.device | str) -> Batchable:
-        return Batchable(
-            {m: x.to(device) for m, x in self.x_dict.items()},
-            {m: o.to(device) for m, o in self.observed.items()},
-            self.y.to(device),
-        )
-
 
 class SampleStore:
     """Aligned samples of several modalities, read one batch at a time.
