@@ -52,7 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.quick:
         args.snps, args.samples, args.genes, args.tfs, args.tfs_per_gene = 20_000, 300, 2_000, 160, 20
         args.cache = args.cache.with_name(args.cache.name + "_quick")
-        args.out = args.out.with_name("results_genome_quick.md")
+        args.out = ROOT / "bench" / "out" / "results_genome_quick.md"
     return args
 
 
