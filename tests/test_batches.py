@@ -135,3 +135,16 @@ def test_baselines_read_missing_int8_calls_as_nan():
     data = MultiOmicsData({"snp": pd.DataFrame(calls, columns=["a", "b"]), "rna": pd.DataFrame(np.ones((3, 1)))})
     values = _modality_values(data, "snp", ["a", "b"])
     assert np.isnan(values[1, 0]) and values[1, 1] == 2.0 and values.dtype == np.float64
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax", "log1p", "none"])
+def test_tensor_transform_equals_the_numpy_transform(method):
+    rng = np.random.default_rng(6)
+    calls = _genotypes(rng)
+    as_float = np.where(calls == MISSING_INT8, np.nan, calls).astype(np.float32)
+    scaler = ModalityScaler(method, "mean").fit(calls)
+    expected = scaler.transform(as_float)
+    for raw in (calls, as_float):
+        before = raw.copy()
+        np.testing.assert_allclose(scaler.transform_tensor(torch.from_numpy(raw)).numpy(), expected, rtol=1e-6, atol=1e-6)
+        np.testing.assert_array_equal(raw, before)  # the caller's values are never written

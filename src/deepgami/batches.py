@@ -91,7 +91,7 @@ class SampleStore:
         for m, values in self.values.items():
             mask = self.observed[m][rows].to(device)
             x = self.transforms[m](values.index_select(0, rows).to(device))
-            x_dict[m] = x.masked_fill(~mask.unsqueeze(1), 0.0)
+            x_dict[m] = x if bool(mask.all()) else x.masked_fill(~mask.unsqueeze(1), 0.0)
             observed[m] = mask
         return Batchable(x_dict, observed, self.y[rows].to(device))
 
