@@ -1,24 +1,46 @@
 """Does the prior graph matter? DeepGAMI on its planted prior against three null graphs.
 
 A simulated cohort whose genotype panel is much larger than the eQTL prior (as with a
-genome-wide panel: 20,000 SNPs, of which the eQTL table touches about 2,500). `deepgami cv`
+genome-wide panel: 20,000 SNPs, of which the eQTL table touches about 2,500). `run_cv`
 compares DeepGAMI on the planted prior with the same model on random, Bernoulli (80 % of the
-prior kept) and degree-preserving shuffled graphs, and without the auxiliary loss, on
-identical repeated splits.
+prior kept, the rest new edges) and degree-preserving shuffled graphs, on identical repeated
+splits (every method sees the same outer splits and seeds), and reports per-split paired
+differences of the prior over each null.
 
-    python bench/prior_ablation.py [--repeats 5] [--n-snps 20000]
+Two choices matter and are options here:
+
+- ``--gene-activation relu`` (default) plants genes whose SNP and TF components are
+  cooperative switches of several causal inputs (see ``simulate_cohort``); ``linear`` is the
+  additive cohort of ``simulate_cohort``'s defaults, where any wiring that reaches the causal
+  inputs can represent the phenotype.
+- ``--null-nodes panel`` (default) gives the prior graph every SNP and TF of the data as nodes
+  (non-eQTL SNPs isolated), so the random and Bernoulli nulls draw their edges over the whole
+  genotype panel, as a random eQTL table would; ``prior`` draws them among the SNPs the eQTL
+  table names, so the nulls inherit the prior's choice of SNPs. The degree-preserving shuffle
+  is the same graph either way.
+
+    python bench/prior_ablation.py [--repeats 10] [--n-snps 20000] [--gene-activation relu]
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import platform
+import subprocess
 import time
 import tomllib
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import torch
+from scipy.stats import ttest_rel, wilcoxon
+
 from deepgami.config import parse_config
 from deepgami.data import MultiOmicsData
+from deepgami.evaluation.ablation import NULL_GRAPHS, null_graph
 from deepgami.evaluation.cv import run_cv
 from deepgami.graph import RegulatoryGraph
 from deepgami.simulate import CONFIG_TEMPLATE, simulate_cohort
@@ -28,45 +50,121 @@ EXTRA = """
 folds = 3
 repeats = {repeats}
 methods = ["deepgami"]
-ablations = ["random", "bernoulli", "shuffle", "no_aux"]
+ablations = {ablations}
 """
+
+
+def graph_facts(cohort, graph: RegulatoryGraph, seed: int) -> list[str]:
+    """Edge counts of each null graph and how much of the planted truth it keeps (null seed ``seed``)."""
+    truth = cohort.truth["edges"]
+    causal = truth[truth["target"].isin(cohort.truth["causal_genes"])]
+    lines = [
+        "| graph | relation | edges | shared with prior | planted causal-gene edges kept | causal-gene inputs with any edge |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind in ("prior", *NULL_GRAPHS):
+        g = graph if kind == "prior" else null_graph(graph, kind, seed=seed)
+        for edge_type in g.edge_types:
+            frame, prior = g.edge_frame(edge_type), graph.edge_frame(edge_type)
+            pairs = set(zip(frame["source"], frame["target"]))
+            planted = causal[causal["relation"] == edge_type[1]]
+            kept = np.mean([(s, t) in pairs for s, t in zip(planted["source"], planted["target"])])
+            reached = planted["source"].isin(set(frame["source"])).mean()
+            shared = len(pairs & set(zip(prior["source"], prior["target"])))
+            lines.append(f"| {kind} | {edge_type[0]}->{edge_type[2]} | {len(frame)} | {shared} | {kept:.2f} | {reached:.2f} |")
+    return lines
+
+
+def paired(results: pd.DataFrame, prior: str, null: str, metric: str, modalities: str = "all") -> pd.Series:
+    test = results[(results["fold"] == "test") & (results["metric"] == metric) & (results["modalities"] == modalities)]
+    values = test.pivot_table(index="split", columns="method", values="value")
+    return values[prior] - values[null]
+
+
+def machine() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout
+        commit += " (working tree with uncommitted changes)" if dirty.strip() else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    cpu = platform.processor() or platform.machine()
+    return (f"{platform.system()} {platform.machine()} ({cpu}), {os.cpu_count()} CPU cores visible, "
+            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {torch.__version__}, "
+            f"Python {platform.python_version()}; commit {commit}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--n-snps", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=0, help="cohort seed")
+    parser.add_argument("--gene-activation", choices=("linear", "relu"), default="relu")
+    parser.add_argument("--causal-eqtls", type=int, default=3, help="with --gene-activation relu (linear: simulator default)")
+    parser.add_argument("--causal-regulators", type=int, default=3, help="with --gene-activation relu (linear: simulator default)")
+    parser.add_argument("--null-nodes", choices=("panel", "prior"), default="panel")
+    parser.add_argument("--ablations", default="random,bernoulli,shuffle")
     parser.add_argument("--out", type=Path, default=Path("bench/results_prior_ablation.md"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    cohort = simulate_cohort(n_snps=args.n_snps, seed=0)
-    graph = RegulatoryGraph.from_edge_tables([(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")])
-    config = parse_config(tomllib.loads(CONFIG_TEMPLATE + EXTRA.format(repeats=args.repeats)), Path("."))
+    sim = {"n_snps": args.n_snps, "seed": args.seed}
+    if args.gene_activation == "relu":
+        sim |= {"gene_activation": "relu", "causal_eqtls": args.causal_eqtls, "causal_regulators": args.causal_regulators}
+    cohort = simulate_cohort(**sim)
+    nodes = None
+    if args.null_nodes == "panel":
+        nodes = {"snp": list(cohort.snp.columns), "tf": list(cohort.tf.columns)}
+    graph = RegulatoryGraph.from_edge_tables(
+        [(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")], node_names=nodes
+    )
+    ablations = [a for a in args.ablations.split(",") if a]
+    config = parse_config(tomllib.loads(CONFIG_TEMPLATE + EXTRA.format(repeats=args.repeats, ablations=ablations)), Path("."))
     data = MultiOmicsData(cohort.modalities, cohort.labels)
     start = time.perf_counter()
     result = run_cv(data, graph, config)
     seconds = time.perf_counter() - start
+
     summary = result.summary[result.summary["metric"].isin(["bacc", "auc"])]
     table = summary.pivot_table(index="method", columns=["modalities", "metric"], values="mean", sort=False)
     sds = summary.pivot_table(index="method", columns=["modalities", "metric"], values="sd", sort=False)
+    command = " ".join(["python bench/prior_ablation.py", *(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out")])
     lines = [
-        "# Prior graph against null graphs (simulated cohort)\n",
-        f"Cohort: {len(data)} samples, {cohort.snp.shape[1]} SNPs, {cohort.tf.shape[1]} TFs, "
-        f"{cohort.genes.shape[1]} hidden genes; prior: {len(cohort.eqtl)} eQTL and {len(cohort.grn)} GRN edges. "
-        f"{args.repeats} outer splits (test 20 %), defaults of DeepGAMIClassifier. Wall time {seconds / 60:.1f} min.\n",
-        f"Command: `python bench/prior_ablation.py --repeats {args.repeats} --n-snps {args.n_snps}`\n",
+        f"## Cohort `simulate_cohort({', '.join(f'{k}={v!r}' for k, v in sim.items())})`, nulls over the {args.null_nodes} nodes\n",
+        f"{len(data)} samples, {cohort.snp.shape[1]} SNPs, {cohort.tf.shape[1]} TFs, {cohort.genes.shape[1]} hidden genes "
+        f"({len(cohort.truth['causal_genes'])} causal); prior: {len(cohort.eqtl)} eQTL and {len(cohort.grn)} GRN edges; "
+        f"the prior graph's nodes: {graph.num_nodes('snp')} SNPs, {graph.num_nodes('tf')} TFs. "
+        f"{args.repeats} outer splits (stratified, test 20 %), defaults of DeepGAMIClassifier, no search; "
+        f"split r uses seed r for the split, the null graph draw and training. Wall time {seconds / 60:.1f} min.\n",
+        f"Command: `OMP_NUM_THREADS=1 {command}`\n",
+        f"Machine: {machine()}.\n",
+        "Test metrics, mean ± sd over splits:\n",
         "| graph | all: BACC | all: AUC | snp only: BACC | snp only: AUC | tf only: BACC | tf only: AUC |",
         "|---|---|---|---|---|---|---|",
     ]
     for method in table.index:
         cells = [f"{table.loc[method, (m, k)]:.3f} ± {sds.loc[method, (m, k)]:.3f}" for m in ("all", "snp", "tf") for k in ("bacc", "auc")]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    prior = table.loc["deepgami"]
-    lines.append("\nMargins of the prior over each null graph (mean over splits, BACC / AUC, all modalities):\n")
-    for method in table.index:
-        if method.endswith("_graph"):
-            lines.append(f"- {method}: {prior[('all', 'bacc')] - table.loc[method, ('all', 'bacc')]:+.3f} / "
-                         f"{prior[('all', 'auc')] - table.loc[method, ('all', 'auc')]:+.3f}")
+    lines += [
+        "\nPaired margins of the prior over each null (prior minus null per split, all modalities): mean ± sd, "
+        "splits the prior wins / ties / loses, two-sided paired t-test and Wilcoxon signed-rank p:\n",
+        "| null | BACC margin | W/T/L | t p | Wilcoxon p | AUC margin | W/T/L | t p | Wilcoxon p |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    nulls = [m for m in table.index if m.endswith("_graph")]
+    for null in nulls:
+        cells = []
+        for metric in ("bacc", "auc"):
+            d = paired(result.results, "deepgami", null, metric)
+            t_p = ttest_rel(d, np.zeros_like(d)).pvalue if len(d) > 1 and d.std() > 0 else float("nan")
+            w_p = wilcoxon(d).pvalue if (d != 0).sum() > 0 else float("nan")
+            cells += [f"{d.mean():+.3f} ± {d.std():.3f}", f"{(d > 0).sum()}/{(d == 0).sum()}/{(d < 0).sum()}", f"{t_p:.3g}", f"{w_p:.3g}"]
+        lines.append(f"| {null} | " + " | ".join(cells) + " |")
+    lines += ["\nPer-split BACC (all modalities):\n"]
+    test = result.results[(result.results["fold"] == "test") & (result.results["metric"] == "bacc") & (result.results["modalities"] == "all")]
+    per_split = test.pivot_table(index="split", columns="method", values="value", sort=False)
+    lines += ["| split | " + " | ".join(per_split.columns) + " |", "|---" * (len(per_split.columns) + 1) + "|"]
+    lines += [f"| {s} | " + " | ".join(f"{v:.3f}" for v in row) + " |" for s, row in per_split.iterrows()]
+    lines += ["\nThe graphs of split 0 (null seed 0) against the planted truth (causal genes only):\n", *graph_facts(cohort, graph, seed=0), ""]
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
