@@ -10,18 +10,12 @@ from torch_geometric.nn import MessagePassing
 
 KERNELS = ("auto", "sparse", "scatter", "dense")
 
-# Elements of each (edges x samples) buffer of the weight-gradient gather: 16 MB in float32.
-# Buffers above glibc's 32 MB mmap threshold get fresh pages on every step; with 2**18-edge
-# chunks at batch 64 that made the sparse step 2-4x slower from ~130k edges (bench/README.md).
-GRADIENT_BUFFER_ELEMENTS = 1 << 22
-
-# 'auto' uses the dense masked matmul when the dense weight is small and the relation is not
-# very sparse. Measured in bench/results_layer.md at 2,000 x 2,000, batch 64: sparse is faster
-# up to 4 % density; between 5 and 7 % it is faster or slower than dense from run to run
-# (above ~150k edges its time varies), dense is stable there and faster from 10 %.
-# Paper-scale TF (208 x 2,870, 9.6 %) runs faster dense, paper-scale SNP (0.05 %) ~50x sparse.
+# 'auto' uses the dense masked matmul when the dense weight is small and the relation is
+# dense. Measured with bench/bench_layer.py at 2,000 x 2,000, batch 64, 1 thread: the sparse
+# kernel (CSR product, sampled-product weight gradient) is faster up to 10 % density and dense
+# from 20 %; the paper-scale TF relation (208 x 2,870, 9.6 %) runs 1.5x faster sparse.
 DENSE_MAX_ENTRIES = 4_000_000
-DENSE_MIN_DENSITY = 0.045
+DENSE_MIN_DENSITY = 0.15
 
 
 def _csr_tensor(crow: Tensor, col: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
@@ -93,15 +87,12 @@ class _EdgeWeightedAggregate(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_x = structure.transposed_matrix(weight) @ grad_out
         if ctx.needs_input_grad[1]:
-            # d out[j, k] / d w_e = x[src_e, k]: a per-edge dot product over samples, chunked
-            # so the gathered (edges x samples) buffers stay bounded.
-            grad_weight = torch.empty_like(weight)
-            chunk = max(1024, GRADIENT_BUFFER_ELEMENTS // max(grad_out.shape[1], 1))
-            for start in range(0, weight.numel(), chunk):
-                stop = min(start + chunk, weight.numel())
-                gathered = grad_out.index_select(0, structure.dst[start:stop])
-                gathered.mul_(x.index_select(0, structure.src[start:stop]))
-                grad_weight[start:stop] = gathered.sum(dim=1)
+            # d out[j, k] / d w_e = x[src_e, k], so grad_w[e] = <grad_out[dst_e], x[src_e]>: a
+            # sampled dense-dense product on A's pattern, computed per edge without the
+            # (edges x samples) buffers of a gather (3-4x faster at 1M edges, bench/README.md).
+            pattern = _csr_tensor(structure.crow, structure.col, weight.new_zeros(weight.numel()), (structure.num_dst, structure.num_src))
+            sampled = torch.sparse.sampled_addmm(pattern, grad_out, x.t(), beta=0.0)
+            grad_weight = torch.empty_like(weight).index_copy_(0, structure.perm, sampled.values())
         return grad_x, grad_weight, None
 
 
