@@ -30,15 +30,17 @@ test: install
 docs: install
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-# Reproduces the tables under bench/ (about 1.5 hours on 2 cores; run on an otherwise idle machine).
+# Reproduces the tables under bench/ (about 2 hours on 2 cores; run on an otherwise idle machine).
 bench: install
-	$(BIN)/python bench/bench_layer.py
+	$(BIN)/python bench/bench_layer.py --threads 1
+	$(BIN)/python bench/bench_layer.py --threads 1 --skip-paper --densities --large --out bench/results_layer_large.md
 	$(BIN)/python bench/demo_baseline.py --seeds 0 1 2
 	$(BIN)/python bench/bench_explain.py
 	OMP_NUM_THREADS=1 $(BIN)/python bench/prior_ablation.py --repeats 5
 	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_cv.py --repeats 5 --folds 3
-	$(BIN)/python bench/bench_fit.py
+	$(BIN)/python bench/bench_fit.py --threads 1
 	$(BIN)/python bench/bench_scaling.py
+	$(BIN)/python bench/bench_genome.py --threads 1
 
 clean:
 	rm -rf $(VENV) runs build docs/_build *.egg-info src/*.egg-info

@@ -203,7 +203,7 @@ def main() -> None:
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM; torch {torch.__version__}; "
-        f"{args.threads} threads. Command: `python bench/bench_genome.py{' --quick' if args.quick else ''}`. "
+        f"{args.threads} threads. Command: `python bench/bench_genome.py{''.join(' ' + a for a in sys.argv[1:])}`. "
         f"1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run "
         "(above 0.5: other processes shared the cores, so times are upper bounds).",
         "",
