@@ -43,3 +43,18 @@ def test_random_and_bernoulli_draw_over_isolated_nodes_shuffle_keeps_degrees():
     shuffled = null_graph(prior, "shuffle", seed=1).edge_index(edge_type)
     assert np.array_equal(np.bincount(shuffled[0].numpy(), minlength=440), np.bincount(src, minlength=440))
     assert np.array_equal(np.bincount(shuffled[1].numpy(), minlength=10), np.bincount(prior.edge_index(edge_type)[1].numpy(), minlength=10))
+
+
+def test_with_feature_nodes_widens_sources_without_moving_edges():
+    from deepgami.evaluation.ablation import with_feature_nodes
+
+    prior = _prior()
+    edge_type = prior.edge_types[0]
+    wide = with_feature_nodes(prior, {"snp": [f"s{i}" for i in range(60)], "rna": ["x"]})
+    assert wide.num_nodes("snp") == 60 and "rna" not in wide.node_types
+    assert wide.node_names["snp"][:40] == prior.node_names["snp"]
+    assert wide.edge_frame(edge_type).equals(prior.edge_frame(edge_type))
+    sources = set()
+    for seed in range(5):
+        sources |= set(null_graph(wide, "random", seed=seed).edge_frame(edge_type)["source"])
+    assert any(int(s[1:]) >= 40 for s in sources)  # nulls now reach SNPs without a prior edge

@@ -1,5 +1,9 @@
 """Null versions of a prior graph for ablations (same node sets, same relations).
 
+In ``deepgami cv`` the node sets are first widened to every feature of the data
+(:func:`with_feature_nodes`), so a null graph can wire any genotyped SNP, not only the SNPs
+that carry a prior edge; otherwise every null inherits the prior's choice of sources.
+
 - ``random``: per relation, the same number of edges drawn uniformly among all pairs.
 - ``bernoulli``: the paper's DeepGAMI-Bernoulli, read as: per relation the same number of
   edges, each drawn from the prior edges with probability 0.8 and from the non-edges with
@@ -10,12 +14,26 @@
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
 import numpy as np
 import torch
 
 from ..graph import RegulatoryGraph
 
 NULL_GRAPHS = ("random", "bernoulli", "shuffle")
+
+
+def with_feature_nodes(graph: RegulatoryGraph, features: Mapping[str, Sequence[str]]) -> RegulatoryGraph:
+    """``graph`` with the ``features`` of each node type it lacks appended as nodes without edges."""
+    names = {t: list(n) for t, n in graph.node_names.items()}
+    for node_type, feature_names in features.items():
+        if node_type in names:
+            known = set(names[node_type])
+            names[node_type] += [str(f) for f in feature_names if str(f) not in known]
+    edge_types = graph.edge_types
+    weights = {t: graph.edge_weight(t) for t in edge_types if graph.edge_weight(t) is not None}
+    return RegulatoryGraph(names, {t: graph.edge_index(t) for t in edge_types}, weights)
 
 
 def null_graph(graph: RegulatoryGraph, kind: str, *, seed: int = 0, keep_probability: float = 0.8) -> RegulatoryGraph:

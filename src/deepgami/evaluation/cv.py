@@ -30,7 +30,7 @@ from ..errors import InputError, preview
 from ..graph import RegulatoryGraph
 from ..metrics import classification_metrics
 from ..readers import read_ids
-from .ablation import NULL_GRAPHS, null_graph
+from .ablation import NULL_GRAPHS, null_graph, with_feature_nodes
 from .fold_preprocessing import FoldPreprocessor
 from .methods import REGISTRY, MethodSpec
 
@@ -142,11 +142,12 @@ def _fill_unobserved(train: MultiOmicsData, data: MultiOmicsData) -> MultiOmicsD
     return filled
 
 
-def _build(candidate: Candidate, graph: RegulatoryGraph | None, params: dict, seed: int):
+def _build(candidate: Candidate, graph: RegulatoryGraph | None, params: dict, seed: int, train: MultiOmicsData):
     spec = candidate.spec
     prior = graph
     if candidate.null_graph is not None:
-        prior = null_graph(graph, candidate.null_graph, seed=seed)
+        features = {m: frame.columns for m, frame in train.modalities.items()}
+        prior = null_graph(with_feature_nodes(graph, features), candidate.null_graph, seed=seed)
     kwargs = {"graph": prior if spec.uses_graph else None, "random_state": seed}
     return spec.factory(**kwargs, **{**candidate.params, **params})
 
@@ -156,7 +157,7 @@ def _fit(candidate: Candidate, graph, params: dict, seed: int, train: MultiOmics
     with warnings.catch_warnings():
         # Graph restriction warns about dropped edges once per fold; the counts are logged instead.
         warnings.filterwarnings("ignore", message="graph restricted to the data")
-        method = _build(candidate, graph, params, seed)
+        method = _build(candidate, graph, params, seed, train)
         method.fit(train if method.supports_missing_modalities else _fill_unobserved(train, train))
     return method
 
