@@ -184,7 +184,7 @@ def train_module(
 def evaluate_loss(
     objective: DeepGAMILoss, data: SampleStore, device: torch.device | str = "cpu", batch_size: int = EVAL_BATCH_SIZE
 ) -> dict[str, float]:
-    """Validation loss, cross-entropy and balanced accuracy in eval mode, in batches."""
+    """Validation loss, cross-entropy, auxiliary loss and balanced accuracy in eval mode, in batches."""
     objective.eval()
     totals = LossTotals.of(data.labels(), data.observed_rows(), objective.class_weight)
     sums, predicted = torch.zeros(3, dtype=torch.float64), []
@@ -196,4 +196,4 @@ def evaluate_loss(
         # A small validation set may miss a predicted class; the score stays defined.
         warnings.simplefilter("ignore", UserWarning)
         bacc = balanced_accuracy_score(data.labels().numpy(), torch.cat(predicted).numpy())
-    return {"val_loss": sums[0].item(), "val_ce": sums[1].item(), "val_bacc": float(bacc)}
+    return {"val_loss": sums[0].item(), "val_ce": sums[1].item(), "val_aux": sums[2].item(), "val_bacc": float(bacc)}
