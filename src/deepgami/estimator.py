@@ -70,7 +70,8 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     batch_size : int, default=32
     max_epochs : int, default=100
     patience : int, default=20
-        Early stopping patience on the validation loss.
+        Early stopping patience on the validation cross-entropy (the auxiliary loss is a
+        training term only; it does not choose the epoch).
     validation_fraction : float, default=0.1
         Share of the training rows held out (stratified) for early stopping; 0 disables it.
     class_weight : None, "balanced" or mapping of class -> weight, default=None

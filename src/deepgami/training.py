@@ -37,6 +37,10 @@ class TrainingSettings:
     patience: int = 10
     aux_weight: float = 1.0
     modality_dropout: float = 0.0
+    # Early stopping watches the validation cross-entropy (the primary task, on which the
+    # paper judges the model), not the total loss: the auxiliary MSE falls steadily as the
+    # latents shrink and dominated the total, so the restored epoch was past the CE minimum.
+    monitor: str = "val_ce"
 
 
 def hide_modalities(observed: dict[str, Tensor], rate: float, generator: torch.Generator) -> dict[str, Tensor]:
@@ -112,7 +116,8 @@ def train_module(
     device: torch.device | str = "cpu",
     progress: bool = False,
 ) -> list[dict[str, float]]:
-    """Train with Adam; stop when the validation loss has not improved for ``patience`` epochs.
+    """Train with Adam; stop when the validation cross-entropy (``settings.monitor``) has not
+    improved for ``patience`` epochs.
 
     The weights of the best validation epoch are restored. Without a validation set, all
     ``max_epochs`` run. Returns one dict of losses (and validation balanced accuracy) per epoch.
@@ -164,15 +169,15 @@ def train_module(
         record = dict(zip(("epoch", "train_loss", "train_ce", "train_aux"), (epoch + 1, *(sums / len(train)).tolist())))
         if validation is not None:
             record.update(evaluate_loss(objective, validation, device))
-            if record["val_loss"] < best_loss - 1e-6:
-                best_loss, best_state, stale = record["val_loss"], copy.deepcopy(module.state_dict()), 0
+            if record[settings.monitor] < best_loss - 1e-6:
+                best_loss, best_state, stale = record[settings.monitor], copy.deepcopy(module.state_dict()), 0
             else:
                 stale += 1
         history.append(record)
         epochs.set_postfix({k: f"{record[k]:.3f}" for k in ("train_loss", "val_loss", "val_bacc") if k in record})
         log.debug("epoch %d: %s", epoch + 1, record)
         if validation is not None and stale >= settings.patience:
-            log.info("early stopping after epoch %d (best validation loss %.4f)", epoch + 1, best_loss)
+            log.info("early stopping after epoch %d (best validation %s %.4f)", epoch + 1, settings.monitor.removeprefix("val_"), best_loss)
             break
     if best_state is not None:
         module.load_state_dict(best_state)
