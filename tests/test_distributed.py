@@ -75,3 +75,10 @@ def test_distributed_flag_outside_torchrun_is_one_clear_error(config, tmp_path, 
     assert main(["fit", str(config), "--out", str(tmp_path / "run"), "--distributed"]) == 2
     assert "torchrun --nproc-per-node" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_commands_other_than_fit_refuse_torchrun(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 2
+    assert "only `deepgami fit`" in capsys.readouterr().err
+    assert not (tmp_path / "demo").exists()

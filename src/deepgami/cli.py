@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.captureWarnings(True)
     try:
+        if args.command != "fit" and os.environ.get("WORLD_SIZE", "1") != "1":
+            msg = f"`deepgami {args.command}` runs in one process; only `deepgami fit` can be launched by torchrun"
+            raise InputError(msg)
         if args.command == "demo":
             return _demo(args)
         if args.command == "fit":
