@@ -134,7 +134,7 @@ def conductance_loop(model: DeepGAMIClassifier, X, edges: pd.DataFrame, genes, t
     the largest |conductance| of an input that has no prior edge into the neuron.
     """
     data = model._prediction_data(X, None)
-    batch = model._tensors(data).to(model.device)
+    batch = model._tensors(data)
     model.module_.eval()
     names = list(batch.x_dict)
     wrapper = _ClassScore(model.module_, names, "proba")
