@@ -128,7 +128,9 @@ def pilot(args: argparse.Namespace, seeds: list[int]) -> None:
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+    import warnings
 
+    warnings.filterwarnings("ignore", category=FutureWarning)
     rows = []
     for seed in seeds:
         sim = cohort_settings(args, seed)
