@@ -148,3 +148,49 @@ def test_tensor_transform_equals_the_numpy_transform(method):
         before = raw.copy()
         np.testing.assert_allclose(scaler.transform_tensor(torch.from_numpy(raw)).numpy(), expected, rtol=1e-6, atol=1e-6)
         np.testing.assert_array_equal(raw, before)  # the caller's values are never written
+
+
+def test_fit_reads_a_plink_genotype_modality_as_int8(small_cohort, tmp_path, monkeypatch):
+    """A config may name a .bed for the genotypes; they stay int8 through training."""
+    import tomllib
+
+    import tomli_w
+    from bed_reader import to_bed
+
+    import deepgami.estimator as estimator_module
+    from deepgami.workflow import run_fit
+    from deepgami.config import load_config
+
+    config = small_cohort.write(tmp_path / "cohort")
+    calls = small_cohort.snp.round().clip(0, 2).to_numpy().astype(np.int8)
+    calls[0, 0] = MISSING_INT8
+    to_bed(
+        tmp_path / "cohort" / "geno.bed", calls,
+        properties={"iid": list(small_cohort.snp.index), "sid": list(small_cohort.snp.columns)},
+    )  # fmt: skip
+    document = tomllib.loads(config.read_text())
+    document["data"]["modalities"]["snp"] = {"path": "geno.bed", "missing": "mean"}
+    document["training"] = {"max_epochs": 2}
+    config.write_text(tomli_w.dumps(document))
+    seen = {}
+    original = estimator_module.SampleStore
+
+    def spy(values, *args, **kwargs):
+        seen.update({m: v.dtype for m, v in values.items()})
+        return original(values, *args, **kwargs)
+
+    monkeypatch.setattr(estimator_module, "SampleStore", spy)
+    result = run_fit(load_config(config), tmp_path / "run")
+    assert seen["snp"] == torch.int8
+    assert result.metrics["samples_per_modality"]["snp"] == len(small_cohort.labels)
+
+
+def test_a_bed_modality_without_bed_reader_is_one_clear_error(tmp_path, monkeypatch):
+    import importlib.util
+
+    from deepgami.readers import read_modality
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "bed_reader" else real(name, *a))
+    with pytest.raises(InputError, match=r"pip install 'deepgami\[adapters\]'"):
+        read_modality(tmp_path / "geno.bed", "snp")

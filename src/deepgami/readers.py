@@ -1,11 +1,13 @@
 """Reading the core's file formats: samples x features tables, labels, edge tables, id lists.
 
 Tables are CSV (``.csv``) or tab-separated (``.tsv``, ``.txt``, ``.tab``), optionally gzipped.
-Samples are rows and the first column holds sample ids; orientation is never guessed.
+Samples are rows and the first column holds sample ids; orientation is never guessed. A
+genotype modality may also be a PLINK ``.bed`` fileset.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pandas as pd
@@ -34,13 +36,30 @@ def _read(path: Path, what: str, **kwargs) -> pd.DataFrame:
 
 
 def read_modality(path: str | Path, name: str) -> pd.DataFrame:
-    """A samples x features table: first column sample ids, header row feature names."""
+    """A samples x features table: first column sample ids, header row feature names.
+
+    A PLINK ``.bed`` (with its ``.bim``/``.fam`` beside it) is read as int8 dosages of the A1
+    allele with missing calls kept (``data_adapters.plink.load_plink(dtype="int8",
+    impute="none")``): one byte per call, converted to float one batch at a time, so a
+    genome-wide panel fits in memory. Missing calls then need ``missing = "mean"``.
+    """
+    if Path(path).suffix == ".bed":
+        return _read_plink(Path(path), name)
     frame = _read(Path(path), f"modality '{name}'", index_col=0)
     if frame.shape[1] == 0:
         msg = f"modality '{name}' file {path} has no feature columns (samples are rows, the first column holds ids)"
         raise InputError(msg)
     frame.index = frame.index.astype(str)
     return frame
+
+
+def _read_plink(path: Path, name: str) -> pd.DataFrame:
+    if importlib.util.find_spec("bed_reader") is None:  # an optional dependency
+        msg = f"modality '{name}' is a PLINK .bed, which needs bed-reader: pip install 'deepgami[adapters]'"
+        raise InputError(msg)
+    from data_adapters.plink import load_plink
+
+    return load_plink(path, dtype="int8", impute="none").dosages
 
 
 def read_labels(path: str | Path, id_column: str = "sample", label_column: str = "label") -> pd.Series:
