@@ -38,7 +38,7 @@ bench: install
 	$(BIN)/python bench/bench_explain.py
 	# results_prior_ablation.md is composed from this run and the earlier ones it lists.
 	OMP_NUM_THREADS=1 $(BIN)/python bench/prior_ablation.py --repeats 15 --preset powered --n-snps 20000 --seed 7 --null-nodes panel --out bench/out/prior_ablation_powered.md
-	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_cv.py --repeats 5 --folds 3
+	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_cv.py --repeats 5 --folds 5
 	$(BIN)/python bench/bench_fit.py --threads 1
 	$(BIN)/python bench/bench_scaling.py
 	$(BIN)/python bench/bench_genome.py --threads 1

@@ -79,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["brca", "kipan", "lgg"])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--methods", nargs="+", default=METHODS)
     parser.add_argument("--work", type=Path, default=Path("runs/tcga"))
     parser.add_argument("--out", type=Path, default=Path("bench/results_tcga.md"))
