@@ -56,7 +56,6 @@ import json
 import os
 import pickle
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -70,6 +69,7 @@ from captum.attr import NeuronConductance
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from _machine import cpu_model, peak_rss_mib, status_mib
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
 from deepgami.explain import _ClassScore, edge_importance, edge_type_name
 from deepgami.simulate import simulate_cohort
@@ -90,18 +90,6 @@ RANKINGS = (
 
 
 # ---------------------------------------------------------------------------- helpers
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
 def split(modalities: dict, labels: pd.Series, seed: int, test_size):
     rows = np.arange(len(labels))
     train, test = train_test_split(rows, test_size=test_size, stratify=labels.to_numpy(), random_state=seed)
@@ -304,7 +292,7 @@ def child(args) -> None:
     model = DeepGAMIClassifier.load(folder / "model")
     with open(folder / "X_test.pkl", "rb") as f:
         X_test = pickle.load(f)
-    out = {"rss_before_mb": rss_mb(), "peak_before_mb": peak_rss_mb()}
+    out = {"rss_before_mb": status_mib("VmRSS"), "peak_before_mb": peak_rss_mib()}
     if args.child == "edge":
         start = time.perf_counter()
         _, completeness = edge_importance(model, X_test, n_steps=N_STEPS, output="proba")
@@ -321,7 +309,7 @@ def child(args) -> None:
         out["n_classes"] = n_classes
         out["wall_s"] = time.perf_counter() - start
         out.update(genes=genes.tolist(), gene_times=gene_times, call_times=call_times)
-    out["peak_rss_mb"] = peak_rss_mb()
+    out["peak_rss_mb"] = peak_rss_mib()
     print("RESULT " + json.dumps(out), flush=True)
 
 
@@ -376,12 +364,7 @@ def paper_scale(sizes: dict, args) -> dict:
 
 # ---------------------------------------------------------------------------- report
 def machine_info(args, argv) -> list[str]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     import captum
     import torch_geometric
 

@@ -39,6 +39,8 @@ import sys
 import threading
 import time
 
+from _machine import cpu_model, peak_rss_mib, status_mib
+
 PAPER = {"n_samples": 600, "n_snps": 7_433, "n_tfs": 208, "n_genes": 2_870, "n_eqtl": 11_000, "n_grn": 57_000}
 QUICK = {"n_samples": 200, "n_snps": 1_500, "n_tfs": 60, "n_genes": 500, "n_eqtl": 2_200, "n_grn": 3_000}
 METHODS = ("reference", "deepgami")
@@ -185,17 +187,9 @@ def random_cohort(sizes: dict, seed: int, min_grn_per_gene: int = 1, genotype_dt
 
 
 # ---------------------------------------------------------------------------- child process
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
 def vm_peak_mib() -> float:
     """Peak virtual address space (what RLIMIT_AS caps)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmPeak:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return status_mib("VmPeak")
 
 
 def child_main(spec: dict) -> dict:
@@ -348,12 +342,7 @@ def machine_info(command: str, threads) -> list[str]:
     import torch
     import torch_geometric
 
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     with open("/proc/meminfo") as f:
         mem_gib = int(f.readline().split()[1]) / 1024**2
     return [

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _machine import peak_rss_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,10 +54,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.cache = args.cache.with_name(args.cache.name + "_quick")
         args.out = ROOT / "bench" / "out" / "results_genome_quick.md"
     return args
-
-
-def _peak_rss_gib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux reports KiB
 
 
 def generate(args) -> dict:
@@ -171,7 +167,7 @@ def epoch(args) -> dict:
         "n_snps_kept": int(snp.shape[1]),
         "train_loss": model.history_[-1]["train_loss"],
         "kernels": kernels,
-        "peak_rss_gib": _peak_rss_gib(),
+        "peak_rss_gib": peak_rss_mib() / 1024,
     }
 
 
@@ -188,7 +184,7 @@ def main() -> None:
     args = parse_args()
     if args.child:
         out = generate(args) if args.child == "generate" else epoch(args)
-        out["peak_rss_gib"] = _peak_rss_gib()
+        out["peak_rss_gib"] = peak_rss_mib() / 1024
         print(json.dumps(out))
         return
     made, load_before = None, os.getloadavg()[0]

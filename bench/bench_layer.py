@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ import time
 import torch
 import torch_geometric
 
+from _machine import cpu_model, peak_rss_mib
 from deepgami.nn import BioDropConnect
 from deepgami.nn.conv import DENSE_MAX_ENTRIES, DENSE_MIN_DENSITY
 
@@ -122,24 +122,19 @@ def large_child(args) -> None:
     torch.set_num_threads(args.threads)
     gen = torch.Generator().manual_seed(args.seed)
     num_src, num_dst, n_edges = 1_000_000, 20_000, 5_000_000
-    rss_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_import = peak_rss_mib()
     edge_index = random_edges(num_src, num_dst, n_edges, gen)
     layer = BioDropConnect(edge_index, num_src, num_dst, kernel="sparse")
     x = torch.randn(args.batch, num_src, generator=gen).requires_grad_()
     first = step(layer, x)  # includes building the CSR structure
     step(layer, x)
     times = [step(layer, x) for _ in range(args.repeats)]
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux -> MiB
+    rss = peak_rss_mib()
     print(json.dumps({"first": first, "median": statistics.median(times), "min": min(times), "max": max(times), "rss_mib": rss, "rss_import_mib": rss_import}))
 
 
 def machine_info(args) -> list[str]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     return [
         f"- CPU: {cpu}, {os.cpu_count()} logical cores, torch threads: {torch.get_num_threads()}",
         f"- torch {torch.__version__}, torch_geometric {torch_geometric.__version__}, Python {platform.python_version()}, {platform.system()} {platform.release()}",
