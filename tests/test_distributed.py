@@ -21,12 +21,13 @@ TORCHRUN = Path(sys.executable).with_name("torchrun")
 @pytest.fixture(scope="module")
 def config(tmp_path_factory):
     """A small cohort whose training split (76 rows, batches of 10) ends in a batch of 6;
-    dropout is off, as its masks are the one random draw each process makes alone."""
+    dropout is off, as its masks are the one random draw each process makes alone. The edge
+    lasso is on: each process must add only its share of it."""
     folder = tmp_path_factory.mktemp("ddp")
     cohort = simulate_cohort(n_samples=96, n_snps=120, n_tfs=12, n_genes=24, n_causal_genes=6, difficulty="easy", seed=3)
     path = cohort.write(folder / "cohort")
     document = tomllib.loads(path.read_text())
-    document["model"] = {"dropout": 0.0, "hidden_dims": [16], "modality_dropout": 0.5}
+    document["model"] = {"dropout": 0.0, "hidden_dims": [16], "modality_dropout": 0.5, "edge_l1": 0.01}
     document["training"] = {"max_epochs": 4, "batch_size": 10, "validation_fraction": 0.0, "seed": 5}
     path.write_text(tomli_w.dumps(document))
     return path

@@ -138,3 +138,15 @@ def test_bad_inputs(split, small_graph):
     renamed = {"snp": X["snp"].add_prefix("x"), "tf": X["tf"]}
     with pytest.warns(UserWarning, match="graph restricted"), pytest.raises(InputError, match="no snp->gene edge matches"):
         DeepGAMIClassifier(small_graph).fit(renamed, y)
+    with pytest.raises(InputError, match="edge_l1 must be >= 0"):
+        DeepGAMIClassifier(small_graph, edge_l1=-0.1).fit(X, y)
+
+
+def test_edge_lasso_shrinks_the_prior_edge_weights(split, small_graph):
+    X, y, _, _ = split
+    settings = dict(max_epochs=60, validation_fraction=0.0, random_state=0)
+    plain = DeepGAMIClassifier(small_graph, **settings).fit(X, y).module_
+    lasso = DeepGAMIClassifier(small_graph, edge_l1=0.05, **settings).fit(X, y).module_
+    assert lasso.edge_weight_l1().item() < 0.5 * plain.edge_weight_l1().item()
+    near_zero = [np.mean(np.abs(m.encoders["snp"].convs[0].weight.detach().numpy()) < 0.01) for m in (plain, lasso)]
+    assert near_zero[1] > near_zero[0] + 0.2

@@ -89,3 +89,30 @@ def test_auxiliary_maps_shapes_and_identity_start():
     for cls in (ScalarMap, PerNodeMap):
         torch.testing.assert_close(cls(7)(z), z)  # alpha=1, beta=0 at start
     assert MLPMap(7)(z).shape == (4, 7)
+
+
+def test_edge_l1_is_the_absolute_sum_of_the_dense_masked_prior_weights():
+    net = make_net("scalar", n_modalities=3)
+    conv = net.encoders["snp"].convs[0]
+    dense = torch.zeros(6, 5)
+    dense[conv.edge_index[0], conv.edge_index[1]] = conv.weight.detach()
+    torch.testing.assert_close(net.edge_weight_l1(), dense.abs().sum())  # dense encoders are not penalised
+    net.edge_weight_l1().backward()
+    torch.testing.assert_close(conv.weight.grad, conv.weight.detach().sign())
+
+
+def test_edge_penalty_of_a_split_batch_adds_up_to_one_penalty():
+    """Parts of a batch (processes, validation chunks) each carry their share of the penalty."""
+    from deepgami.batches import Batchable
+    from deepgami.training import DeepGAMILoss, LossTotals
+
+    net = make_net("scalar")
+    x = {"snp": torch.randn(6, 6), "m1": torch.randn(6, 4)}
+    observed = {m: torch.ones(6, dtype=torch.bool) for m in x}
+    batch = Batchable(x, observed, torch.tensor([0, 1, 2, 0, 1, 2]))
+    totals = LossTotals.of(batch.y, observed)
+    plain, penalised = DeepGAMILoss(net, 1.0), DeepGAMILoss(net, 1.0, edge_l1=0.1)
+    whole = penalised(batch, totals)[0]
+    torch.testing.assert_close(whole, plain(batch, totals)[0] + 0.1 * net.edge_weight_l1())
+    halves = [penalised(batch.rows(torch.arange(i, i + 3)), totals)[0] for i in (0, 3)]
+    torch.testing.assert_close(halves[0] + halves[1], whole)

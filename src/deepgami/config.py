@@ -24,6 +24,7 @@ MODEL_KEYS = {
     "dropout": float,
     "aux_map": str,
     "aux_weight": float,
+    "edge_l1": float,
     "modality_dropout": float,
     "latent_activation": str,
     "kernel": str,

@@ -37,6 +37,7 @@ class TrainingSettings:
     patience: int = 10
     aux_weight: float = 1.0
     modality_dropout: float = 0.0
+    edge_l1: float = 0.0
     # Early stopping watches the validation cross-entropy (the primary task, on which the
     # paper judges the model), not the total loss: the auxiliary MSE falls steadily as the
     # latents shrink and dominated the total, so the restored epoch was past the CE minimum.
@@ -63,13 +64,14 @@ def hide_modalities(observed: dict[str, Tensor], rate: float, generator: torch.G
 
 @dataclass
 class LossTotals:
-    """What one batch's losses are averaged over: the class weight summed over its samples,
-    and per ordered modality pair the number of samples observed in both.
+    """What one batch's losses are averaged over: its number of rows, the class weight summed
+    over its samples, and per ordered modality pair the number of samples observed in both.
 
     Computed from the whole batch, so a batch split across processes gives every process
     the same denominators and their gradients add up to the one-process gradient.
     """
 
+    rows: int
     cross_entropy: float
     pairs: dict[tuple[str, str], float]
 
@@ -78,22 +80,27 @@ class LossTotals:
         """Totals of the samples with class codes ``y`` (n,) and observed masks (n,) per modality."""
         ce = float(len(y)) if class_weight is None else float(class_weight.cpu()[y.cpu()].sum())
         pairs = {(a, b): float((observed[a] & observed[b]).sum()) for a, b in permutations(observed, 2)}
-        return cls(ce, pairs)
+        return cls(len(y), ce, pairs)
 
 
 class DeepGAMILoss(nn.Module):
     """The training objective as one module: cross-entropy on the completed latents plus
-    ``aux_weight`` times the auxiliary MSE.
+    ``aux_weight`` times the auxiliary MSE plus ``edge_l1`` times the summed absolute prior
+    edge weights (a lasso on the edges: each latent node keeps few of its prior inputs).
 
     A module (not a function) so DistributedDataParallel sees the whole computation as one
     forward. ``head_observed`` (default ``batch.observed``) hides modalities from the
     classifier while the auxiliary loss still uses every observed pair. Returns
-    ``(total, cross_entropy, auxiliary, logits)``, losses averaged over ``totals``.
+    ``(total, cross_entropy, auxiliary, logits)``, losses averaged over ``totals``; a call on
+    part of the rows of ``totals`` carries that part of the edge penalty, so the parts of a
+    batch (or of a validation set) add up to one penalty.
     """
 
-    def __init__(self, net: DeepGAMINet, aux_weight: float, class_weight: Tensor | None = None) -> None:
+    def __init__(
+        self, net: DeepGAMINet, aux_weight: float, class_weight: Tensor | None = None, edge_l1: float = 0.0
+    ) -> None:
         super().__init__()
-        self.net, self.aux_weight, self.class_weight = net, aux_weight, class_weight
+        self.net, self.aux_weight, self.class_weight, self.edge_l1 = net, aux_weight, class_weight, edge_l1
 
     def forward(
         self, batch: Batchable, totals: LossTotals, head_observed: dict[str, Tensor] | None = None
@@ -102,7 +109,10 @@ class DeepGAMILoss(nn.Module):
         logits = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed))
         cross_entropy = F.cross_entropy(logits, batch.y, weight=self.class_weight, reduction="sum") / totals.cross_entropy
         auxiliary = self.net.auxiliary_loss(z_dict, batch.observed, totals.pairs)
-        return cross_entropy + self.aux_weight * auxiliary, cross_entropy, auxiliary, logits
+        total = cross_entropy + self.aux_weight * auxiliary
+        if self.edge_l1:
+            total = total + self.edge_l1 * self.net.edge_weight_l1() * (len(batch) / totals.rows)
+        return total, cross_entropy, auxiliary, logits
 
 
 def train_module(
@@ -128,7 +138,7 @@ def train_module(
     processes take the same steps and stop at the same epoch.
     """
     rank, world = process_rank(), process_count()
-    objective = DeepGAMILoss(module, settings.aux_weight, class_weight)
+    objective = DeepGAMILoss(module, settings.aux_weight, class_weight, settings.edge_l1)
     step_module: nn.Module = objective
     if world > 1:
         # Buffers (edge indices) never change, so they are not re-broadcast every step; a batch

@@ -161,6 +161,11 @@ class DeepGAMINet(nn.Module):
         """Logits (n_samples, n_classes) from any non-empty subset of modalities."""
         return self.classify(self.complete(self.encode(x_dict, edge_masks), observed))
 
+    def edge_weight_l1(self) -> Tensor:
+        """Sum of the absolute weights of every prior edge of the guided encoders (a scalar)."""
+        norms = [conv.weight.abs().sum() for enc in self.encoders.values() if isinstance(enc, GuidedEncoder) for conv in enc.convs]
+        return torch.stack(norms).sum() if norms else self.head[0].weight.new_zeros(())
+
     def auxiliary_loss(
         self,
         z_dict: Mapping[str, Tensor],
