@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/bench_explain.py
 	# results_prior_ablation.md is composed from this run and the earlier ones it lists.
 	OMP_NUM_THREADS=1 $(BIN)/python bench/prior_ablation.py --repeats 15 --preset powered --n-snps 20000 --seed 7 --null-nodes panel --out bench/out/prior_ablation_powered.md
+	OMP_NUM_THREADS=1 $(BIN)/python bench/prior_ablation.py --repeats 15 --preset powered --n-snps 20000 --seed 8 --null-nodes panel --edge-l1 0.003 --out bench/out/prior_ablation_edge_l1.md
 	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_cv.py --repeats 5 --folds 5
 	$(BIN)/python bench/bench_fit.py --threads 1
 	$(BIN)/python bench/bench_scaling.py
