@@ -99,6 +99,8 @@ def test_edge_l1_is_the_absolute_sum_of_the_dense_masked_prior_weights():
     torch.testing.assert_close(net.edge_weight_l1(), dense.abs().sum())  # dense encoders are not penalised
     net.edge_weight_l1().backward()
     torch.testing.assert_close(conv.weight.grad, conv.weight.detach().sign())
+    dense_only = DeepGAMINet({"a": DenseEncoder(4, 5), "b": DenseEncoder(3, 5)}, n_latent=5, n_classes=2)
+    assert dense_only.edge_weight_l1().item() == 0.0
 
 
 def test_edge_penalty_of_a_split_batch_adds_up_to_one_penalty():
