@@ -32,7 +32,10 @@ that criterion (and nothing else) for the cohort the other flags describe:
     python bench/prior_ablation.py --preset powered --seed 7 --out bench/results_powered.md
 
 ``--edge-l1`` trains every graph (prior and nulls alike) with that edge lasso (see
-``DeepGAMIClassifier(edge_l1=...)``); the second pre-registered study used 0.003.
+``DeepGAMIClassifier(edge_l1=...)``); the second pre-registered study used 0.003, chosen with
+``--sweep-edge-l1`` on the pilot cohorts:
+
+    python bench/prior_ablation.py --preset powered --seed 101 --sweep-edge-l1 0,1e-4,1e-3,3e-3,1e-2 --training-seeds 0,1,2,3,4,5
 
 Explicit flags override a preset's values.
 """
@@ -161,6 +164,41 @@ def pilot(args: argparse.Namespace, seeds: list[int]) -> None:
           + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()) + f"; gap (all-gene comp - dosages) BACC {gap:+.3f}", flush=True)
 
 
+def sweep_edge_l1(args: argparse.Namespace, lambdas: list[float]) -> None:
+    """Development runs for choosing ``edge_l1`` (never on a study seed): DeepGAMIClassifier defaults
+    but ``edge_l1``, on the cohort the flags describe (graph nodes = the panel), stratified 80/20 splits
+    ``--splits`` (split seed s also draws the null graphs), one fit per training seed, lambda and graph.
+    Prints test BACC / AUC with all modalities and with SNPs alone, then the means per lambda and graph."""
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    from deepgami import DeepGAMIClassifier
+
+    cohort = simulate_cohort(**cohort_settings(args, args.seed))
+    nodes = {"snp": list(cohort.snp.columns), "tf": list(cohort.tf.columns)}
+    graph = RegulatoryGraph.from_edge_tables(
+        [(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")], node_names=nodes
+    )
+    rows = []
+    for split in (int(s) for s in args.splits.split(",")):
+        train, test = train_test_split(np.arange(len(cohort.labels)), test_size=0.2, stratify=cohort.labels.to_numpy(), random_state=split)
+        X_train, X_test = ({m: v.iloc[r] for m, v in cohort.modalities.items()} for r in (train, test))
+        for kind in args.graphs.split(","):
+            fit_graph = graph if kind == "prior" else null_graph(graph, kind, seed=split)
+            for lam in lambdas:
+                for seed in (int(s) for s in args.training_seeds.split(",")):
+                    model = DeepGAMIClassifier(fit_graph, edge_l1=lam, random_state=seed).fit(X_train, cohort.labels.iloc[train])
+                    y = (cohort.labels.iloc[test].to_numpy() == model.classes_[1]).astype(int)
+                    row = {"split": split, "graph": kind, "edge_l1": lam, "training seed": seed, "epochs": len(model.history_)}
+                    for name, use in (("all", None), ("snp only", ["snp"])):
+                        p = model.predict_proba(X_test, use_modalities=use)[:, 1]
+                        row[f"{name}: BACC"], row[f"{name}: AUC"] = balanced_accuracy_score(y, p > 0.5), roc_auc_score(y, p)
+                    rows.append(row)
+                    print(", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
+    frame = pd.DataFrame(rows)
+    print(frame.groupby(["graph", "edge_l1"]).mean(numeric_only=True).drop(columns=["split", "training seed"]).round(3).to_string())
+
+
 def graph_facts(cohort, graph: RegulatoryGraph, seed: int) -> list[str]:
     """Edge counts of each null graph and how much of the planted truth it keeps (null seed ``seed``)."""
     truth = cohort.truth["edges"]
@@ -220,12 +258,19 @@ def main() -> None:
     parser.add_argument("--null-nodes", choices=("panel", "prior"), default="panel")
     parser.add_argument("--ablations", default="random,bernoulli,shuffle")
     parser.add_argument("--edge-l1", type=float, default=0.0, help="DeepGAMIClassifier edge_l1 for every graph (default 0)")
+    parser.add_argument("--sweep-edge-l1", default="", help="comma-separated lambdas: run only the edge_l1 development sweep")
+    parser.add_argument("--splits", default="0", help="with --sweep-edge-l1: comma-separated split seeds")
+    parser.add_argument("--training-seeds", default="0", help="with --sweep-edge-l1: comma-separated random_state values")
+    parser.add_argument("--graphs", default="prior", help="with --sweep-edge-l1: prior and/or null kinds, comma-separated")
     parser.add_argument("--out", type=Path, default=Path("bench/results_prior_ablation.md"))
     args = parser.parse_args()
     if args.difficulty is not None and args.difficulty not in ("easy", "medium", "hard"):
         args.difficulty = float(args.difficulty)
     if args.pilot:
         pilot(args, [int(s) for s in args.pilot.split(",")])
+        return
+    if args.sweep_edge_l1:
+        sweep_edge_l1(args, [float(v) for v in args.sweep_edge_l1.split(",")])
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sim = cohort_settings(args, args.seed)

@@ -163,7 +163,8 @@ class DeepGAMINet(nn.Module):
 
     def edge_weight_l1(self) -> Tensor:
         """Sum of the absolute weights of every prior edge of the guided encoders (a scalar)."""
-        norms = [conv.weight.abs().sum() for enc in self.encoders.values() if isinstance(enc, GuidedEncoder) for conv in enc.convs]
+        guided = [enc for enc in self.encoders.values() if isinstance(enc, GuidedEncoder)]
+        norms = [conv.weight.abs().sum() for enc in guided for conv in enc.convs]
         return torch.stack(norms).sum() if norms else next(self.parameters()).new_zeros(())
 
     def auxiliary_loss(
