@@ -43,6 +43,8 @@ Explicit flags override a preset's values.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import os
 import platform
@@ -59,7 +61,7 @@ from scipy.stats import ttest_rel, wilcoxon
 from deepgami.config import parse_config
 from deepgami.data import MultiOmicsData
 from deepgami.evaluation.ablation import NULL_GRAPHS, null_graph
-from deepgami.evaluation.cv import run_cv
+from deepgami.evaluation.cv import run_cv, summarise
 from deepgami.graph import RegulatoryGraph
 from deepgami.simulate import CONFIG_TEMPLATE, simulate_cohort
 
@@ -67,6 +69,7 @@ EXTRA = """
 [cv]
 folds = 3
 repeats = {repeats}
+training_seeds = {training_seeds}
 methods = ["deepgami"]
 ablations = {ablations}
 """
@@ -262,6 +265,11 @@ def main() -> None:
     parser.add_argument("--splits", default="0", help="with --sweep-edge-l1: comma-separated split seeds")
     parser.add_argument("--training-seeds", default="0", help="with --sweep-edge-l1: comma-separated random_state values")
     parser.add_argument("--graphs", default="prior", help="with --sweep-edge-l1: prior and/or null kinds, comma-separated")
+    parser.add_argument("--seed-average", type=int, default=1,
+                        help="fit every graph with this many training seeds and average the predictions ([cv] training_seeds)")
+    parser.add_argument("--first-split", type=int, default=0, help="seed of the first outer split (splits are numbered by seed)")
+    parser.add_argument("--results-csv", type=Path, default=None, help="also save the raw cv results (and a .json of time and command)")
+    parser.add_argument("--merge", default="", help="comma-separated --results-csv files of parts: write their joint report, fit nothing")
     parser.add_argument("--out", type=Path, default=Path("bench/results_prior_ablation.md"))
     args = parser.parse_args()
     if args.difficulty is not None and args.difficulty not in ("easy", "medium", "hard"):
@@ -282,27 +290,49 @@ def main() -> None:
         [(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")], node_names=nodes
     )
     ablations = [a for a in args.ablations.split(",") if a]
-    model = f"\n[model]\nedge_l1 = {args.edge_l1!r}\n" if args.edge_l1 else ""
-    config = parse_config(tomllib.loads(CONFIG_TEMPLATE + EXTRA.format(repeats=args.repeats, ablations=ablations) + model), Path("."))
-    data = MultiOmicsData(cohort.modalities, cohort.labels)
-    start = time.perf_counter()
-    result = run_cv(data, graph, config)
-    seconds = time.perf_counter() - start
-
-    summary = result.summary[result.summary["metric"].isin(["bacc", "auc"])]
-    table = summary.pivot_table(index="method", columns=["modalities", "metric"], values="mean", sort=False)
-    sds = summary.pivot_table(index="method", columns=["modalities", "metric"], values="sd", sort=False)
+    sweep_only = ("pilot", "sweep_edge_l1", "splits", "training_seeds", "graphs")
     command = " ".join(["python bench/prior_ablation.py", *(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-                                                             if k not in ("out", "pilot") and v is not None)])
+                                                             if k not in ("out", *sweep_only) and v not in (None, ""))])
+    if args.merge:
+        parts = [Path(p) for p in args.merge.split(",")]
+        results = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)
+        logs = [json.loads(p.with_suffix(".json").read_text()) for p in parts]
+        seconds = sum(part["seconds"] for part in logs)
+        command = " and ".join(f"`OMP_NUM_THREADS=1 {part['command']}`" for part in logs) + f" concurrently, then `{command}`"
+        repeats = results["split"].nunique()
+    else:
+        model = f"\n[model]\nedge_l1 = {args.edge_l1!r}\n" if args.edge_l1 else ""
+        extra = EXTRA.format(repeats=args.repeats, ablations=ablations, training_seeds=args.seed_average)
+        config = parse_config(tomllib.loads(CONFIG_TEMPLATE + extra + model), Path("."))
+        config = dataclasses.replace(config, split_seed=args.first_split)
+        data = MultiOmicsData(cohort.modalities, cohort.labels)
+        start = time.perf_counter()
+        result = run_cv(data, graph, config)
+        seconds = time.perf_counter() - start
+        # Splits are numbered by their seed, so parts run with different --first-split merge.
+        results = result.results.assign(split=result.results["split"] + args.first_split)
+        repeats = args.repeats
+        if args.results_csv:
+            results.to_csv(args.results_csv, index=False)
+            args.results_csv.with_suffix(".json").write_text(json.dumps({"seconds": seconds, "command": command}))
+        command = f"`OMP_NUM_THREADS=1 {command}`"
+
+    summary = summarise(results)
+    summary = summary[summary["metric"].isin(["bacc", "auc"])]
+    table = summary.pivot_table(index="method", columns=["modalities", "metric"], values="mean", sort=False)
+    sds = summary.pivot_table(index="method", columns=["modalities", "metric"], values="sd", sort=False, dropna=False)
     lines = [
         f"## Cohort `simulate_cohort({', '.join(f'{k}={v!r}' for k, v in sim.items())})`, nulls over the {args.null_nodes} nodes\n",
-        f"{len(data)} samples, {cohort.snp.shape[1]} SNPs, {cohort.tf.shape[1]} TFs, {cohort.genes.shape[1]} hidden genes "
+        f"{len(cohort.labels)} samples, {cohort.snp.shape[1]} SNPs, {cohort.tf.shape[1]} TFs, {cohort.genes.shape[1]} hidden genes "
         f"({len(cohort.truth['causal_genes'])} causal); prior: {len(cohort.eqtl)} eQTL and {len(cohort.grn)} GRN edges; "
         f"the prior graph's nodes: {graph.num_nodes('snp')} SNPs, {graph.num_nodes('tf')} TFs. "
-        f"{args.repeats} outer splits (stratified, test 20 %), defaults of DeepGAMIClassifier"
+        f"{repeats} outer splits (stratified, test 20 %), defaults of DeepGAMIClassifier"
         + (f" but edge_l1 = {args.edge_l1:g} for every graph" if args.edge_l1 else "") + ", no search; "
-        f"split r uses seed r for the split, the null graph draw and training. Wall time {seconds / 60:.1f} min.\n",
-        f"Command: `OMP_NUM_THREADS=1 {command}`\n",
+        f"split r uses seed r for the split and the null graph draw"
+        + (f"; each graph's test prediction is the mean of {args.seed_average} fits with training seeds "
+           f"{args.seed_average}r ... {args.seed_average}r + {args.seed_average - 1}" if args.seed_average > 1 else " and training")
+        + f". Wall time {seconds / 60:.1f} min" + (" (the parts' sum; they ran concurrently, one per core)" if args.merge else "") + ".\n",
+        f"Command: {command}\n",
         f"Machine: {machine()}.\n",
         "Test metrics, mean ± sd over splits:\n",
         "| graph | all: BACC | all: AUC | snp only: BACC | snp only: AUC | tf only: BACC | tf only: AUC |",
@@ -321,17 +351,19 @@ def main() -> None:
     for null in nulls:
         cells = []
         for metric in ("bacc", "auc"):
-            d = paired(result.results, "deepgami", null, metric)
+            d = paired(results, "deepgami", null, metric)
             t_p = ttest_rel(d, np.zeros_like(d)).pvalue if len(d) > 1 and d.std() > 0 else float("nan")
             w_p = wilcoxon(d).pvalue if (d != 0).sum() > 0 else float("nan")
             cells += [f"{d.mean():+.3f} ± {d.std():.3f}", f"{(d > 0).sum()}/{(d == 0).sum()}/{(d < 0).sum()}", f"{t_p:.3g}", f"{w_p:.3g}"]
         lines.append(f"| {null} | " + " | ".join(cells) + " |")
     lines += ["\nPer-split BACC (all modalities):\n"]
-    test = result.results[(result.results["fold"] == "test") & (result.results["metric"] == "bacc") & (result.results["modalities"] == "all")]
+    test = results[(results["fold"] == "test") & (results["metric"] == "bacc") & (results["modalities"] == "all")]
     per_split = test.pivot_table(index="split", columns="method", values="value", sort=False)
     lines += ["| split | " + " | ".join(per_split.columns) + " |", "|---" * (len(per_split.columns) + 1) + "|"]
     lines += [f"| {s} | " + " | ".join(f"{v:.3f}" for v in row) + " |" for s, row in per_split.iterrows()]
-    lines += ["\nThe graphs of split 0 (null seed 0) against the planted truth (causal genes only):\n", *graph_facts(cohort, graph, seed=0), ""]
+    first = int(results["split"].min())
+    lines += [f"\nThe graphs of split {first} (null seed {first}) against the planted truth (causal genes only):\n",
+              *graph_facts(cohort, graph, seed=first), ""]
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -7,12 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from deepgami import InputError
 from deepgami.cli import main
 from deepgami.config import load_config
 from deepgami.evaluation.ablation import null_graph
-from deepgami.evaluation.cv import candidates, outer_splits, per_class_bacc, run_cv
+from deepgami.evaluation.cv import SeedAverage, _fit, candidates, outer_splits, per_class_bacc, run_cv
 from deepgami.simulate import simulate_cohort
 from deepgami.workflow import load_data, run_fit
 
@@ -103,6 +104,7 @@ def test_candidates_and_errors(cohort_config, tmp_path):
     [
         ("[search]\ndropout = []\n", "grid would be empty"),
         ("[cv]\nfold = 3\n", "did you mean 'folds'"),
+        ("[cv]\ntraining_seeds = 0\n", "training_seeds must be an integer of at least 1"),
         ("[preprocessing]\nselect = 3\n", "did you mean 'select_k'"),
     ],
 )
@@ -113,6 +115,28 @@ def test_cv_config_errors_through_the_cli(tmp_path, capsys, extra, message):
     assert main(["cv", str(config), "--out", str(tmp_path / "out")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_training_seeds_average_fits_that_differ_only_in_their_seed(cohort_config):
+    _, path = cohort_config
+    config = load_config(path)
+    data, graph = load_data(config)
+    config.cv["ablations"] = ["shuffle"]
+    deepgami, _, shuffled = candidates(config, graph)[:3]
+    assert shuffled.null_graph == "shuffle"
+    single = _fit(deepgami, graph, {}, 3, data)
+    assert single.estimator.random_state == 3  # one seed trains exactly as before
+    averaged = _fit(shuffled, graph, {}, 3, data, training_seeds=2)
+    assert isinstance(averaged, SeedAverage)
+    first, second = averaged.members
+    assert (first.estimator.random_state, second.estimator.random_state) == (6, 7)
+    first_graph, second_graph = first.estimator.graph, second.estimator.graph
+    for edge_type in first_graph.edge_types:  # the same null graph, drawn from the split seed
+        assert torch.equal(first_graph.edge_index(edge_type), second_graph.edge_index(edge_type))
+    proba = [member.predict_proba(data, use_modalities=["snp"]) for member in averaged.members]
+    assert not np.allclose(proba[0], proba[1])
+    np.testing.assert_allclose(averaged.predict_proba(data, use_modalities=["snp"]), (proba[0] + proba[1]) / 2)
+    np.testing.assert_array_equal(averaged.classes_, first.classes_)
 
 
 def test_cli_cv_writes_results_summary_and_roc(cohort_config, tmp_path, capsys):

@@ -42,7 +42,7 @@ TRAINING_KEYS = {
 }
 TOP_KEYS = {"data", "graph", "split", "model", "training", "cv", "search", "preprocessing"}
 DATA_KEYS = {"labels", "id_column", "label_column", "modalities", "join"}
-CV_KEYS = {"folds", "repeats", "methods", "ablations"}
+CV_KEYS = {"folds", "repeats", "training_seeds", "methods", "ablations"}
 # [search] lists candidate values of DeepGAMI parameters for the inner-fold grid search.
 SEARCH_KEYS = {k for k in MODEL_KEYS} | {"lr", "weight_decay", "batch_size", "patience"}
 PREPROCESSING_KEYS = {"select_k", "variance_threshold", "knn_impute", "smote", "smote_k", "covariates", "batch"}
@@ -229,9 +229,9 @@ def _parse_evaluation(raw: dict[str, Any], base: Path, modalities: set[str]) -> 
     """Validate the [cv], [search] and [preprocessing] tables used by ``deepgami cv``."""
     cv = dict(_table(raw, "cv")) if "cv" in raw else {}
     _check_keys(cv, CV_KEYS, "[cv]")
-    for key in ("folds", "repeats"):
-        if key in cv and (not isinstance(cv[key], int) or cv[key] < (2 if key == "folds" else 1)):
-            msg = f"[cv] {key} must be an integer of at least {2 if key == 'folds' else 1} (got {cv[key]!r})"
+    for key, least in (("folds", 2), ("repeats", 1), ("training_seeds", 1)):
+        if key in cv and (not isinstance(cv[key], int) or isinstance(cv[key], bool) or cv[key] < least):
+            msg = f"[cv] {key} must be an integer of at least {least} (got {cv[key]!r})"
             raise InputError(msg)
     for key in ("methods", "ablations"):
         if key in cv and (not isinstance(cv[key], list) or not all(isinstance(v, str) for v in cv[key])):

@@ -142,24 +142,45 @@ def _fill_unobserved(train: MultiOmicsData, data: MultiOmicsData) -> MultiOmicsD
     return filled
 
 
-def _build(candidate: Candidate, graph: RegulatoryGraph | None, params: dict, seed: int, train: MultiOmicsData):
+def _build(candidate: Candidate, graph: RegulatoryGraph | None, params: dict, seed: int, train_seed: int, train: MultiOmicsData):
     spec = candidate.spec
     prior = graph
     if candidate.null_graph is not None:
         features = {m: frame.columns for m, frame in train.modalities.items()}
         prior = null_graph(with_feature_nodes(graph, features), candidate.null_graph, seed=seed)
-    kwargs = {"graph": prior if spec.uses_graph else None, "random_state": seed}
+    kwargs = {"graph": prior if spec.uses_graph else None, "random_state": train_seed}
     return spec.factory(**kwargs, **{**candidate.params, **params})
 
 
-def _fit(candidate: Candidate, graph, params: dict, seed: int, train: MultiOmicsData):
-    """A fitted method; methods that need every modality get training means in unobserved rows."""
-    with warnings.catch_warnings():
-        # Graph restriction warns about dropped edges once per fold; the counts are logged instead.
-        warnings.filterwarnings("ignore", message="graph restricted to the data")
-        method = _build(candidate, graph, params, seed, train)
-        method.fit(train if method.supports_missing_modalities else _fill_unobserved(train, train))
-    return method
+class SeedAverage:
+    """Several fits of one method that differ only in their training seed; predicts their mean
+    probability, so a comparison is not decided by one initialisation."""
+
+    def __init__(self, members: list) -> None:
+        self.members = members
+        self.classes_ = members[0].classes_
+        self.supports_missing_modalities = members[0].supports_missing_modalities
+
+    def predict_proba(self, data: MultiOmicsData, use_modalities=None) -> np.ndarray:
+        """(n_samples, n_classes): the members' mean probability."""
+        return np.mean([m.predict_proba(data, use_modalities=use_modalities) for m in self.members], axis=0)
+
+
+def _fit(candidate: Candidate, graph, params: dict, seed: int, train: MultiOmicsData, training_seeds: int = 1):
+    """A fitted method; methods that need every modality get training means in unobserved rows.
+
+    With ``training_seeds`` > 1 the method is fit that many times (random states ``seed *
+    training_seeds + k``, the same null graph) and averaged (:class:`SeedAverage`).
+    """
+    members = []
+    for k in range(training_seeds):
+        with warnings.catch_warnings():
+            # Graph restriction warns about dropped edges once per fold; the counts are logged instead.
+            warnings.filterwarnings("ignore", message="graph restricted to the data")
+            method = _build(candidate, graph, params, seed, seed * training_seeds + k, train)
+            method.fit(train if method.supports_missing_modalities else _fill_unobserved(train, train))
+        members.append(method)
+    return members[0] if training_seeds == 1 else SeedAverage(members)
 
 
 def _predict(method, train: MultiOmicsData, data: MultiOmicsData, use_modalities=None) -> np.ndarray:
@@ -232,6 +253,7 @@ def run_cv(
     """
     folds = int(config.cv.get("folds", 5))
     repeats = int(repeats or config.cv.get("repeats", 1))
+    training_seeds = int(config.cv.get("training_seeds", 1))
     entries = candidates(config, graph)
     splits = outer_splits(data, config, repeats)
     rows: list[dict] = []
@@ -254,7 +276,7 @@ def run_cv(
                     fold_scores = []
                     for fold, (fit_idx, val_idx) in enumerate(inner):
                         fit_part, (val_part,) = _prepare(config, train_all.subset(fit_idx), [train_all.subset(val_idx)], seed)
-                        method = _fit(candidate, graph, params, seed, fit_part)
+                        method = _fit(candidate, graph, params, seed, fit_part, training_seeds)
                         proba = _predict(method, fit_part, val_part)
                         score = balanced_accuracy_score(val_part.labels, method.classes_[proba.argmax(1)])
                         fold_scores.append(score)
@@ -262,7 +284,7 @@ def run_cv(
                     scores.append(np.mean(fold_scores))
                 best = settings[int(np.argmax(scores))]
             train_part, (test_part,) = _prepare(config, train_all, [test], seed)
-            method = _fit(candidate, graph, best, seed, train_part)
+            method = _fit(candidate, graph, best, seed, train_part, training_seeds)
             proba = _predict(method, train_part, test_part)
             _record(rows, curves, candidate.name, split, "all", test_part.labels.to_numpy(), proba, method.classes_, best)
             for m in data.modality_names:
@@ -272,7 +294,7 @@ def run_cv(
                     single, single_train = method, train_part
                 else:
                     single_train = train_part.select_modalities([m])
-                    single = _fit(candidate, graph, best, seed, single_train)
+                    single = _fit(candidate, graph, best, seed, single_train, training_seeds)
                 proba = _predict(single, single_train, single_test, use_modalities=(m,))
                 _record(rows, curves, candidate.name, split, m, single_test.labels.to_numpy(), proba, single.classes_, best)
             seconds[candidate.name] = seconds.get(candidate.name, 0.0) + time.perf_counter() - start
