@@ -30,6 +30,8 @@ test: install
 docs: install
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
+STUDY3 = --preset powered --n-snps 20000 --seed 9 --null-nodes panel --edge-l1 0.003 --seed-average 3
+
 # Reproduces the tables under bench/ (about 2 hours on 2 cores; run on an otherwise idle machine).
 bench: install
 	$(BIN)/python bench/bench_layer.py --threads 1
@@ -39,6 +41,10 @@ bench: install
 	# results_prior_ablation.md is composed from this run and the earlier ones it lists.
 	OMP_NUM_THREADS=1 $(BIN)/python bench/prior_ablation.py --repeats 15 --preset powered --n-snps 20000 --seed 7 --null-nodes panel --out bench/out/prior_ablation_powered.md
 	OMP_NUM_THREADS=1 $(BIN)/python bench/prior_ablation.py --repeats 15 --preset powered --n-snps 20000 --seed 8 --null-nodes panel --edge-l1 0.003 --out bench/out/prior_ablation_edge_l1.md
+	# Study 3: two parts of 8 splits, one per core, then one report.
+	OMP_NUM_THREADS=1 $(BIN)/python bench/prior_ablation.py $(STUDY3) --repeats 8 --first-split 0 --results-csv bench/out/study3_part1.csv --out bench/out/study3_part1.md & part1=$$!; \
+	OMP_NUM_THREADS=1 $(BIN)/python bench/prior_ablation.py $(STUDY3) --repeats 8 --first-split 8 --results-csv bench/out/study3_part2.csv --out bench/out/study3_part2.md && wait $$part1
+	$(BIN)/python bench/prior_ablation.py $(STUDY3) --merge bench/out/study3_part1.csv,bench/out/study3_part2.csv --out bench/out/prior_ablation_seed_average.md
 	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_cv.py --repeats 5 --folds 5
 	$(BIN)/python bench/bench_fit.py --threads 1
 	$(BIN)/python bench/bench_scaling.py

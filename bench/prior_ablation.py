@@ -37,6 +37,11 @@ that criterion (and nothing else) for the cohort the other flags describe:
 
     python bench/prior_ablation.py --preset powered --seed 101 --sweep-edge-l1 0,1e-4,1e-3,3e-3,1e-2 --training-seeds 0,1,2,3,4,5
 
+``--seed-average K`` scores every graph by the mean prediction of K fits that differ only in their
+training seed (``[cv] training_seeds``; the third study used 3). A long study runs in parts, one per
+core, with ``--first-split`` and ``--results-csv``, and ``--merge`` writes their joint report (see the
+Makefile's bench target).
+
 Explicit flags override a preset's values.
 """
 

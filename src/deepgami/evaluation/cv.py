@@ -5,7 +5,8 @@ inner stratified k-fold grid search on the training part only (fold preprocessin
 inner training fold); the best setting refit on the whole training part; one evaluation on the
 test part with all modalities and with each single modality. DeepGAMI's prior is also replaced
 by null graphs (random, Bernoulli, degree-preserving shuffle) and trained without the
-auxiliary loss, as ablations.
+auxiliary loss, as ablations. With ``[cv] training_seeds = K`` every fit is K fits that differ
+only in their training seed, and the method predicts their mean probability.
 """
 
 from __future__ import annotations
@@ -142,7 +143,10 @@ def _fill_unobserved(train: MultiOmicsData, data: MultiOmicsData) -> MultiOmicsD
     return filled
 
 
-def _build(candidate: Candidate, graph: RegulatoryGraph | None, params: dict, seed: int, train_seed: int, train: MultiOmicsData):
+def _build(
+    candidate: Candidate, graph: RegulatoryGraph | None, params: dict, seed: int, train_seed: int, train: MultiOmicsData
+):
+    """The unfitted method; ``seed`` draws a null graph, ``train_seed`` is its random state."""
     spec = candidate.spec
     prior = graph
     if candidate.null_graph is not None:
