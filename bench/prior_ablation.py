@@ -295,14 +295,17 @@ def main() -> None:
         [(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")], node_names=nodes
     )
     ablations = [a for a in args.ablations.split(",") if a]
-    sweep_only = ("pilot", "sweep_edge_l1", "splits", "training_seeds", "graphs")
+    unused = ("pilot", "sweep_edge_l1", "splits", "training_seeds", "graphs")
+    if args.merge:
+        unused += ("repeats", "first_split", "results_csv")
     command = " ".join(["python bench/prior_ablation.py", *(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-                                                             if k not in ("out", *sweep_only) and v not in (None, ""))])
+                                                             if k not in ("out", *unused) and v not in (None, ""))])
     if args.merge:
         parts = [Path(p) for p in args.merge.split(",")]
         results = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)
         logs = [json.loads(p.with_suffix(".json").read_text()) for p in parts]
         seconds = sum(part["seconds"] for part in logs)
+        where = "; ".join(sorted({part.get("machine", "not recorded") for part in logs}))
         command = " and ".join(f"`OMP_NUM_THREADS=1 {part['command']}`" for part in logs) + f" concurrently, then `{command}`"
         repeats = results["split"].nunique()
     else:
@@ -319,8 +322,9 @@ def main() -> None:
         repeats = args.repeats
         if args.results_csv:
             results.to_csv(args.results_csv, index=False)
-            args.results_csv.with_suffix(".json").write_text(json.dumps({"seconds": seconds, "command": command}))
-        command = f"`OMP_NUM_THREADS=1 {command}`"
+            part = {"seconds": seconds, "command": command, "machine": machine()}
+            args.results_csv.with_suffix(".json").write_text(json.dumps(part))
+        command, where = f"`OMP_NUM_THREADS=1 {command}`", machine()
 
     summary = summarise(results)
     summary = summary[summary["metric"].isin(["bacc", "auc"])]
@@ -338,7 +342,7 @@ def main() -> None:
            f"{args.seed_average}r ... {args.seed_average}r + {args.seed_average - 1}" if args.seed_average > 1 else " and training")
         + f". Wall time {seconds / 60:.1f} min" + (" (the parts' sum; they ran concurrently, one per core)" if args.merge else "") + ".\n",
         f"Command: {command}\n",
-        f"Machine: {machine()}.\n",
+        f"Machine: {where}" + (" (of the parts)" if args.merge else "") + ".\n",
         "Test metrics, mean ± sd over splits:\n",
         "| graph | all: BACC | all: AUC | snp only: BACC | snp only: AUC | tf only: BACC | tf only: AUC |",
         "|---|---|---|---|---|---|---|",
