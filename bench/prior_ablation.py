@@ -187,24 +187,35 @@ def sweep_edge_l1(args: argparse.Namespace, lambdas: list[float]) -> None:
     graph = RegulatoryGraph.from_edge_tables(
         [(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")], node_names=nodes
     )
-    rows = []
+    rows, averaged = [], []
     for split in (int(s) for s in args.splits.split(",")):
         train, test = train_test_split(np.arange(len(cohort.labels)), test_size=0.2, stratify=cohort.labels.to_numpy(), random_state=split)
         X_train, X_test = ({m: v.iloc[r] for m, v in cohort.modalities.items()} for r in (train, test))
         for kind in args.graphs.split(","):
             fit_graph = graph if kind == "prior" else null_graph(graph, kind, seed=split)
             for lam in lambdas:
+                proba = {"all": [], "snp only": []}
                 for seed in (int(s) for s in args.training_seeds.split(",")):
                     model = DeepGAMIClassifier(fit_graph, edge_l1=lam, random_state=seed).fit(X_train, cohort.labels.iloc[train])
                     y = (cohort.labels.iloc[test].to_numpy() == model.classes_[1]).astype(int)
                     row = {"split": split, "graph": kind, "edge_l1": lam, "training seed": seed, "epochs": len(model.history_)}
                     for name, use in (("all", None), ("snp only", ["snp"])):
                         p = model.predict_proba(X_test, use_modalities=use)[:, 1]
+                        proba[name].append(p)
                         row[f"{name}: BACC"], row[f"{name}: AUC"] = balanced_accuracy_score(y, p > 0.5), roc_auc_score(y, p)
                     rows.append(row)
                     print(", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
+                # What [cv] training_seeds scores: the mean prediction of the training seeds.
+                mean = {"split": split, "graph": kind, "edge_l1": lam}
+                for name, ps in proba.items():
+                    p = np.mean(ps, axis=0)
+                    mean[f"{name}: BACC"], mean[f"{name}: AUC"] = balanced_accuracy_score(y, p > 0.5), roc_auc_score(y, p)
+                averaged.append(mean)
     frame = pd.DataFrame(rows)
+    print("single fits, mean over splits and training seeds:")
     print(frame.groupby(["graph", "edge_l1"]).mean(numeric_only=True).drop(columns=["split", "training seed"]).round(3).to_string())
+    print("mean prediction of the training seeds, per split:")
+    print(pd.DataFrame(averaged).round(3).to_string(index=False))
 
 
 def graph_facts(cohort, graph: RegulatoryGraph, seed: int) -> list[str]:

@@ -165,7 +165,7 @@ class SeedAverage:
         self.classes_ = members[0].classes_
         self.supports_missing_modalities = members[0].supports_missing_modalities
 
-    def predict_proba(self, data: MultiOmicsData, use_modalities=None) -> np.ndarray:
+    def predict_proba(self, data: MultiOmicsData, *, use_modalities=None) -> np.ndarray:
         """(n_samples, n_classes): the members' mean probability."""
         return np.mean([m.predict_proba(data, use_modalities=use_modalities) for m in self.members], axis=0)
 
