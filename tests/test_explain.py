@@ -38,7 +38,7 @@ def linear_model(cohort, graph):
 def test_linear_toy_model_matches_the_closed_form(small_cohort, small_graph, X):
     model = linear_model(small_cohort, small_graph)
     table, completeness, per_sample = edge_importance(model, X, n_steps=4, output="logit", return_per_sample=True)
-    head = model.module_.head[0].weight.detach().numpy()  # (n_classes, 2 * n_latent)
+    head = model.module_.head[0].weight[0].detach().numpy()  # (n_classes, 2 * n_latent), the only member
     n_latent = model.module_.n_latent
     for block, m in enumerate(model.modalities_):
         conv = model.module_.encoders[m].convs[0]

@@ -85,10 +85,17 @@ def test_errors():
 
 
 def test_auxiliary_maps_shapes_and_identity_start():
-    z = torch.randn(4, 7)
+    z = torch.randn(4, 3, 7)  # (samples, members, latent nodes)
     for cls in (ScalarMap, PerNodeMap):
-        torch.testing.assert_close(cls(7)(z), z)  # alpha=1, beta=0 at start
-    assert MLPMap(7)(z).shape == (4, 7)
+        torch.testing.assert_close(cls(7, n_members=3)(z), z)  # alpha=1, beta=0 at start
+    mlp = MLPMap(7, n_members=3)
+    assert mlp(z).shape == (4, 3, 7)
+    # member k's output depends on member k's latents only
+    changed = z.clone()
+    changed[:, 1] += 5.0
+    out, out_changed = mlp(z), mlp(changed)
+    torch.testing.assert_close(out[:, [0, 2]], out_changed[:, [0, 2]])
+    assert not torch.allclose(out[:, 1], out_changed[:, 1])
 
 
 def test_edge_l1_is_the_absolute_sum_of_the_dense_masked_prior_weights():

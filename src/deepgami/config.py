@@ -19,6 +19,8 @@ from .errors import InputError
 
 # [model] and [training] keys map onto DeepGAMIClassifier parameters ("seed" -> random_state).
 MODEL_KEYS = {
+    "n_members": int,
+    "null_members": int,
     "latent_dim": int,
     "hidden_dims": list,
     "dropout": float,
@@ -27,6 +29,7 @@ MODEL_KEYS = {
     "edge_l1": float,
     "modality_dropout": float,
     "latent_activation": str,
+    "edge_init_scale": float,
     "kernel": str,
 }
 TRAINING_KEYS = {

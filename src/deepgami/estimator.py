@@ -25,13 +25,15 @@ from .graph import RegulatoryGraph
 from .nn.auxiliary import AUXILIARY_MAPS
 from .nn.model import DeepGAMINet
 from .preprocessing import ModalityScaler
-from .training import EVAL_BATCH_SIZE, TrainingSettings, train_module
+from .training import EVAL_BATCH_SIZE, TrainingSettings, edge_movement, edge_weights, train_module
 
 log = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "weights.pt"
 METADATA_FILE = "model.json"
-FORMAT_VERSION = 1
+# 2: parameters carry a leading member axis (ensembles); format 1 files load by reshaping.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 
 class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     """DeepGAMI: biologically guided multi-modal classification with cross-modal imputation.
@@ -43,10 +45,21 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     scaling) and the early-stopping split are fit inside :meth:`fit` on its own rows, so a
     fold's test rows can never reach them.
 
+    With ``n_members > 1`` the model is an ensemble of networks that differ in their random
+    initialisation and dropout, trained together in one batched module (each member stops
+    early on its own); predictions average the members' probabilities and explanations
+    aggregate over members. ``null_members`` more networks train on permuted labels beside
+    them: they never predict, and give link prioritisation its null (``q_value``).
+
     Parameters
     ----------
     graph : RegulatoryGraph or None, default=None
         Prior edges from modality features to one latent node type. None: fully connected.
+    n_members : int, default=1
+        Ensemble members.
+    null_members : int, default=0
+        Members trained on one random permutation of the training labels (the null of the
+        edge ``q_value`` in :func:`deepgami.explain.edge_importance`); 0 trains none.
     latent_dim : int, default=100
         Latent nodes when there is no graph.
     hidden_dims : sequence of int, default=(64,)
@@ -66,6 +79,12 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         probability (its latent is imputed instead), so single-modality prediction sees
         inputs like those it was trained on. 0 trains as the paper does.
     latent_activation : {"relu", "sigmoid", "tanh", "none"}, default="relu"
+    edge_init_scale : float, default=0.1
+        Prior edge weights start as ``U(-1, 1) * edge_init_scale / sqrt(fan_in)``. 1 is the
+        paper's (``nn.Linear``-like) initialisation; then the edges barely move from their
+        random start, because Adam moves every weight by about ``lr`` per step, far less than
+        their size, while the head overfits. Small values make the final edge weights (and
+        the edge attributions, which scale with them) reflect what was learned.
     scaling : str or mapping of modality -> str, default="standard"
         ``standard``, ``minmax``, ``log1p`` or ``none``, per modality or for all.
     missing : str or mapping of modality -> str, default="error"
@@ -84,7 +103,8 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         Message-passing kernel of the guided layers.
     device : str, default="cpu"
     random_state : int, default=0
-        Seeds initialisation, the validation split, shuffling and dropout.
+        Seeds initialisation, the validation split, shuffling and dropout. Member ``k``
+        starts as a one-member model with ``random_state + k`` would.
     verbose : bool, default=False
         Show a progress bar.
 
@@ -98,12 +118,16 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     scalers_ : dict of modality -> ModalityScaler
     module_ : DeepGAMINet
     history_ : list of dict, one per epoch
+    edge_movement_ : dict of ``<modality>-<relation>`` -> float, how far the trained prior
+        edge weights lie from their initial values (``||w - w0|| / ||w0||``, mean over members)
     """
 
     def __init__(
         self,
         graph: RegulatoryGraph | None = None,
         *,
+        n_members: int = 1,
+        null_members: int = 0,
         latent_dim: int = 100,
         hidden_dims: Sequence[int] = (64,),
         dropout: float = 0.5,
@@ -112,6 +136,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         edge_l1: float = 0.0,
         modality_dropout: float = 0.5,
         latent_activation: str = "relu",
+        edge_init_scale: float = 0.1,
         scaling: str | Mapping[str, str] = "standard",
         missing: str | Mapping[str, str] = "error",
         lr: float = 1e-3,
@@ -127,6 +152,8 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         verbose: bool = False,
     ) -> None:
         self.graph = graph
+        self.n_members = n_members
+        self.null_members = null_members
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
         self.dropout = dropout
@@ -135,6 +162,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         self.edge_l1 = edge_l1
         self.modality_dropout = modality_dropout
         self.latent_activation = latent_activation
+        self.edge_init_scale = edge_init_scale
         self.scaling = scaling
         self.missing = missing
         self.lr = lr
@@ -160,6 +188,14 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         if self.edge_l1 < 0:
             msg = f"edge_l1 must be >= 0 (got {self.edge_l1}); 0 turns the edge lasso off"
             raise InputError(msg)
+        for name, low in (("n_members", 1), ("null_members", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                msg = f"{name} must be an integer >= {low} (got {value!r})"
+                raise InputError(msg)
+        if not self.edge_init_scale > 0:
+            msg = f"edge_init_scale must be > 0 (got {self.edge_init_scale}); 1 is the paper's initialisation"
+            raise InputError(msg)
         data = self._as_data(X, y, join="inner")
         if data.labels is None:
             msg = "labels are required to fit"
@@ -183,14 +219,15 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             scaler = ModalityScaler(_per_modality(self.scaling, m, "standard"), _per_modality(self.missing, m, "error"), name=m)
             self.scalers_[m] = scaler.fit(values, fit_rows[observed[fit_rows]], self.feature_names_in_[m])
             scaler.check(values, val_rows[observed[val_rows]])
-        store = self._store(data, codes, checked=True)
+        store = self._store(data, self._slot_codes(codes), checked=True)
         train = store.take(fit_rows)
         validation = store.take(val_rows) if len(val_rows) else None
 
         device = local_device(self.device)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.random_state)
-            self.module_ = self._build_module().to(device)
+            seeds = [self.random_state + k for k in range(self.n_members + self.null_members)]
+            self.module_ = self._build_module(member_seeds=seeds).to(device)
+            initial = edge_weights(self.module_)
             generator = torch.Generator().manual_seed(self.random_state)
             settings = TrainingSettings(
                 lr=self.lr,
@@ -212,7 +249,17 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 device=device,
                 progress=self.verbose,
             )
+        self.edge_movement_ = edge_movement(self.module_, initial)
         return self
+
+    def _slot_codes(self, codes: np.ndarray) -> np.ndarray:
+        """Class codes per member slot, (n, n_members + null_members): the null members' column
+        is one permutation of ``codes``, shared by all of them (so together they form a null
+        ensemble, as the real members form the real one)."""
+        if not self.null_members:
+            return codes
+        permuted = np.random.default_rng(self.random_state).permutation(codes)
+        return np.column_stack([codes] * self.n_members + [permuted] * self.null_members)
 
     def _restrict_graph(self) -> RegulatoryGraph | None:
         if self.graph is None or not self.graph.edge_types:
@@ -266,7 +313,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             weights = compute_class_weight(self.class_weight, classes=np.arange(len(self.classes_)), y=codes)
         return torch.as_tensor(weights, dtype=torch.float32, device=device)
 
-    def _build_module(self) -> DeepGAMINet:
+    def _build_module(self, member_seeds: Sequence[int] | None = None) -> DeepGAMINet:
         return DeepGAMINet.from_graph(
             self.graph_,
             {m: len(self.feature_names_in_[m]) for m in self.modalities_},
@@ -274,6 +321,10 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             latent_dim=self.latent_dim,
             latent_activation=self.latent_activation,
             kernel=self.kernel,
+            edge_init_scale=self.edge_init_scale,
+            n_members=self.n_members,
+            n_null_members=self.null_members,
+            member_seeds=member_seeds,
             hidden_dims=tuple(self.hidden_dims),
             dropout=self.dropout,
             aux_map=self.aux_map,
@@ -289,8 +340,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         ``MultiOmicsData(X, join="outer").samples`` (the shared index when every table has
         the same one).
         """
-        logits = self._logits(self._prediction_data(X, use_modalities))
-        return torch.softmax(logits, dim=1).cpu().numpy()
+        return self._proba(self._prediction_data(X, use_modalities))
 
     def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
         """Predicted labels of shape (n_samples,), values from ``classes_``."""
@@ -300,7 +350,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     def predict_table(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
         """Predictions as a table: ``sample``, ``predicted``, then ``p_<class>`` per class."""
         data = self._prediction_data(X, use_modalities)
-        proba = torch.softmax(self._logits(data), dim=1).cpu().numpy()
+        proba = self._proba(data)
         table = pd.DataFrame({"sample": data.samples, "predicted": self.classes_[proba.argmax(axis=1)]})
         for i, c in enumerate(self.classes_):
             table[f"p_{c}"] = proba[:, i]
@@ -316,7 +366,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     def transform(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
         """Completed latents (observed or imputed) per modality: (n_samples, n_modalities * n_latent).
 
-        Columns are ``<modality>:<latent node>``.
+        Columns are ``<modality>:<latent node>``; an ensemble gives its members' mean.
         """
         data = self._prediction_data(X, use_modalities)
         self.module_.eval()
@@ -324,7 +374,8 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             for batch in self._store(data).batches(EVAL_BATCH_SIZE, local_device(self.device)):
                 full = self.module_.complete(self.module_.encode(batch.x_dict), batch.observed)
-                parts.append(torch.cat([full[m] for m in self.modalities_], dim=1).cpu())
+                members = torch.cat([full[m] for m in self.modalities_], dim=2)[:, : self.module_.n_members]
+                parts.append(members.mean(dim=1).cpu())
         names = self.latent_names()
         return pd.DataFrame(
             torch.cat(parts).numpy(),
@@ -339,15 +390,15 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             return list(self.graph_.node_names[self.graph_.edge_types[0][2]])
         return [f"latent_{i}" for i in range(self.module_.n_latent)]
 
-    def _logits(self, data: MultiOmicsData) -> torch.Tensor:
-        """Logits (n_samples, n_classes), computed in batches of EVAL_BATCH_SIZE rows."""
+    def _proba(self, data: MultiOmicsData) -> np.ndarray:
+        """Class probabilities (n_samples, n_classes), the members' mean, in batches of EVAL_BATCH_SIZE rows."""
         self.module_.eval()
         with torch.no_grad():
             parts = [
-                self.module_(batch.x_dict, batch.observed)
+                self.module_.ensemble_score(self.module_(batch.x_dict, batch.observed)).cpu()
                 for batch in self._store(data).batches(EVAL_BATCH_SIZE, local_device(self.device))
             ]
-        return torch.cat(parts)
+        return torch.cat(parts).numpy()
 
     def _prediction_data(self, X, use_modalities: Sequence[str] | None) -> MultiOmicsData:
         check_is_fitted(self, "module_")
@@ -467,6 +518,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             "scalers": {m: {"method": s.method, "missing": s.missing} for m, s in self.scalers_.items()},
             "graph": None if self.graph_ is None else {"node_names": self.graph_.node_names, "edge_types": edges},
             "history": self.history_,
+            "edge_movement": self.edge_movement_,
         }
         (path / METADATA_FILE).write_text(json.dumps(metadata, indent=1, default=_json_default))
         return path
@@ -479,12 +531,15 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             msg = f"{path} holds no saved deepgami model (expected {METADATA_FILE} and {WEIGHTS_FILE})"
             raise InputError(msg)
         metadata = json.loads((path / METADATA_FILE).read_text())
-        if metadata.get("format_version") != FORMAT_VERSION:
-            msg = f"{path} was saved in model format {metadata.get('format_version')}; this deepgami reads {FORMAT_VERSION}"
+        if metadata.get("format_version") not in READABLE_FORMATS:
+            msg = f"{path} was saved in model format {metadata.get('format_version')}; this deepgami reads {READABLE_FORMATS}"
             raise InputError(msg)
         tensors = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
         params = metadata["params"]
         params["hidden_dims"] = tuple(params["hidden_dims"])
+        if metadata["format_version"] == 1:
+            # Single networks with the paper's initialisation (irrelevant once weights load).
+            params |= {"n_members": 1, "null_members": 0, "edge_init_scale": 1.0}
         model = cls(**params)
         model.classes_ = np.asarray(metadata["classes"])
         model.modalities_ = list(metadata["modalities"])
@@ -504,8 +559,13 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 {t: tensors[f"graph.{i}.edge_weight"] for i, t in enumerate(edge_types) if f"graph.{i}.edge_weight" in tensors},
             )
         model.history_ = metadata.get("history", [])
+        model.edge_movement_ = metadata.get("edge_movement", {})
         model.module_ = model._build_module()
         state = {k[len("module.") :]: v for k, v in tensors.items() if k.startswith("module.")}
+        if metadata["format_version"] == 1:
+            # Format 1 stored one network: add the member axis (same values, new shape).
+            shapes = {k: v.shape for k, v in model.module_.state_dict().items()}
+            state = {k: v.reshape(shapes[k]) if k in shapes and v.numel() == shapes[k].numel() else v for k, v in state.items()}
         try:
             model.module_.load_state_dict(state)
         except RuntimeError as error:

@@ -39,6 +39,8 @@ OUTPUTS = ("proba", "logit")
 # Per-sample edge attributions are accumulated for at most this many (sample, edge) pairs at
 # once (about 256 MB each for the gathered inputs and gradients in float32).
 EDGE_CHUNK_ELEMENTS = 1 << 26
+# Edge stability: the share of members whose own top 5 % of edges (per class) holds the edge.
+STABILITY_TOP = 0.05
 
 
 @dataclass
@@ -51,7 +53,8 @@ class Explanation:
     latents : DataFrame with columns layer, node, class, score, abs_score, rank
         ``layer`` is a modality (its own latent) or ``"fused:<modality>"`` (the completed
         latent entering the classifier, observed or imputed).
-    edges : DataFrame with columns edge_type, source, target, class, score, abs_score, rank, weight
+    edges : DataFrame with columns edge_type, source, target, class, score, abs_score, rank, weight,
+        stability, q_value (see :func:`edge_importance`)
     settings : dict, the settings used
     completeness : dict of class -> dict of gaps (edge and feature attributions)
     """
@@ -64,7 +67,8 @@ class Explanation:
 
 
 class _ClassScore(nn.Module):
-    """Wraps the network for captum: ``forward(*x, *observed) -> (n_samples, n_classes)``."""
+    """Wraps the network for captum: ``forward(*x, *observed) -> (n_samples, n_classes)``, the
+    ensemble's score (mean over the real members)."""
 
     def __init__(self, module: nn.Module, modalities: Sequence[str], output: str) -> None:
         super().__init__()
@@ -74,8 +78,7 @@ class _ClassScore(nn.Module):
         n = len(self.modalities)
         x_dict = dict(zip(self.modalities, tensors[:n]))
         observed = dict(zip(self.modalities, tensors[n:]))
-        logits = self.module(x_dict, observed)
-        return torch.softmax(logits, dim=1) if self.output == "proba" else logits
+        return self.module.ensemble_score(self.module(x_dict, observed), self.output)
 
 
 def _prepare(model: DeepGAMIClassifier, X, use_modalities, output: str):
@@ -220,7 +223,9 @@ def latent_importance(
                 internal_batch_size=internal_batch_size,
                 attribute_to_layer_input=to_input,
             )
-            values = attribution.detach().cpu().numpy()
+            # Both layers carry a member axis, (n, n_slots * n_latent) or (n, n_slots, width):
+            # a node's attribution to the ensemble is the sum over members.
+            values = attribution.detach().reshape(len(attribution), model.module_.n_slots, -1).sum(dim=1).cpu().numpy()
             if layer_name == "fused":
                 for i, m in enumerate(model.modalities_):
                     block = values[:, i * n_latent : (i + 1) * n_latent]
@@ -257,6 +262,7 @@ def edge_importance(
     use_modalities: Sequence[str] | None = None,
     n_steps: int = 50,
     output: str = "proba",
+    stability_top: float = STABILITY_TOP,
     progress: bool = False,
     return_per_sample: bool = False,
 ):
@@ -264,34 +270,50 @@ def edge_importance(
 
     The path scales every edge's message by ``alpha`` from 0 (all edges off) to 1, so per
     sample and class the attributions sum to ``f(x) - f(x; all edges off)`` up to quadrature
-    error (reported in ``completeness``). Relations of modalities not used for the prediction
-    get no attribution.
+    error (reported in ``completeness``); ``f`` is the ensemble's score. Relations of
+    modalities not used for the prediction get no attribution. One pass attributes every
+    member's edges, so each member also ranks the edges on its own.
 
     Returns
     -------
     table : DataFrame with columns edge_type, source, target, class, score (mean attribution
-        over samples), abs_score (mean ``|attribution|``), rank, weight (learned edge weight)
+        over samples), abs_score (mean ``|attribution|``), rank, weight (learned edge weight,
+        mean over members), stability (share of the members whose own top ``stability_top``
+        share of edges, ranked by their abs_score, holds the edge; 1.0 for a single network
+        when the edge is in its top share) and q_value (see below; NaN without null members)
     completeness : dict of class -> {"sum_attributions", "output_difference", "max_abs_gap",
         "relative_gap"}
     per_sample : only when ``return_per_sample``: class -> edge type -> ndarray (n_samples, n_edges)
+
+    ``q_value`` is an empirical false-discovery rate from the model's null members (trained
+    on permuted labels): for an edge with abs_score ``s``, the smallest over thresholds
+    ``t <= s`` of (null edges scoring >= t) / (edges scoring >= t), per class, the null
+    edges scored by the null members' ensemble exactly as the real edges by the real one.
     """
+    if not 0 < stability_top <= 1:
+        msg = f"stability_top must lie in (0, 1] (got {stability_top})"
+        raise ValueError(msg)
     data, batch = _prepare(model, X, use_modalities, output)
     modalities = list(batch.x_dict)
     relations = _guided_relations(model, modalities)
     if not relations:
         msg = f"modalities {modalities} have no prior edges to attribute"
         raise ValueError(msg)
+    net = model.module_
+    members, slots = net.n_members, net.n_slots
     alphas, quad_weights = _gauss_legendre(n_steps)
     n_samples = len(data)
     n_classes = len(model.classes_)
     total_edges = sum(conv.n_edges for *_, conv, _ in relations)
     chunk = max(1, EDGE_CHUNK_ELEMENTS // max(total_edges, 1))
-    sums = {t: np.zeros((n_classes, conv.n_edges)) for *_, conv, t in relations}
-    abs_sums = {t: np.zeros((n_classes, conv.n_edges)) for *_, conv, t in relations}
-    per_sample = {label: {t: np.zeros((n_samples, conv.n_edges), dtype=np.float32) for *_, conv, t in relations} for label in model.classes_} if return_per_sample else None
+    edges_of = {t: conv.n_edges // slots for *_, conv, t in relations}
+    sums = {t: np.zeros((n_classes, e)) for t, e in edges_of.items()}
+    # |attribution| summed over samples per slot: the real and null ensembles' sums, then each member's.
+    abs_sums = {t: np.zeros((n_classes, 2 + slots, e)) for t, e in edges_of.items()}
+    per_sample = {label: {t: np.zeros((n_samples, e), dtype=np.float32) for t, e in edges_of.items()} for label in model.classes_} if return_per_sample else None
     attribution_total = np.zeros((n_samples, n_classes))
     output_difference = np.zeros((n_samples, n_classes))
-    wrapper = _ClassScore(model.module_, modalities, output)
+    wrapper = _ClassScore(net, modalities, output)
     starts = range(0, n_samples, chunk)
     for start in tqdm(starts, desc="edge attributions", disable=None if progress else True, leave=False):
         rows = torch.arange(start, min(start + chunk, n_samples), device=batch.y.device)
@@ -306,34 +328,47 @@ def edge_importance(
             accum = {t: torch.zeros(len(rows), conv.n_edges, device=rows.device) for *_, conv, t in relations}
             for alpha, quad in zip(alphas, quad_weights):
                 outputs = {}
-                score = _masked_forward(model, part, modalities, relations, torch.tensor(float(alpha)), output, outputs)
+                # The real and the null ensembles' scores summed: their edges are disjoint, so
+                # one gradient gives each edge its own ensemble's attribution.
+                score = _masked_forward(model, part, modalities, relations, torch.tensor(float(alpha)), output, outputs, with_null=True)
                 grads = torch.autograd.grad(score[:, c].sum(), [outputs[t] for *_, t in relations])
                 for (m, _, conv, t), grad in zip(relations, grads):
                     accum[t] += float(quad) * grad.index_select(1, conv.edge_index[1]) * gathered_x[t]
-            for t, values in accum.items():
-                values = values.cpu().numpy()
-                observed = data.observed[t[0]][rows.cpu().numpy()]
-                sums[t][c] += values[observed].sum(axis=0)
-                abs_sums[t][c] += np.abs(values[observed]).sum(axis=0)
-                attribution_total[rows.cpu().numpy(), c] += values.sum(axis=1)
+            for (m, *_), (t, values) in zip(relations, accum.items()):
+                per_slot = values.view(len(rows), slots, -1).cpu().numpy()
+                observed = np.asarray(data.observed[m])[rows.cpu().numpy()]
+                ensemble = per_slot[:, :members].sum(axis=1)
+                null = per_slot[:, members:].sum(axis=1)
+                sums[t][c] += ensemble[observed].sum(axis=0)
+                abs_sums[t][c, 0] += np.abs(ensemble[observed]).sum(axis=0)
+                abs_sums[t][c, 1] += np.abs(null[observed]).sum(axis=0)
+                abs_sums[t][c, 2:] += np.abs(per_slot[observed]).sum(axis=0)
+                attribution_total[rows.cpu().numpy(), c] += ensemble.sum(axis=1)
                 if per_sample is not None:
-                    per_sample[label][t][rows.cpu().numpy()] = values
+                    per_sample[label][t][rows.cpu().numpy()] = ensemble
     tables = []
     for m, _, conv, t in relations:
         frame = model.graph_.edge_frame(t)[["source", "target"]]
         n_observed = max(int(data.observed[m].sum()), 1)
+        weight = conv.weight.detach().view(slots, -1)[:members].mean(dim=0).cpu().numpy()
         for c, label in enumerate(model.classes_):
             tables.append(
                 frame.assign(
                     edge_type=edge_type_name(t),
                     **{"class": label},
                     score=sums[t][c] / n_observed,
-                    abs_score=abs_sums[t][c] / n_observed,
-                    weight=conv.weight.detach().cpu().numpy(),
+                    abs_score=abs_sums[t][c, 0] / n_observed,
+                    rank=0,
+                    weight=weight,
+                    _null=abs_sums[t][c, 1] / n_observed,
+                    **{f"_member{k}": abs_sums[t][c, 2 + k] for k in range(members)},
                 )
             )
-    table = _rank(pd.concat(tables, ignore_index=True))
-    table = table[["edge_type", "source", "target", "class", "score", "abs_score", "rank", "weight"]]
+    table = pd.concat(tables, ignore_index=True)
+    table["stability"] = _stability(table, members, stability_top)
+    table["q_value"] = _q_values(table) if net.n_null_members else np.nan
+    table = _rank(table)
+    table = table[["edge_type", "source", "target", "class", "score", "abs_score", "rank", "weight", "stability", "q_value"]]
     gaps = attribution_total - output_difference
     completeness = {
         str(label): {
@@ -347,13 +382,44 @@ def edge_importance(
     return (table, completeness, per_sample) if return_per_sample else (table, completeness)
 
 
+def _stability(table: pd.DataFrame, members: int, top: float) -> np.ndarray:
+    """Per row, the share of members whose own top ``top`` share of edges (per class) holds it."""
+    selected = np.zeros(len(table))
+    for _, rows in table.groupby("class").groups.items():
+        k = max(1, int(np.ceil(top * len(rows))))
+        for member in range(members):
+            scores = table.loc[rows, f"_member{member}"].to_numpy()
+            chosen = rows[np.argsort(-scores, kind="stable")[:k]]
+            selected[table.index.get_indexer(chosen)] += 1
+    return selected / members
+
+
+def _q_values(table: pd.DataFrame) -> np.ndarray:
+    """Empirical false-discovery q-values of abs_score against the null ensemble's scores, per class."""
+    q = np.ones(len(table))
+    for _, rows in table.groupby("class").groups.items():
+        observed = table.loc[rows, "abs_score"].to_numpy()
+        null = np.sort(table.loc[rows, "_null"].to_numpy())
+        order = np.argsort(-observed, kind="stable")
+        # At the threshold of the i-th best edge: i + 1 edges and this many null edges pass.
+        null_passing = len(null) - np.searchsorted(null, observed[order], side="left")
+        fdr = np.minimum(null_passing / np.arange(1, len(order) + 1), 1.0)
+        # q: the smallest FDR over thresholds at or below the edge's score (a running minimum from the bottom).
+        q_sorted = np.minimum.accumulate(fdr[::-1])[::-1]
+        q[table.index.get_indexer(rows[order])] = q_sorted
+    return q
+
+
 def edge_type_name(edge_type) -> str:
     """``("snp", "eqtl", "gene")`` -> ``"snp-eqtl->gene"``."""
     return f"{edge_type[0]}-{edge_type[1]}->{edge_type[2]}"
 
 
-def _masked_forward(model, part: Batchable, modalities, relations, alpha: Tensor, output: str, outputs: dict | None = None) -> Tensor:
-    """Class scores with every edge message scaled by ``alpha``; relation outputs go to ``outputs``."""
+def _masked_forward(
+    model, part: Batchable, modalities, relations, alpha: Tensor, output: str, outputs: dict | None = None, *, with_null: bool = False
+) -> Tensor:
+    """The ensemble's class scores (plus the null ensemble's, if ``with_null`` and the model has
+    null members) with every edge message scaled by ``alpha``; relation outputs go to ``outputs``."""
     handles = []
     if outputs is not None:
         for *_, conv, t in relations:
@@ -366,7 +432,10 @@ def _masked_forward(model, part: Batchable, modalities, relations, alpha: Tensor
             masks.setdefault(m, [None] * len(model.module_.encoders[m].convs))[i] = alpha.to(conv.weight.device)
         with torch.enable_grad():
             logits = model.module_({m: part.x_dict[m] for m in modalities}, {m: part.observed[m] for m in modalities}, masks)
-        return torch.softmax(logits, dim=1) if output == "proba" else logits
+        score = model.module_.ensemble_score(logits, output)
+        if with_null and model.module_.n_null_members:
+            score = score + model.module_.ensemble_score(logits, output, null=True)
+        return score
     finally:
         for handle in handles:
             handle.remove()
@@ -404,5 +473,5 @@ def explain_model(
         for label, gaps in edge_completeness.items():
             completeness[label].update({f"edges_{k}": v for k, v in gaps.items()})
     else:
-        edges = pd.DataFrame(columns=["edge_type", "source", "target", "class", "score", "abs_score", "rank", "weight"])
+        edges = pd.DataFrame(columns=["edge_type", "source", "target", "class", "score", "abs_score", "rank", "weight", "stability", "q_value"])
     return Explanation(features, latents, edges, settings, completeness)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import warnings
 from dataclasses import dataclass
@@ -65,33 +64,43 @@ def hide_modalities(observed: dict[str, Tensor], rate: float, generator: torch.G
 @dataclass
 class LossTotals:
     """What one batch's losses are averaged over: its number of rows, the class weight summed
-    over its samples, and per ordered modality pair the number of samples observed in both.
+    over its samples per member slot, and per ordered modality pair the number of samples
+    observed in both.
 
     Computed from the whole batch, so a batch split across processes gives every process
     the same denominators and their gradients add up to the one-process gradient.
     """
 
     rows: int
-    cross_entropy: float
+    cross_entropy: Tensor
     pairs: dict[tuple[str, str], float]
 
     @classmethod
     def of(cls, y: Tensor, observed: Mapping[str, Tensor], class_weight: Tensor | None = None) -> LossTotals:
-        """Totals of the samples with class codes ``y`` (n,) and observed masks (n,) per modality."""
-        ce = float(len(y)) if class_weight is None else float(class_weight.cpu()[y.cpu()].sum())
+        """Totals of the samples with class codes ``y`` ((n,) or (n, n_slots)) and observed masks (n,) per modality."""
+        y = y.cpu()
+        y = y if y.dim() == 2 else y.unsqueeze(1)
+        ce = torch.full((y.shape[1],), float(len(y))) if class_weight is None else class_weight.cpu()[y].sum(dim=0)
         pairs = {(a, b): float((observed[a] & observed[b]).sum()) for a, b in permutations(observed, 2)}
-        return cls(len(y), ce, pairs)
+        return cls(len(y), ce.to(torch.float32), pairs)
+
+
+def slot_labels(y: Tensor, n_slots: int) -> Tensor:
+    """Class codes per member slot, (n, n_slots): ``y`` as given if 2-D, else repeated."""
+    return y if y.dim() == 2 else y.unsqueeze(1).expand(-1, n_slots)
 
 
 class DeepGAMILoss(nn.Module):
-    """The training objective as one module: cross-entropy on the completed latents plus
-    ``aux_weight`` times the auxiliary MSE plus ``edge_l1`` times the summed absolute prior
-    edge weights (a lasso on the edges: each latent node keeps few of its prior inputs).
+    """The training objective as one module: per member, cross-entropy on the completed
+    latents plus ``aux_weight`` times the auxiliary MSE plus ``edge_l1`` times the summed
+    absolute prior edge weights (a lasso on the edges: each latent node keeps few of its
+    prior inputs); the total is the sum over the members, so members never interact.
 
     A module (not a function) so DistributedDataParallel sees the whole computation as one
     forward. ``head_observed`` (default ``batch.observed``) hides modalities from the
     classifier while the auxiliary loss still uses every observed pair. Returns
-    ``(total, cross_entropy, auxiliary, logits)``, losses averaged over ``totals``; a call on
+    ``(total, cross_entropy, auxiliary, logits)``: ``cross_entropy`` per member slot
+    (n_slots,), the others summed over members, losses averaged over ``totals``; a call on
     part of the rows of ``totals`` carries that part of the edge penalty, so the parts of a
     batch (or of a validation set) add up to one penalty.
     """
@@ -107,12 +116,66 @@ class DeepGAMILoss(nn.Module):
     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         z_dict = self.net.encode(batch.x_dict)
         logits = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed))
-        cross_entropy = F.cross_entropy(logits, batch.y, weight=self.class_weight, reduction="sum") / totals.cross_entropy
+        n, n_slots, n_classes = logits.shape
+        y = slot_labels(batch.y, n_slots)
+        per_row = F.cross_entropy(logits.reshape(-1, n_classes), y.reshape(-1), weight=self.class_weight, reduction="none")
+        cross_entropy = per_row.view(n, n_slots).sum(dim=0) / totals.cross_entropy.to(logits.device)
         auxiliary = self.net.auxiliary_loss(z_dict, batch.observed, totals.pairs)
-        total = cross_entropy + self.aux_weight * auxiliary
+        total = cross_entropy.sum() + self.aux_weight * auxiliary
         if self.edge_l1:
             total = total + self.edge_l1 * self.net.edge_weight_l1() * (len(batch) / totals.rows)
         return total, cross_entropy, auxiliary, logits
+
+
+class EarlyStopping:
+    """Per-member early stopping on a validation loss: a member stops once its loss has not
+    improved for ``patience`` epochs, and later epochs no longer count for it, so each member
+    ends exactly where it would have ended if trained alone. Keeps each member's best state."""
+
+    def __init__(self, net: DeepGAMINet, patience: int) -> None:
+        self.net, self.patience = net, patience
+        self.best = torch.full((net.n_slots,), float("inf"), dtype=torch.float64)
+        self.stale = torch.zeros(net.n_slots, dtype=torch.long)
+        self.states: dict[int, dict[str, Tensor]] = {}
+
+    @property
+    def done(self) -> bool:
+        return bool((self.stale >= self.patience).all())
+
+    def update(self, losses: Tensor) -> None:
+        """Record one epoch's validation loss per slot, shape (n_slots,)."""
+        for slot, loss in enumerate(losses.tolist()):
+            if self.stale[slot] >= self.patience:
+                continue
+            if loss < self.best[slot] - 1e-6:
+                self.best[slot], self.stale[slot] = loss, 0
+                self.states[slot] = self.net.member_state(slot)
+            else:
+                self.stale[slot] += 1
+
+    def restore(self) -> None:
+        for slot, state in self.states.items():
+            self.net.load_member_state(slot, state)
+
+
+def edge_movement(net: DeepGAMINet, initial: Mapping[str, Tensor]) -> dict[str, float]:
+    """How far each relation's prior edge weights moved from ``initial`` (see :func:`edge_weights`):
+    ``||w - w0|| / ||w0||`` per relation, the mean over the real members."""
+    moved, current = {}, edge_weights(net)
+    for name, start in initial.items():
+        start = start.view(net.n_slots, -1)[: net.n_members]
+        delta = current[name].view(net.n_slots, -1)[: net.n_members] - start
+        moved[name] = float((delta.norm(dim=1) / start.norm(dim=1).clamp(min=1e-12)).mean())
+    return moved
+
+
+def edge_weights(net: DeepGAMINet) -> dict[str, Tensor]:
+    """Copies of every guided relation's edge weights, keyed ``<modality>-<relation>``."""
+    out = {}
+    for m, encoder in net.encoders.items():
+        for relation, conv in zip(getattr(encoder, "relations", ()), getattr(encoder, "convs", ())):
+            out[f"{m}-{relation}"] = conv.weight.detach().clone()
+    return out
 
 
 def train_module(
@@ -126,11 +189,15 @@ def train_module(
     device: torch.device | str = "cpu",
     progress: bool = False,
 ) -> list[dict[str, float]]:
-    """Train with Adam; stop when the validation cross-entropy (``settings.monitor``) has not
-    improved for ``patience`` epochs.
+    """Train with Adam; each member stops when its validation cross-entropy
+    (``settings.monitor``) has not improved for ``patience`` epochs, and training ends when
+    every member has stopped.
 
-    The weights of the best validation epoch are restored. Without a validation set, all
-    ``max_epochs`` run. Returns one dict of losses (and validation balanced accuracy) per epoch.
+    Each member's weights of its best validation epoch are restored. Without a validation
+    set, all ``max_epochs`` run. Returns one dict per epoch: losses and validation scores
+    (means over the real members; ``val_bacc`` of their mean prediction) and, per guided
+    relation, ``moved:<modality>-<relation>``, how far its edge weights have moved from
+    their initial values (relative L2 distance, mean over members).
 
     Inside an initialised ``torch.distributed`` process group every process holds the same
     store and generator state: each draws the same shuffled batches, runs its share of every
@@ -148,8 +215,10 @@ def train_module(
             objective, device_ids=device_ids, broadcast_buffers=False, find_unused_parameters=True
         )
     optimizer = torch.optim.Adam(module.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    initial = edge_weights(module)
     history: list[dict[str, float]] = []
-    best_loss, best_state, stale = float("inf"), None, 0
+    stopping = EarlyStopping(module, settings.patience)
+    members, slots = module.n_members, module.n_slots
     show = progress and rank == 0
     epochs = tqdm(range(settings.max_epochs), desc="training", unit="epoch", disable=None if show else True, leave=False)
     for epoch in epochs:
@@ -173,24 +242,24 @@ def train_module(
             # already a part of the whole batch's mean, so scale the sum back up.
             (total * world).backward()
             optimizer.step()
-            sums += torch.tensor([total.item(), ce.item(), aux.item()], dtype=torch.float64) * len(index)
+            # Reported per member: the objective and auxiliary loss are sums over the slots.
+            parts = [total.item() / slots, ce[:members].mean().item(), aux.item() / slots]
+            sums += torch.tensor(parts, dtype=torch.float64) * len(index)
         if world > 1:
             torch.distributed.all_reduce(sums)
         record = dict(zip(("epoch", "train_loss", "train_ce", "train_aux"), (epoch + 1, *(sums / len(train)).tolist())))
         if validation is not None:
-            record.update(evaluate_loss(objective, validation, device))
-            if record[settings.monitor] < best_loss - 1e-6:
-                best_loss, best_state, stale = record[settings.monitor], copy.deepcopy(module.state_dict()), 0
-            else:
-                stale += 1
+            scores, per_slot = evaluate_loss(objective, validation, device)
+            record.update(scores)
+            stopping.update(per_slot[settings.monitor])
+        record.update({f"moved:{name}": value for name, value in edge_movement(module, initial).items()})
         history.append(record)
         epochs.set_postfix({k: f"{record[k]:.3f}" for k in ("train_loss", "val_loss", "val_bacc") if k in record})
         log.debug("epoch %d: %s", epoch + 1, record)
-        if validation is not None and stale >= settings.patience:
-            log.info("early stopping after epoch %d (best validation %s %.4f)", epoch + 1, settings.monitor.removeprefix("val_"), best_loss)
+        if validation is not None and stopping.done:
+            log.info("early stopping after epoch %d (best validation %s per member %s)", epoch + 1, settings.monitor.removeprefix("val_"), stopping.best.tolist())
             break
-    if best_state is not None:
-        module.load_state_dict(best_state)
+    stopping.restore()
     module.eval()
     return history
 
@@ -198,17 +267,34 @@ def train_module(
 @torch.no_grad()
 def evaluate_loss(
     objective: DeepGAMILoss, data: SampleStore, device: torch.device | str = "cpu", batch_size: int = EVAL_BATCH_SIZE
-) -> dict[str, float]:
-    """Validation loss, cross-entropy, auxiliary loss and balanced accuracy in eval mode, in batches."""
+) -> tuple[dict[str, float], dict[str, Tensor]]:
+    """Validation losses in eval mode, in batches.
+
+    Returns ``(scores, per_slot)``: ``scores`` holds val_loss, val_ce and val_aux (means over
+    the real members) and val_bacc (balanced accuracy of their mean prediction);
+    ``per_slot`` holds val_ce per member slot, shape (n_slots,).
+    """
     objective.eval()
-    totals = LossTotals.of(data.labels(), data.observed_rows(), objective.class_weight)
-    sums, predicted = torch.zeros(3, dtype=torch.float64), []
+    net = objective.net
+    labels = data.labels()
+    totals = LossTotals.of(labels, data.observed_rows(), objective.class_weight)
+    ce_sum, aux_sum, penalty, predicted = torch.zeros(net.n_slots, dtype=torch.float64), 0.0, 0.0, []
     for batch in data.batches(batch_size, device):
         total, ce, aux, logits = objective(batch, totals)
-        sums += torch.tensor([total.item(), ce.item(), aux.item()], dtype=torch.float64)
-        predicted.append(logits.argmax(1).cpu())
+        ce_sum += ce.double().cpu()
+        aux_sum += aux.item()
+        penalty += total.item() - ce.sum().item() - objective.aux_weight * aux.item()
+        predicted.append(net.ensemble_score(logits).argmax(1).cpu())
+    real = slice(0, net.n_members)
     with warnings.catch_warnings():
         # A small validation set may miss a predicted class; the score stays defined.
         warnings.simplefilter("ignore", UserWarning)
-        bacc = balanced_accuracy_score(data.labels().numpy(), torch.cat(predicted).numpy())
-    return {"val_loss": sums[0].item(), "val_ce": sums[1].item(), "val_aux": sums[2].item(), "val_bacc": float(bacc)}
+        bacc = balanced_accuracy_score(slot_labels(labels, 1)[:, 0].numpy(), torch.cat(predicted).numpy())
+    scores = {
+        # The objective per member: the auxiliary loss and edge penalty are sums over the slots.
+        "val_loss": ce_sum[real].mean().item() + (objective.aux_weight * aux_sum + penalty) / net.n_slots,
+        "val_ce": ce_sum[real].mean().item(),
+        "val_aux": aux_sum / net.n_slots,
+        "val_bacc": float(bacc),
+    }
+    return scores, {"val_ce": ce_sum}

@@ -1,4 +1,5 @@
-"""The DeepGAMI network for K >= 2 modalities: encoders, auxiliary maps, fusion head."""
+"""The DeepGAMI network for K >= 2 modalities: encoders, auxiliary maps, fusion head; an
+ensemble of such networks batched in one module (see :mod:`deepgami.nn.members`)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,27 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..graph import RegulatoryGraph
-from .auxiliary import AuxiliaryMapSpec, make_auxiliary_map
+from .auxiliary import AuxiliaryMapSpec, MemberwiseMap, make_auxiliary_map
 from .encoder import DenseEncoder, GuidedEncoder
+from .members import MemberLinear, member_slice
+
+OUTPUTS = ("proba", "logit")
 
 
-def feedforward_head(width: int, hidden_dims: Sequence[int], n_classes: int, dropout: float) -> nn.Sequential:
-    """Linear -> ReLU -> Dropout per hidden layer, then Linear to logits: (n, width) -> (n, n_classes)."""
+def feedforward_head(
+    width: int, hidden_dims: Sequence[int], n_classes: int, dropout: float, n_members: int | None = None
+) -> nn.Sequential:
+    """Linear -> ReLU -> Dropout per hidden layer, then Linear to logits: (n, width) -> (n, n_classes),
+    or per member, (n, n_members, width) -> (n, n_members, n_classes), when ``n_members`` is given."""
+
+    def linear(n_in: int, n_out: int) -> nn.Module:
+        return nn.Linear(n_in, n_out) if n_members is None else MemberLinear(n_in, n_out, n_members)
+
     layers: list[nn.Module] = []
     for hidden in hidden_dims:
-        layers += [nn.Linear(width, int(hidden)), nn.ReLU(), nn.Dropout(dropout)]
+        layers += [linear(width, int(hidden)), nn.ReLU(), nn.Dropout(dropout)]
         width = int(hidden)
-    layers.append(nn.Linear(width, n_classes))
+    layers.append(linear(width, n_classes))
     return nn.Sequential(*layers)
 
 
@@ -37,16 +48,23 @@ class DeepGAMINet(nn.Module):
     completed latents are concatenated (modality order fixed at construction) and fed to a
     feed-forward head (Linear, ReLU, Dropout per hidden layer) that returns class logits.
 
+    The module holds ``n_members`` such networks (an ensemble; predictions average their
+    probabilities) and ``n_null_members`` more trained on permuted labels (a null for link
+    prioritisation, never used to predict), all batched: latents have shape
+    (n_samples, n_slots, n_latent) and logits (n_samples, n_slots, n_classes), with
+    ``n_slots = n_members + n_null_members``, the real members first.
+
     Parameters
     ----------
     encoders : mapping of modality name -> module
-        Each maps (n_samples, n_features_m) to (n_samples, n_latent).
+        Each maps (n_samples, n_features_m) to (n_samples, n_slots * n_latent), member-major.
     n_latent : int
     n_classes : int
     hidden_dims : sequence of int
     dropout : float
     aux_map : str or callable
         ``"scalar"``, ``"per_node"``, ``"mlp"`` or a factory ``f(n_latent) -> nn.Module``.
+    n_members, n_null_members : int
     """
 
     def __init__(
@@ -57,6 +75,8 @@ class DeepGAMINet(nn.Module):
         hidden_dims: Sequence[int] = (64,),
         dropout: float = 0.3,
         aux_map: AuxiliaryMapSpec = "scalar",
+        n_members: int = 1,
+        n_null_members: int = 0,
     ) -> None:
         super().__init__()
         if len(encoders) < 2:
@@ -64,11 +84,13 @@ class DeepGAMINet(nn.Module):
             raise ValueError(msg)
         self.modalities = list(encoders)
         self.n_latent = int(n_latent)
+        self.n_members, self.n_null_members = int(n_members), int(n_null_members)
+        self.n_slots = self.n_members + self.n_null_members
         self.encoders = nn.ModuleDict(encoders)
         self.aux_maps = nn.ModuleDict(
-            {_pair_key(a, b): make_auxiliary_map(aux_map, self.n_latent) for a, b in permutations(self.modalities, 2)}
+            {_pair_key(a, b): make_auxiliary_map(aux_map, self.n_latent, self.n_slots) for a, b in permutations(self.modalities, 2)}
         )
-        self.head = feedforward_head(self.n_latent * len(self.modalities), hidden_dims, n_classes, dropout)
+        self.head = feedforward_head(self.n_latent * len(self.modalities), hidden_dims, n_classes, dropout, self.n_slots)
 
     @classmethod
     def from_graph(
@@ -80,6 +102,10 @@ class DeepGAMINet(nn.Module):
         latent_dim: int = 100,
         latent_activation: str = "relu",
         kernel: str = "auto",
+        edge_init_scale: float = 1.0,
+        n_members: int = 1,
+        n_null_members: int = 0,
+        member_seeds: Sequence[int] | None = None,
         **head_kwargs,
     ) -> DeepGAMINet:
         """Build encoders from a prior graph restricted to the data.
@@ -87,8 +113,21 @@ class DeepGAMINet(nn.Module):
         Modalities whose name is a source node type of ``graph`` get a :class:`GuidedEncoder`
         over their relations to the latent node type; the others a :class:`DenseEncoder` to the
         same latent nodes. Without a graph (or without edges) every modality is dense to
-        ``latent_dim`` latent nodes.
+        ``latent_dim`` latent nodes. With ``member_seeds`` (one per slot), slot ``k`` starts
+        exactly as a one-member network built after ``torch.manual_seed(member_seeds[k])``.
         """
+        n_slots = n_members + n_null_members
+        if member_seeds is not None:
+            if len(member_seeds) != n_slots:
+                msg = f"member_seeds needs one seed per slot ({n_slots}), got {len(member_seeds)}"
+                raise ValueError(msg)
+            args = (graph, n_features, n_classes)
+            kwargs = dict(latent_dim=latent_dim, latent_activation=latent_activation, kernel=kernel, edge_init_scale=edge_init_scale, **head_kwargs)
+            net = cls.from_graph(*args, n_members=n_members, n_null_members=n_null_members, **kwargs)
+            for k, seed in enumerate(member_seeds):
+                torch.manual_seed(int(seed))
+                net.set_member(k, cls.from_graph(*args, **kwargs))
+            return net
         latent_types = {t[2] for t in graph.edge_types} if graph is not None else set()
         if len(latent_types) > 1:
             msg = f"all relations must target one latent node type (got {', '.join(sorted(latent_types))})"
@@ -99,16 +138,55 @@ class DeepGAMINet(nn.Module):
             relations = graph.relations_from(modality) if graph is not None else []
             if relations:
                 edge_index_dict = {t[1]: graph.edge_index(t) for t in relations}
-                encoders[modality] = GuidedEncoder(count, n_latent, edge_index_dict, latent_activation, kernel)
+                encoders[modality] = GuidedEncoder(
+                    count, n_latent, edge_index_dict, latent_activation, kernel, n_members=n_slots, init_scale=edge_init_scale
+                )
             else:
-                encoders[modality] = DenseEncoder(count, n_latent, latent_activation)
-        return cls(encoders, n_latent, n_classes, **head_kwargs)
+                encoders[modality] = DenseEncoder(count, n_latent, latent_activation, n_members=n_slots)
+        return cls(encoders, n_latent, n_classes, n_members=n_members, n_null_members=n_null_members, **head_kwargs)
+
+    # ------------------------------------------------------------------ members
+    def slot_parameters(self, slot: int) -> dict[str, Tensor]:
+        """Flat views of slot ``slot``'s share of every parameter, keyed by the parameter's name
+        in a one-member network (member-major parameters, or a user map's own copy)."""
+        memberwise = [name for name, module in self.named_modules() if isinstance(module, MemberwiseMap)]
+        views = {}
+        for name, value in self.named_parameters():
+            owner = next((m for m in memberwise if name.startswith(f"{m}.maps.")), None)
+            if owner is None:
+                views[name] = member_slice(value, self.n_slots, slot)
+                continue
+            index, _, rest = name[len(owner) + len(".maps.") :].partition(".")
+            if int(index) == slot:
+                views[f"{owner}.maps.0.{rest}"] = value.view(-1)
+        return views
+
+    def set_member(self, slot: int, single: DeepGAMINet) -> None:
+        """Copy a one-member network's parameters into slot ``slot``."""
+        params = dict(single.named_parameters())
+        self.load_member_state(slot, {name: value.reshape(-1) for name, value in params.items()})
+
+    def member_state(self, slot: int) -> dict[str, Tensor]:
+        """Copies of slot ``slot``'s share of every parameter (flat, keyed as in :meth:`slot_parameters`)."""
+        return {name: view.detach().clone() for name, view in self.slot_parameters(slot).items()}
+
+    def load_member_state(self, slot: int, state: Mapping[str, Tensor]) -> None:
+        """Write :meth:`member_state` output (or any flat tensors under those keys) into slot ``slot``."""
+        with torch.no_grad():
+            for name, view in self.slot_parameters(slot).items():
+                view.copy_(state[name])
+
+    def ensemble_score(self, logits: Tensor, output: str = "proba", *, null: bool = False) -> Tensor:
+        """(n, n_slots, n_classes) logits -> (n, n_classes): the mean over the real members (or
+        the null members) of their class probabilities (``"proba"``) or logits (``"logit"``)."""
+        part = logits[:, self.n_members :] if null else logits[:, : self.n_members]
+        return (torch.softmax(part, dim=2) if output == "proba" else part).mean(dim=1)
 
     # ------------------------------------------------------------------ pieces
     def encode(
         self, x_dict: Mapping[str, Tensor], edge_masks: Mapping[str, Sequence[Tensor | None]] | None = None
     ) -> dict[str, Tensor]:
-        """Latents (n_samples, n_latent) for the modalities given in ``x_dict``.
+        """Latents (n_samples, n_slots, n_latent) for the modalities given in ``x_dict``.
 
         ``edge_masks[m]`` optionally scales the messages of each relation of a guided
         modality (one tensor of shape (n_edges,), or a scalar, per relation; see explain).
@@ -118,9 +196,8 @@ class DeepGAMINet(nn.Module):
             msg = f"unknown modalities {sorted(unknown)}; the model knows {self.modalities}"
             raise KeyError(msg)
         edge_masks = edge_masks or {}
-        return {
-            m: self.encoders[m](x, edge_masks[m]) if m in edge_masks else self.encoders[m](x) for m, x in x_dict.items()
-        }
+        z = {m: self.encoders[m](x, edge_masks[m]) if m in edge_masks else self.encoders[m](x) for m, x in x_dict.items()}
+        return {m: value.view(value.shape[0], self.n_slots, self.n_latent) for m, value in z.items()}
 
     def complete(
         self, z_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None = None
@@ -141,16 +218,16 @@ class DeepGAMINet(nn.Module):
             for source, z in z_dict.items():
                 if source == target:
                     continue
-                weight = observed[source].to(z.dtype).unsqueeze(1)
+                weight = observed[source].to(z.dtype).view(-1, 1, 1)
                 total = total + self.aux_maps[_pair_key(source, target)](z) * weight
                 count = count + weight
             imputed = total / count.clamp(min=1.0)
-            full[target] = imputed if target_obs is None else torch.where(target_obs.unsqueeze(1), z_dict[target], imputed)
+            full[target] = imputed if target_obs is None else torch.where(target_obs.view(-1, 1, 1), z_dict[target], imputed)
         return full
 
     def classify(self, full: Mapping[str, Tensor]) -> Tensor:
-        """Logits (n_samples, n_classes) from completed latents."""
-        return self.head(torch.cat([full[m] for m in self.modalities], dim=1))
+        """Logits (n_samples, n_slots, n_classes) from completed latents."""
+        return self.head(torch.cat([full[m] for m in self.modalities], dim=2))
 
     def forward(
         self,
@@ -158,7 +235,7 @@ class DeepGAMINet(nn.Module):
         observed: Mapping[str, Tensor] | None = None,
         edge_masks: Mapping[str, Sequence[Tensor | None]] | None = None,
     ) -> Tensor:
-        """Logits (n_samples, n_classes) from any non-empty subset of modalities."""
+        """Logits (n_samples, n_slots, n_classes) from any non-empty subset of modalities."""
         return self.classify(self.complete(self.encode(x_dict, edge_masks), observed))
 
     def edge_weight_l1(self) -> Tensor:
@@ -173,7 +250,7 @@ class DeepGAMINet(nn.Module):
         observed: Mapping[str, Tensor] | None = None,
         pair_counts: Mapping[tuple[str, str], float] | None = None,
     ) -> Tensor:
-        """Sum over ordered pairs of the MSE between ``f_ab(C_a)`` and ``C_b`` on samples with both.
+        """Sum over ordered pairs (and members) of the MSE between ``f_ab(C_a)`` and ``C_b`` on samples with both.
 
         ``pair_counts[(a, b)]`` replaces the number of such samples each pair's squared error is
         averaged over (a batch split across processes averages over the whole batch).

@@ -1,0 +1,164 @@
+"""Ensembles batched in one module: members never interact, save/load is exact, and the
+link-prioritisation statistics (stability, q_value) behave on null and planted cohorts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from deepgami import DeepGAMIClassifier, RegulatoryGraph
+from deepgami.batches import SampleStore
+from deepgami.errors import InputError
+from deepgami.explain import edge_importance
+from deepgami.nn import DeepGAMINet
+from deepgami.nn.members import MemberLinear, member_slice, replicate_edges
+from deepgami.simulate import simulate_cohort
+from deepgami.training import TrainingSettings, train_module
+
+
+def test_member_linear_equals_one_linear_per_member():
+    layer = MemberLinear(5, 3, n_members=4)
+    x = torch.randn(7, 4, 5)
+    expected = torch.stack([x[:, k] @ layer.weight[k].T + layer.bias[k] for k in range(4)], dim=1)
+    torch.testing.assert_close(layer(x), expected)
+    torch.manual_seed(0)
+    single = MemberLinear(5, 3)
+    torch.manual_seed(0)
+    reference = torch.nn.Linear(5, 3)  # the same initial draws as nn.Linear
+    torch.testing.assert_close(single.weight[0], reference.weight)
+    torch.testing.assert_close(single.bias[0], reference.bias)
+
+
+def test_replicated_edges_shift_each_members_targets():
+    edge_index = torch.tensor([[0, 2], [1, 0]])
+    torch.testing.assert_close(replicate_edges(edge_index, 3, 2), torch.tensor([[0, 2, 0, 2], [1, 0, 4, 3]]))
+    assert member_slice(torch.arange(6.0), 2, 1).tolist() == [3.0, 4.0, 5.0]
+
+
+def _store(small_cohort, rows):
+    x = {m: torch.as_tensor(small_cohort.modalities[m].to_numpy()[rows], dtype=torch.float32) for m in ("snp", "tf")}
+    x = {m: (v - v.mean(0)) / v.std(0).clamp(min=1e-6) for m, v in x.items()}
+    observed = {m: torch.ones(len(rows), dtype=torch.bool) for m in x}
+    y = torch.as_tensor((small_cohort.labels.to_numpy()[rows] == "case").astype(np.int64))
+    return SampleStore(x, observed, y, {m: (lambda t: t) for m in x})
+
+
+def _build(small_cohort, small_graph, seeds):
+    counts = {"snp": small_cohort.snp.shape[1], "tf": small_cohort.tf.shape[1]}
+    return DeepGAMINet.from_graph(
+        small_graph, counts, 2, n_members=len(seeds), member_seeds=seeds, hidden_dims=(8,), dropout=0.0, edge_init_scale=0.1
+    )
+
+
+def test_a_batched_ensemble_equals_its_members_trained_alone(small_cohort, small_graph):
+    """Same seeds, same batches: member k of the batched module ends where a network trained
+    alone ends, including early stopping at its own epoch (patience 2 makes them differ)."""
+    train, validation = _store(small_cohort, np.arange(0, 120)), _store(small_cohort, np.arange(120, 160))
+    settings = TrainingSettings(lr=1e-2, batch_size=16, max_epochs=25, patience=2, modality_dropout=0.5, edge_l1=1e-3)
+    seeds = [11, 12, 13]
+    ensemble = _build(small_cohort, small_graph, seeds)
+    history = train_module(ensemble, train, validation, settings, generator=torch.Generator().manual_seed(0))
+    x = {m: validation.values[m] for m in ("snp", "tf")}
+    ensemble_logits = ensemble(x)
+    lengths = []
+    for k, seed in enumerate(seeds):
+        single = _build(small_cohort, small_graph, [seed])
+        lengths.append(len(train_module(single, train, validation, settings, generator=torch.Generator().manual_seed(0))))
+        torch.testing.assert_close(ensemble_logits[:, k], single(x)[:, 0], atol=1e-5, rtol=1e-5)
+    assert len(history) == max(lengths)
+    assert len(set(lengths)) > 1, "the members should stop at different epochs for this test to bite"
+
+
+@pytest.fixture(scope="module")
+def ensemble(small_cohort, small_graph):
+    settings = dict(max_epochs=30, hidden_dims=(16,), random_state=0)
+    return DeepGAMIClassifier(small_graph, n_members=3, null_members=3, **settings).fit(small_cohort.modalities, small_cohort.labels)
+
+
+def test_ensemble_predicts_the_mean_of_its_members(ensemble, small_cohort):
+    proba = ensemble.predict_proba(small_cohort.modalities)
+    store = ensemble._tensors(ensemble._prediction_data(small_cohort.modalities, None))
+    with torch.no_grad():
+        logits = ensemble.module_(store.x_dict, store.observed)
+    members = torch.softmax(logits[:, :3], dim=2).mean(dim=1).numpy()
+    np.testing.assert_allclose(proba, members, atol=1e-6)
+    assert logits.shape[1] == 6  # three null members ride along but never predict
+    assert not np.allclose(torch.softmax(logits[:, 3:], dim=2).mean(dim=1).numpy(), proba, atol=1e-3)
+
+
+def test_ensemble_save_load_is_exact(ensemble, small_cohort, tmp_path):
+    ensemble.save(tmp_path / "model")
+    loaded = DeepGAMIClassifier.load(tmp_path / "model")
+    assert (loaded.n_members, loaded.null_members) == (3, 3)
+    np.testing.assert_array_equal(loaded.predict_proba(small_cohort.modalities), ensemble.predict_proba(small_cohort.modalities))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(small_cohort.modalities, use_modalities=["snp"]),
+        ensemble.predict_proba(small_cohort.modalities, use_modalities=["snp"]),
+    )
+    assert loaded.edge_movement_ == ensemble.edge_movement_
+    first, _ = edge_importance(ensemble, small_cohort.modalities, n_steps=4)
+    second, _ = edge_importance(loaded, small_cohort.modalities, n_steps=4)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_a_format_1_model_still_loads(small_cohort, small_graph, tmp_path):
+    """Models saved before ensembles (no member axis, format 1) load and predict as before."""
+    model = DeepGAMIClassifier(small_graph, max_epochs=3, edge_init_scale=1.0, aux_map="per_node").fit(small_cohort.modalities, small_cohort.labels)
+    model.save(tmp_path / "model")
+    tensors = torch.load(tmp_path / "model" / "weights.pt", weights_only=True)
+    old = {k: v[0] if k.startswith("module.head") or k.startswith("module.aux_maps") else v for k, v in tensors.items()}
+    torch.save(old, tmp_path / "model" / "weights.pt")
+    metadata = json.loads((tmp_path / "model" / "model.json").read_text())
+    metadata["format_version"] = 1
+    for key in ("n_members", "null_members", "edge_init_scale"):
+        del metadata["params"][key]
+    (tmp_path / "model" / "model.json").write_text(json.dumps(metadata))
+    loaded = DeepGAMIClassifier.load(tmp_path / "model")
+    np.testing.assert_array_equal(loaded.predict_proba(small_cohort.modalities), model.predict_proba(small_cohort.modalities))
+
+
+@pytest.mark.parametrize("params", [{"n_members": 0}, {"null_members": -1}, {"n_members": 2.5}, {"edge_init_scale": 0.0}])
+def test_bad_ensemble_settings_fail_with_one_clear_error(small_cohort, small_graph, params):
+    with pytest.raises(InputError, match=next(iter(params))):
+        DeepGAMIClassifier(small_graph, **params).fit(small_cohort.modalities, small_cohort.labels)
+
+
+def test_edge_movement_is_recorded_per_relation(ensemble):
+    assert set(ensemble.edge_movement_) == {"snp-eqtl", "tf-regulates"}
+    assert all(value > 0.5 for value in ensemble.edge_movement_.values())  # small init: the edges moved far
+    assert all(f"moved:{name}" in ensemble.history_[-1] for name in ensemble.edge_movement_)
+
+
+def test_stability_and_q_values(ensemble, small_cohort):
+    table, completeness = edge_importance(ensemble, small_cohort.modalities, n_steps=8)
+    assert set(np.unique(table["stability"])) <= {0.0, 1 / 3, 2 / 3, 1.0}
+    assert (table["stability"] == 1.0).any()
+    for _, rows in table.groupby("class"):
+        ordered = rows.sort_values("abs_score", ascending=False)["q_value"].to_numpy()
+        assert np.all(np.diff(ordered) >= -1e-12), "q-values never fall as the score falls"
+        assert ordered.min() < 0.1, "an easy planted cohort has edges the null members cannot match"
+    for gaps in completeness.values():
+        assert gaps["relative_gap"] < 0.05  # completeness holds for the ensemble's output
+
+
+def test_q_values_are_nan_without_null_members_and_stability_is_binary_for_one_network(small_cohort, small_graph):
+    model = DeepGAMIClassifier(small_graph, max_epochs=5).fit(small_cohort.modalities, small_cohort.labels)
+    table, _ = edge_importance(model, small_cohort.modalities, n_steps=4)
+    assert table["q_value"].isna().all()
+    assert set(np.unique(table["stability"])) == {0.0, 1.0}
+    assert np.isclose((table["stability"] == 1.0).mean(), 0.05, atol=0.01)
+
+
+def test_on_a_null_cohort_few_edges_pass_q_0_1():
+    """Labels independent of the data: the real members are one more permutation, so the
+    empirical q-values should let few edges through."""
+    cohort = simulate_cohort(n_samples=300, n_snps=400, n_tfs=40, n_genes=80, n_causal_genes=8, seed=5)
+    labels = pd.Series(np.random.default_rng(0).permutation(cohort.labels.to_numpy()), index=cohort.labels.index)
+    graph = RegulatoryGraph.from_edge_tables([(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")])
+    model = DeepGAMIClassifier(graph, n_members=4, null_members=4, max_epochs=30).fit(cohort.modalities, labels)
+    table, _ = edge_importance(model, cohort.modalities, n_steps=8)
+    assert (table["q_value"] <= 0.1).mean() < 0.02
