@@ -17,7 +17,7 @@ from deepgami.explain import edge_importance
 from deepgami.nn import DeepGAMINet
 from deepgami.nn.members import MemberLinear, member_slice, replicate_edges
 from deepgami.simulate import simulate_cohort
-from deepgami.training import TrainingSettings, train_module
+from deepgami.training import HELD_OUT, TrainingSettings, train_module
 
 
 def test_member_linear_equals_one_linear_per_member():
@@ -162,3 +162,32 @@ def test_on_a_null_cohort_few_edges_pass_q_0_1():
     model = DeepGAMIClassifier(graph, n_members=4, null_members=4, max_epochs=30).fit(cohort.modalities, labels)
     table, _ = edge_importance(model, cohort.modalities, n_steps=8)
     assert (table["q_value"] <= 0.1).mean() < 0.02
+
+
+def test_a_cross_fitted_member_never_trains_on_its_validation_rows(small_cohort, small_graph):
+    """Member 0 holds out rows 0-39: flipping their labels leaves it unchanged, not member 1."""
+    store = _store(small_cohort, np.arange(160))
+    y = store.y.numpy()
+    held = np.zeros((160, 2), dtype=bool)
+    held[:40, 0], held[40:80, 1] = True, True
+    settings = TrainingSettings(lr=1e-2, batch_size=16, max_epochs=4)
+    outputs = []
+    for labels in (y, np.where(np.arange(160) < 40, 1 - y, y)):
+        codes = torch.as_tensor(np.where(held, HELD_OUT, labels[:, None].repeat(2, axis=1)))
+        train = SampleStore(store.values, store.observed, codes, store.transforms)
+        net = _build(small_cohort, small_graph, [1, 2])
+        train_module(net, train, None, settings, generator=torch.Generator().manual_seed(0))
+        outputs.append(net({m: store.values[m] for m in ("snp", "tf")}).detach())
+    torch.testing.assert_close(outputs[0][:, 0], outputs[1][:, 0])
+    assert not torch.allclose(outputs[0][:, 1], outputs[1][:, 1])
+
+
+def test_cross_fitting_gives_every_member_its_own_fold(small_cohort, small_graph):
+    model = DeepGAMIClassifier(small_graph, n_members=4, max_epochs=2)
+    codes = (small_cohort.labels.to_numpy() == "case").astype(np.int64)
+    folds = model._member_folds(codes)
+    assert sorted(np.bincount(folds)) == [40, 40, 40, 40]
+    for fold in range(4):  # stratified
+        assert abs(codes[folds == fold].mean() - codes.mean()) < 0.05
+    assert model.set_params(cross_fit=False)._member_folds(codes) is None
+    assert DeepGAMIClassifier(small_graph)._member_folds(codes) is None  # one network: one holdout

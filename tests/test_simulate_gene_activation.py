@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from deepgami.simulate import simulate_cohort
@@ -53,3 +54,28 @@ def test_gene_activation_checks_arguments():
         simulate_cohort(**SIZES, gene_activation="sigmoid")
     with pytest.raises(ValueError, match="at least 1"):
         simulate_cohort(**SIZES, causal_regulators=0)
+
+
+def test_hub_tfs_and_ld_decoys():
+    plain = simulate_cohort(**SIZES, seed=3)
+    hubs = simulate_cohort(**SIZES, tf_hubs=True, ld_decoys=2, seed=3)
+    # A few TFs regulate many genes: the busiest TF's out-degree grows well beyond the uniform draw's.
+    assert hubs.grn["source"].value_counts().max() > 1.5 * plain.grn["source"].value_counts().max()
+    # Decoys: the causal eQTLs' block neighbours are listed for the same gene, and are not planted.
+    planted = hubs.truth["edges"].query("relation == 'eqtl'")
+    listed = set(zip(hubs.eqtl["source"], hubs.eqtl["target"]))
+    neighbours = [(f"rs{int(s[2:]) + 1}", g) for s, g in zip(planted["source"], planted["target"]) if (int(s[2:]) - 100000 + 1) % 20]
+    assert all(edge in listed for edge in neighbours)
+    assert len(hubs.eqtl) > len(plain.eqtl)
+    # Off by default: the same cohort as before the options existed.
+    pd.testing.assert_frame_equal(plain.snp, simulate_cohort(**SIZES, seed=3).snp)
+
+
+def test_panel_spans_sizes_tasks_and_nulls():
+    from deepgami.simulate import panel_settings
+
+    panel = panel_settings(20, 4, seed=1)
+    assert len(panel) == 24 and sum(p["difficulty"] == 0.0 for p in panel) == 4
+    assert {p["n_samples"] for p in panel} == {500, 1000, 2000}
+    assert {p.get("gene_activation", "linear") for p in panel} == {"linear", "relu"}
+    assert len({p["seed"] for p in panel}) == 24

@@ -39,6 +39,7 @@ TRAINING_KEYS = {
     "max_epochs": int,
     "patience": int,
     "validation_fraction": float,
+    "cross_fit": bool,
     "class_weight": (str, dict),
     "device": str,
     "seed": int,
@@ -199,7 +200,7 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
             expected = keys[key]
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
-            if not isinstance(value, expected) or isinstance(value, bool):
+            if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
                 msg = f"[{table}] {key} = {value!r} has the wrong type"
                 raise InputError(msg)
             params["random_state" if key == "seed" else key] = tuple(value) if key == "hidden_dims" else value

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
@@ -25,7 +25,7 @@ from .graph import RegulatoryGraph
 from .nn.auxiliary import AUXILIARY_MAPS
 from .nn.model import DeepGAMINet
 from .preprocessing import ModalityScaler
-from .training import EVAL_BATCH_SIZE, TrainingSettings, edge_movement, edge_weights, train_module
+from .training import EVAL_BATCH_SIZE, HELD_OUT, TrainingSettings, edge_movement, edge_weights, train_module
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,13 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         training term only; it does not choose the epoch).
     validation_fraction : float, default=0.1
         Share of the training rows held out (stratified) for early stopping; 0 disables it.
+        Cross-fitted ensembles (below) validate on folds instead; there only 0 matters.
+    cross_fit : bool, default=True
+        With ``n_members > 1``, member ``k`` early-stops on the ``k``-th of ``n_members``
+        stratified folds of the training rows and trains on the others (null member ``j``
+        on fold ``j mod n_members``), so every row trains the ensemble, each member's
+        stopping epoch is chosen on more rows than one small holdout, and the ensemble does
+        not hinge on one split. False: all members share one ``validation_fraction`` split.
     class_weight : None, "balanced" or mapping of class -> weight, default=None
     kernel : {"auto", "sparse", "scatter", "dense"}, default="auto"
         Message-passing kernel of the guided layers.
@@ -145,6 +152,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         max_epochs: int = 100,
         patience: int = 20,
         validation_fraction: float = 0.1,
+        cross_fit: bool = True,
         class_weight: str | Mapping | None = None,
         kernel: str = "auto",
         device: str = "cpu",
@@ -171,6 +179,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.cross_fit = cross_fit
         self.class_weight = class_weight
         self.kernel = kernel
         self.device = device
@@ -212,16 +221,30 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = {m: data.modalities[m].columns.to_numpy(dtype=str) for m in self.modalities_}
         self.graph_ = self._restrict_graph()
 
-        fit_rows, val_rows = self._validation_split(codes)
+        folds = self._member_folds(codes)
+        if folds is None:
+            fit_rows, val_rows = self._validation_split(codes)
+        else:
+            # Cross-fitting: every row trains all members but the one validating on its fold;
+            # the scalers (unsupervised) see every training row.
+            fit_rows, val_rows = np.arange(len(codes)), np.arange(0)
         self.scalers_ = {}
         for m in self.modalities_:
             values, observed = data.modalities[m].to_numpy(), np.asarray(data.observed[m])
             scaler = ModalityScaler(_per_modality(self.scaling, m, "standard"), _per_modality(self.missing, m, "error"), name=m)
             self.scalers_[m] = scaler.fit(values, fit_rows[observed[fit_rows]], self.feature_names_in_[m])
             scaler.check(values, val_rows[observed[val_rows]])
-        store = self._store(data, self._slot_codes(codes), checked=True)
-        train = store.take(fit_rows)
-        validation = store.take(val_rows) if len(val_rows) else None
+        slot_codes = self._slot_codes(codes)
+        if folds is None:
+            store = self._store(data, slot_codes, checked=True)
+            train = store.take(fit_rows)
+            validation = store.take(val_rows) if len(val_rows) else None
+        else:
+            slots = np.arange(self.n_members + self.null_members)
+            validating = folds[:, None] == (slots % self.n_members)[None, :]  # (n, n_slots)
+            slot_codes = np.broadcast_to(slot_codes.reshape(len(codes), -1), validating.shape)
+            train = self._store(data, np.where(validating, HELD_OUT, slot_codes), checked=True)
+            validation = self._store(data, np.where(validating, slot_codes, HELD_OUT), checked=True)
 
         device = local_device(self.device)
         with torch.random.fork_rng(devices=[]):
@@ -285,6 +308,21 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         log.debug("prior graph: %s", report)
         self.graph_report_ = report
         return graph
+
+    def _member_folds(self, codes: np.ndarray) -> np.ndarray | None:
+        """Fold (0..n_members-1) of every training row for cross-fitted members, or None for
+        one shared validation split (a single network, ``cross_fit=False``, no validation, or
+        a class with fewer samples than members)."""
+        if self.n_members == 1 or not self.cross_fit or not self.validation_fraction:
+            return None
+        if np.bincount(codes).min() < self.n_members:
+            log.info("a class has fewer than %d samples: the members share one validation split", self.n_members)
+            return None
+        folds = np.empty(len(codes), dtype=np.int64)
+        splitter = StratifiedKFold(self.n_members, shuffle=True, random_state=self.random_state)
+        for fold, (_, rows) in enumerate(splitter.split(np.zeros(len(codes)), codes)):
+            folds[rows] = fold
+        return folds
 
     def _validation_split(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = np.arange(len(codes))
@@ -539,7 +577,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         params["hidden_dims"] = tuple(params["hidden_dims"])
         if metadata["format_version"] == 1:
             # Single networks with the paper's initialisation (irrelevant once weights load).
-            params |= {"n_members": 1, "null_members": 0, "edge_init_scale": 1.0}
+            params |= {"n_members": 1, "null_members": 0, "edge_init_scale": 1.0, "cross_fit": True}
         model = cls(**params)
         model.classes_ = np.asarray(metadata["classes"])
         model.modalities_ = list(metadata["modalities"])

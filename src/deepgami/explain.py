@@ -286,9 +286,13 @@ def edge_importance(
     per_sample : only when ``return_per_sample``: class -> edge type -> ndarray (n_samples, n_edges)
 
     ``q_value`` is an empirical false-discovery rate from the model's null members (trained
-    on permuted labels): for an edge with abs_score ``s``, the smallest over thresholds
-    ``t <= s`` of (null edges scoring >= t) / (edges scoring >= t), per class, the null
-    edges scored by the null members' ensemble exactly as the real edges by the real one.
+    on permuted labels, scored as an ensemble exactly as the real members are): per class,
+    each edge's share of the total abs_score is compared with the null ensemble's shares;
+    for an edge with share ``s``, the q-value is the smallest over thresholds ``t <= s`` of
+    (null edges with share >= t) / (edges with share >= t). Shares, because a model that
+    learned a signal attributes more to every edge than a null model does; under the complete
+    null the two sets of shares are exchangeable, with a signal the causal edges take share
+    from the others, which makes the estimate conservative.
     """
     if not 0 < stability_top <= 1:
         msg = f"stability_top must lie in (0, 1] (got {stability_top})"
@@ -395,11 +399,13 @@ def _stability(table: pd.DataFrame, members: int, top: float) -> np.ndarray:
 
 
 def _q_values(table: pd.DataFrame) -> np.ndarray:
-    """Empirical false-discovery q-values of abs_score against the null ensemble's scores, per class."""
+    """Empirical false-discovery q-values of the edges' abs_score shares against the null ensemble's, per class."""
     q = np.ones(len(table))
     for _, rows in table.groupby("class").groups.items():
         observed = table.loc[rows, "abs_score"].to_numpy()
-        null = np.sort(table.loc[rows, "_null"].to_numpy())
+        observed = observed / max(observed.sum(), 1e-300)
+        null = table.loc[rows, "_null"].to_numpy()
+        null = np.sort(null / max(null.sum(), 1e-300))
         order = np.argsort(-observed, kind="stable")
         # At the threshold of the i-th best edge: i + 1 edges and this many null edges pass.
         null_passing = len(null) - np.searchsorted(null, observed[order], side="left")

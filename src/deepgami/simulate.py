@@ -110,6 +110,8 @@ def simulate_cohort(
     causal_eqtls: int | None = None,
     causal_regulators: int = 2,
     activation_threshold: float = 1.0,
+    tf_hubs: bool = False,
+    ld_decoys: int = 0,
     seed: int = 0,
 ) -> SimulatedCohort:
     """Simulate a cohort.
@@ -144,7 +146,16 @@ def simulate_cohort(
         Causal regulators (TFs) per gene.
     activation_threshold : float
         Threshold of the ``relu`` activation, in standard deviations of the input sum.
+    tf_hubs : bool
+        Draw each gene's listed regulators with Zipf probabilities (``1 / rank``) over a random
+        order of the TFs, so a few TFs regulate many genes, as in real regulatory networks;
+        otherwise uniformly.
+    ld_decoys : int
+        List up to this many SNPs on each side of every causal eQTL (its LD block neighbours,
+        correlated about ``ld ** distance``) as further, null eQTLs of the same gene.
     seed : int
+
+    ``difficulty = 0`` gives a null cohort: labels independent of every input.
     """
     if n_causal_genes is None:
         n_causal_genes = max(1, round(0.08 * n_genes))
@@ -171,6 +182,11 @@ def simulate_cohort(
     tf_expr = factors @ rng.normal(scale=0.6, size=(5, n_tfs)) + rng.normal(size=(n_samples, n_tfs))
     tf_expr = (tf_expr - tf_expr.mean(0)) / tf_expr.std(0)
 
+    tf_weights = None
+    if tf_hubs:
+        tf_weights = np.empty(n_tfs)
+        tf_weights[rng.permutation(n_tfs)] = 1.0 / np.arange(1, n_tfs + 1)
+        tf_weights /= tf_weights.sum()
     eqtl_rows, grn_rows, planted = [], [], []
     genetic = np.zeros((n_samples, n_genes))
     regulatory = np.zeros((n_samples, n_genes))
@@ -185,10 +201,18 @@ def simulate_cohort(
         causal_snps = snps[: 1 + int(rng.random() < 0.3)] if causal_eqtls is None else snps[:causal_eqtls]
         effects = rng.choice([-1, 1], size=len(causal_snps)) * rng.uniform(0.5, 1.0, size=len(causal_snps))
         genetic[:, j] = _activate(std_dosage[:, causal_snps] @ effects, gene_activation, activation_threshold)
+        decoys = [
+            s + step * side
+            for s in causal_snps
+            for side in (-1, 1)
+            for step in range(1, ld_decoys + 1)
+            if 0 <= s + step * side < n_snps and (s + step * side) // snps_per_block == s // snps_per_block
+        ]
+        snps = np.concatenate([snps, [d for d in dict.fromkeys(decoys) if d not in snps]]).astype(int)
         eqtl_rows += [(snp_ids[s], gene_ids[j]) for s in snps]
         planted += [("eqtl", snp_ids[s], gene_ids[j], e) for s, e in zip(causal_snps, effects)]
 
-        tfs = rng.choice(n_tfs, size=min(n_tfs, max(3 + rng.poisson(4), causal_regulators)), replace=False)
+        tfs = rng.choice(n_tfs, size=min(n_tfs, max(3 + rng.poisson(4), causal_regulators)), replace=False, p=tf_weights)
         causal_tfs = tfs[:causal_regulators]
         effects = rng.choice([-1, 1], size=len(causal_tfs)) * rng.uniform(0.5, 1.0, size=len(causal_tfs))
         regulatory[:, j] = _activate(tf_expr[:, causal_tfs] @ effects, gene_activation, activation_threshold)
@@ -258,3 +282,36 @@ def _activate(drive: np.ndarray, activation: str, threshold: float) -> np.ndarra
 
 def _standardise(values: np.ndarray) -> np.ndarray:
     return (values - values.mean(0)) / np.maximum(values.std(0), 1e-9)
+
+
+def panel_settings(n_cohorts: int = 20, n_null: int = 4, seed: int = 0) -> list[dict]:
+    """``simulate_cohort`` keyword arguments for a panel spanning what real cohorts do.
+
+    Each planted cohort draws its sample size (500, 1,000 or 2,000), causal gene count (5 to
+    50), phenotype heritability (0.5 to 0.95, weak to strong), the SNP and TF variance shares
+    of the genes, a linear or a cooperative (``relu``) gene layer, hub TFs or not, and LD
+    decoy eQTLs or not; sizes are fixed at 3,000 SNPs, 150 TFs and 600 genes. ``n_null`` more
+    cohorts have labels independent of the data (``difficulty = 0``). Cohort seeds are
+    ``seed * 1000 + i``.
+    """
+    rng = np.random.default_rng(seed)
+    panel = []
+    for i in range(n_cohorts + n_null):
+        snp_share = float(rng.uniform(0.3, 0.8))
+        settings = {
+            "n_samples": int(rng.choice([500, 1000, 2000])),
+            "n_snps": 3000,
+            "n_tfs": 150,
+            "n_genes": 600,
+            "n_causal_genes": int(rng.choice([5, 10, 20, 50])),
+            "difficulty": round(float(rng.uniform(0.5, 0.95)), 3) if i < n_cohorts else 0.0,
+            "snp_share": round(snp_share, 3),
+            "tf_share": round(float(rng.uniform(0.1, 0.9 - snp_share)), 3),
+            "tf_hubs": bool(rng.random() < 0.5),
+            "ld_decoys": int(rng.choice([0, 2])),
+            "seed": seed * 1000 + i,
+        }
+        if rng.random() < 0.5:
+            settings |= {"gene_activation": "relu", "causal_eqtls": 3, "causal_regulators": 3}
+        panel.append(settings)
+    return panel

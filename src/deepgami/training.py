@@ -61,11 +61,16 @@ def hide_modalities(observed: dict[str, Tensor], rate: float, generator: torch.G
     return {m: hidden[:, i] for i, m in enumerate(names)}
 
 
+# Class code of a (sample, member) pair that the member must not train on: its validation
+# rows under cross-fitting (F.cross_entropy's default ignore_index).
+HELD_OUT = -100
+
+
 @dataclass
 class LossTotals:
-    """What one batch's losses are averaged over: its number of rows, the class weight summed
-    over its samples per member slot, and per ordered modality pair the number of samples
-    observed in both.
+    """What one batch's losses are averaged over, per member slot: the class weight summed
+    over the samples the slot trains on, and per ordered modality pair the number of those
+    samples observed in both; and the batch's number of rows.
 
     Computed from the whole batch, so a batch split across processes gives every process
     the same denominators and their gradients add up to the one-process gradient.
@@ -73,16 +78,21 @@ class LossTotals:
 
     rows: int
     cross_entropy: Tensor
-    pairs: dict[tuple[str, str], float]
+    pairs: dict[tuple[str, str], Tensor]
 
     @classmethod
     def of(cls, y: Tensor, observed: Mapping[str, Tensor], class_weight: Tensor | None = None) -> LossTotals:
-        """Totals of the samples with class codes ``y`` ((n,) or (n, n_slots)) and observed masks (n,) per modality."""
+        """Totals of the samples with class codes ``y`` ((n,), or (n, n_slots) with ``HELD_OUT``
+        where a slot skips a sample) and observed masks (n,) per modality."""
         y = y.cpu()
         y = y if y.dim() == 2 else y.unsqueeze(1)
-        ce = torch.full((y.shape[1],), float(len(y))) if class_weight is None else class_weight.cpu()[y].sum(dim=0)
-        pairs = {(a, b): float((observed[a] & observed[b]).sum()) for a, b in permutations(observed, 2)}
-        return cls(len(y), ce.to(torch.float32), pairs)
+        used = y != HELD_OUT
+        if class_weight is None:
+            ce = used.sum(dim=0).to(torch.float32)
+        else:
+            ce = (class_weight.cpu()[y.clamp(min=0)] * used).sum(dim=0).to(torch.float32)
+        pairs = {(a, b): ((observed[a] & observed[b]).cpu().unsqueeze(1) & used).sum(dim=0).to(torch.float32) for a, b in permutations(observed, 2)}
+        return cls(len(y), ce, pairs)
 
 
 def slot_labels(y: Tensor, n_slots: int) -> Tensor:
@@ -118,9 +128,13 @@ class DeepGAMILoss(nn.Module):
         logits = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed))
         n, n_slots, n_classes = logits.shape
         y = slot_labels(batch.y, n_slots)
-        per_row = F.cross_entropy(logits.reshape(-1, n_classes), y.reshape(-1), weight=self.class_weight, reduction="none")
-        cross_entropy = per_row.view(n, n_slots).sum(dim=0) / totals.cross_entropy.to(logits.device)
-        auxiliary = self.net.auxiliary_loss(z_dict, batch.observed, totals.pairs)
+        per_row = F.cross_entropy(
+            logits.reshape(-1, n_classes), y.reshape(-1), weight=self.class_weight, reduction="none", ignore_index=HELD_OUT
+        )
+        # A slot may train on none of a batch's rows (all held out): 0 / 0 counts as 0.
+        cross_entropy = per_row.view(n, n_slots).sum(dim=0) / totals.cross_entropy.to(logits.device).clamp(min=1e-12)
+        member_rows = (y != HELD_OUT).to(logits.dtype) if batch.y.dim() == 2 else None
+        auxiliary = self.net.auxiliary_loss(z_dict, batch.observed, totals.pairs, member_rows)
         total = cross_entropy.sum() + self.aux_weight * auxiliary
         if self.edge_l1:
             total = total + self.edge_l1 * self.net.edge_weight_l1() * (len(batch) / totals.rows)
@@ -271,25 +285,32 @@ def evaluate_loss(
     """Validation losses in eval mode, in batches.
 
     Returns ``(scores, per_slot)``: ``scores`` holds val_loss, val_ce and val_aux (means over
-    the real members) and val_bacc (balanced accuracy of their mean prediction);
+    the real members) and val_bacc (balanced accuracy of the mean prediction of the real
+    members that validate on each sample);
     ``per_slot`` holds val_ce per member slot, shape (n_slots,).
     """
     objective.eval()
     net = objective.net
     labels = data.labels()
     totals = LossTotals.of(labels, data.observed_rows(), objective.class_weight)
-    ce_sum, aux_sum, penalty, predicted = torch.zeros(net.n_slots, dtype=torch.float64), 0.0, 0.0, []
+    ce_sum, aux_sum, penalty, predicted, truths = torch.zeros(net.n_slots, dtype=torch.float64), 0.0, 0.0, [], []
     for batch in data.batches(batch_size, device):
         total, ce, aux, logits = objective(batch, totals)
         ce_sum += ce.double().cpu()
         aux_sum += aux.item()
         penalty += total.item() - ce.sum().item() - objective.aux_weight * aux.item()
-        predicted.append(net.ensemble_score(logits).argmax(1).cpu())
+        # Each sample is predicted by the real members that validate on it (all of them
+        # without cross-fitting): an out-of-fold prediction under cross-fitting.
+        codes = slot_labels(batch.y, net.n_slots)[:, : net.n_members]
+        validating = (codes != HELD_OUT).unsqueeze(2).to(logits.dtype)
+        proba = (torch.softmax(logits[:, : net.n_members], dim=2) * validating).sum(dim=1)
+        predicted.append(proba.argmax(1).cpu())
+        truths.append(codes.max(dim=1).values.cpu())
     real = slice(0, net.n_members)
     with warnings.catch_warnings():
         # A small validation set may miss a predicted class; the score stays defined.
         warnings.simplefilter("ignore", UserWarning)
-        bacc = balanced_accuracy_score(slot_labels(labels, 1)[:, 0].numpy(), torch.cat(predicted).numpy())
+        bacc = balanced_accuracy_score(torch.cat(truths).numpy(), torch.cat(predicted).numpy())
     scores = {
         # The objective per member: the auxiliary loss and edge penalty are sums over the slots.
         "val_loss": ce_sum[real].mean().item() + (objective.aux_weight * aux_sum + penalty) / net.n_slots,

@@ -248,21 +248,37 @@ class DeepGAMINet(nn.Module):
         self,
         z_dict: Mapping[str, Tensor],
         observed: Mapping[str, Tensor] | None = None,
-        pair_counts: Mapping[tuple[str, str], float] | None = None,
+        pair_counts: Mapping[tuple[str, str], Tensor] | None = None,
+        member_rows: Tensor | None = None,
     ) -> Tensor:
         """Sum over ordered pairs (and members) of the MSE between ``f_ab(C_a)`` and ``C_b`` on samples with both.
 
-        ``pair_counts[(a, b)]`` replaces the number of such samples each pair's squared error is
-        averaged over (a batch split across processes averages over the whole batch).
+        ``member_rows`` (n_samples, n_slots), optional, marks the samples each member trains on
+        (cross-fitting); ``pair_counts[(a, b)]`` (a tensor of shape (n_slots,) or (1,))
+        replaces the number of samples each pair's squared error is averaged over (a batch
+        split across processes averages over the whole batch).
         """
         observed = self._observed(z_dict, observed)
         loss = next(iter(z_dict.values())).new_zeros(())
         for source, target in permutations(z_dict, 2):
             both = observed[source] & observed[target]
-            if both.any():
-                estimate = self.aux_maps[_pair_key(source, target)](z_dict[source][both])
-                count = both.sum() if pair_counts is None else pair_counts[(source, target)]
-                loss = loss + F.mse_loss(estimate, z_dict[target][both], reduction="sum") / (count * self.n_latent)
+            if not both.any():
+                continue
+            # Without missing rows (the common case) skip the gathers.
+            every = bool(both.all())
+            z_source, z_target = (z_dict[source], z_dict[target]) if every else (z_dict[source][both], z_dict[target][both])
+            rows = member_rows if member_rows is None or every else member_rows[both]
+            estimate = self.aux_maps[_pair_key(source, target)](z_source)
+            error = (estimate - z_target).square().sum(dim=2)  # (n_both, n_slots)
+            if rows is not None:
+                error = error * rows.to(error.dtype)
+            if pair_counts is not None:
+                count = pair_counts[(source, target)].to(error.device)
+            elif rows is not None:
+                count = rows.sum(dim=0).to(error.dtype)
+            else:
+                count = both.sum().to(error.dtype)
+            loss = loss + (error.sum(dim=0) / (count.clamp(min=1) * self.n_latent)).sum()
         return loss
 
     def _observed(self, z_dict: Mapping[str, Tensor], observed: Mapping[str, Tensor] | None) -> dict[str, Tensor]:
