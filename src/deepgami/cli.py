@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--baseline", choices=("zeros", "mean"), default="zeros", help="input baseline (default: zeros)")
     explain.add_argument("--output", choices=("proba", "logit"), default="proba", help="class score to attribute")
     explain.add_argument("--top-fraction", type=float, default=0.1, help="share of edges in the prioritised network")
+    explain.add_argument(
+        "--max-q-value", type=float, default=None, metavar="Q",
+        help="instead of --top-fraction, keep the edges with q_value <= Q (models with null members)",
+    )  # fmt: skip
     explain.add_argument("--gmt", type=Path, help="gene-set file (GMT) for enrichment of prioritised genes")
 
     predict = commands.add_parser("predict", help="predict with a trained run from any subset of its modalities")
@@ -141,7 +145,7 @@ def _explain(args: argparse.Namespace) -> int:
 
     explanation = run_explain(
         args.run, args.out, samples=args.samples, use_modalities=args.modality, baseline=args.baseline,
-        n_steps=args.n_steps, output=args.output, top_fraction=args.top_fraction, gmt=args.gmt, progress=not args.quiet,
+        n_steps=args.n_steps, output=args.output, top_fraction=args.top_fraction, max_q_value=args.max_q_value, gmt=args.gmt, progress=not args.quiet,
     )
     if not args.quiet:
         print(f"explained {explanation.settings['n_samples']} samples; completeness per class:")
@@ -153,6 +157,9 @@ def _explain(args: argparse.Namespace) -> int:
             top = explanation.edges[explanation.edges["class"] == label].head(3)
             links = ", ".join(f"{s}->{t}" for s, t in zip(top["source"], top["target"]))
             print(f"  top links for {label}: {links}")
+            q = explanation.edges.loc[explanation.edges["class"] == label, "q_value"]
+            if q.notna().any():
+                print(f"  {label}: {int((q <= 0.1).sum())} of {len(q)} edges with q_value <= 0.1 (permuted-label null members)")
         print(f"wrote {args.out}/edges.csv, features.csv, latents.csv, explain.json, networks/ and figures")
     return 0
 

@@ -289,7 +289,8 @@ def edge_importance(
     on permuted labels, scored as an ensemble exactly as the real members are): per class,
     each edge's share of the total abs_score is compared with the null ensemble's shares;
     for an edge with share ``s``, the q-value is the smallest over thresholds ``t <= s`` of
-    (null edges with share >= t) / (edges with share >= t). Shares, because a model that
+    (1 + null edges with share >= t) / (edges with share >= t), capped at 1 (the 1 keeps it
+    conservative: at least 1 / q edges must pass for a q-value of q). Shares, because a model that
     learned a signal attributes more to every edge than a null model does; under the complete
     null the two sets of shares are exchangeable, with a signal the causal edges take share
     from the others, which makes the estimate conservative.
@@ -407,9 +408,10 @@ def _q_values(table: pd.DataFrame) -> np.ndarray:
         null = table.loc[rows, "_null"].to_numpy()
         null = np.sort(null / max(null.sum(), 1e-300))
         order = np.argsort(-observed, kind="stable")
-        # At the threshold of the i-th best edge: i + 1 edges and this many null edges pass.
+        # At the threshold of the i-th best edge: i + 1 edges and this many null edges pass;
+        # one null edge more than seen (as knockoff+ does) keeps the estimate from reaching 0.
         null_passing = len(null) - np.searchsorted(null, observed[order], side="left")
-        fdr = np.minimum(null_passing / np.arange(1, len(order) + 1), 1.0)
+        fdr = np.minimum((null_passing + 1) / np.arange(1, len(order) + 1), 1.0)
         # q: the smallest FDR over thresholds at or below the edge's score (a running minimum from the bottom).
         q_sorted = np.minimum.accumulate(fdr[::-1])[::-1]
         q[table.index.get_indexer(rows[order])] = q_sorted

@@ -19,8 +19,11 @@ def _split_edge_type(edge_type: str) -> tuple[str, str, str]:
     return source_type, relation, target_type
 
 
-def top_edges(edges: pd.DataFrame, label, *, top_fraction: float | None = 0.1, top_k: int | None = None) -> pd.DataFrame:
-    """The highest-ranked edges of one class: the top ``top_k``, or the top ``top_fraction``.
+def top_edges(
+    edges: pd.DataFrame, label, *, top_fraction: float | None = 0.1, top_k: int | None = None, max_q_value: float | None = None
+) -> pd.DataFrame:
+    """The highest-ranked edges of one class: those with ``q_value <= max_q_value`` when it is
+    given, else the top ``top_k``, or the top ``top_fraction``.
 
     ``edges`` is the table from :func:`deepgami.explain.edge_importance` (ranked by abs_score).
     """
@@ -28,6 +31,14 @@ def top_edges(edges: pd.DataFrame, label, *, top_fraction: float | None = 0.1, t
     if rows.empty:
         msg = f"no edge attributions for class {label!r} (classes: {', '.join(map(str, edges['class'].unique()))})"
         raise InputError(msg)
+    if max_q_value is not None:
+        if not 0 < max_q_value <= 1:
+            msg = f"max_q_value must lie in (0, 1] (got {max_q_value})"
+            raise InputError(msg)
+        if "q_value" not in rows or rows["q_value"].isna().all():
+            msg = "these edge attributions have no q-values (the model has no null members); refit with null_members > 0 or cut by top fraction"
+            raise InputError(msg)
+        return rows[rows["q_value"] <= max_q_value].sort_values("rank")
     if top_k is None:
         if top_fraction is None or not 0 < top_fraction <= 1:
             msg = f"top_fraction must lie in (0, 1] (got {top_fraction})"
@@ -36,14 +47,17 @@ def top_edges(edges: pd.DataFrame, label, *, top_fraction: float | None = 0.1, t
     return rows.nsmallest(top_k, "rank")
 
 
-def prioritized_network(edges: pd.DataFrame, label, *, top_fraction: float | None = 0.1, top_k: int | None = None) -> nx.DiGraph:
-    """A DiGraph of one class's top edges.
+def prioritized_network(
+    edges: pd.DataFrame, label, *, top_fraction: float | None = 0.1, top_k: int | None = None, max_q_value: float | None = None
+) -> nx.DiGraph:
+    """A DiGraph of one class's top edges (selected as in :func:`top_edges`).
 
     Nodes are keyed ``"<node type>:<name>"`` with attributes ``node_type``, ``name`` and
     ``score`` (sum of ``|attribution|`` of the node's selected edges); edges carry ``relation``,
-    ``score``, ``abs_score``, ``rank`` and ``weight`` (learned).
+    ``score``, ``abs_score``, ``rank``, ``weight`` (learned) and, when the table has them,
+    ``stability`` and ``q_value``.
     """
-    selected = top_edges(edges, label, top_fraction=top_fraction, top_k=top_k)
+    selected = top_edges(edges, label, top_fraction=top_fraction, top_k=top_k, max_q_value=max_q_value)
     graph = nx.DiGraph(label=str(label))
     for row in selected.itertuples(index=False):
         source_type, relation, target_type = _split_edge_type(row.edge_type)
@@ -55,6 +69,7 @@ def prioritized_network(edges: pd.DataFrame, label, *, top_fraction: float | Non
         graph.add_edge(
             u, v, relation=relation, score=float(row.score), abs_score=float(row.abs_score), rank=int(row.rank),
             weight=float(getattr(row, "weight", np.nan)),
+            **{key: float(getattr(row, key)) for key in ("stability", "q_value") if hasattr(row, key)},
         )
     return graph
 

@@ -29,7 +29,7 @@ from .estimator import DeepGAMIClassifier
 from .explain import Explanation, explain_model
 from .graph import RegulatoryGraph
 from .metrics import classification_metrics
-from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, write_cytoscape
+from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, top_edges, write_cytoscape
 from .plotting import plot_class_comparison, plot_network, plot_roc, plot_top_features
 from .readers import read_edges, read_ids, read_labels, read_modality
 
@@ -158,6 +158,10 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> Fi
         "n_test": len(test),
         "epochs": len(model.history_),
         "fit_seconds": round(seconds, 2),
+        "n_members": model.n_members,
+        # How far the prior edges moved from their random start (||w - w0|| / ||w0||): near 0
+        # means the guided layer stayed a random projection of the prior's pattern.
+        "edge_movement": model.edge_movement_,
     }
     predictions = model.predict_table(test)
     with staged_output(out) as stage:
@@ -179,6 +183,7 @@ def run_explain(
     n_steps: int = 50,
     output: str = "proba",
     top_fraction: float = 0.1,
+    max_q_value: float | None = None,
     gmt: str | Path | None = None,
     progress: bool = False,
 ) -> Explanation:
@@ -188,6 +193,8 @@ def run_explain(
     ``features.csv``, ``latents.csv``, ``edges.csv``, ``explain.json`` and, when the model has a
     prior graph, per class ``network_<class>.graphml`` with Cytoscape node/edge tables, hub,
     module and class-overlap tables, enrichment tables when ``gmt`` is given, and PNG figures.
+    The networks hold each class's top ``top_fraction`` of edges, or, with ``max_q_value``,
+    its edges with ``q_value <= max_q_value`` (models with null members).
     """
     run_dir = Path(run_dir)
     if samples not in ("test", "all"):
@@ -210,22 +217,35 @@ def run_explain(
     explanation = explain_model(
         model, data, use_modalities=use_modalities, baseline=baseline, n_steps=n_steps, output=output, progress=progress
     )
-    explanation.settings.update({"samples": samples, "top_fraction": top_fraction, "gmt": str(gmt) if gmt else None})
+    explanation.settings.update(
+        {"samples": samples, "top_fraction": top_fraction, "max_q_value": max_q_value, "gmt": str(gmt) if gmt else None}
+    )
+    if max_q_value is not None and len(explanation.edges):
+        for label in model.classes_:
+            passing = len(top_edges(explanation.edges, label, max_q_value=max_q_value))
+            log.info("class %s: %d edges with q <= %g", label, passing, max_q_value)
+            if passing == 0:
+                msg = f"no edge of class {label} has q_value <= {max_q_value}; raise --max-q-value or cut by --top-fraction"
+                raise InputError(msg)
     with staged_output(out) as stage:
         explanation.features.to_csv(stage / "features.csv", index=False)
         explanation.latents.to_csv(stage / "latents.csv", index=False)
         explanation.edges.to_csv(stage / "edges.csv", index=False)
         plot_top_features(explanation.features, stage / "top_features.png")
         if len(explanation.edges):
-            _write_networks(explanation.edges, model, stage, top_fraction, gene_sets)
+            _write_networks(explanation.edges, model, stage, top_fraction, max_q_value, gene_sets)
         (stage / "explain.json").write_text(
             json.dumps({"settings": explanation.settings, "completeness": explanation.completeness}, indent=2)
         )
     return explanation
 
 
-def _write_networks(edges: pd.DataFrame, model: DeepGAMIClassifier, stage: Path, top_fraction: float, gene_sets) -> None:
-    networks = {label: prioritized_network(edges, label, top_fraction=top_fraction) for label in model.classes_}
+def _write_networks(
+    edges: pd.DataFrame, model: DeepGAMIClassifier, stage: Path, top_fraction: float, max_q_value: float | None, gene_sets
+) -> None:
+    networks = {
+        label: prioritized_network(edges, label, top_fraction=top_fraction, max_q_value=max_q_value) for label in model.classes_
+    }
     latent_type = model.graph_.edge_types[0][2]
     background = model.graph_.node_names[latent_type]
     hub_tables, module_tables = [], []
