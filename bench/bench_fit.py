@@ -208,6 +208,7 @@ def child_main(spec: dict) -> dict:
         validation_fraction=0.0,
         batch_size=spec["batch_size"],
         random_state=spec["seed"],
+        n_members=1,  # one network against the reference (the table's setting)
     )
     start = time.perf_counter()
     try:

@@ -146,7 +146,7 @@ def epoch(args) -> dict:
     estimator_module.train_module = timed_train
     model = DeepGAMIClassifier(
         graph, max_epochs=1, validation_fraction=0.0, batch_size=args.batch_size, missing={"snp": "mean", "tf": "error"},
-        dropout=0.5, random_state=0,
+        dropout=0.5, random_state=0, n_members=1,
     )  # fmt: skip
     start = time.perf_counter()
     model.fit({"snp": snp, "tf": tf}, labels)

@@ -80,6 +80,10 @@ ablations = {ablations}
 """
 
 
+# The model of studies 1-3 (before bench/study_guided_learning.md changed the defaults).
+SINGLE_NETWORK = {"n_members": 1, "null_members": 0, "edge_init_scale": 1.0, "hidden_dims": (64,)}
+SINGLE_NETWORK_TOML = "n_members = 1\nnull_members = 0\nedge_init_scale = 1.0\nhidden_dims = [64]\n"
+
 # Cohort presets: values for the simulator flags below (explicit flags win). "powered" was
 # chosen on pilot cohort seeds 101 and 102 by the learnability criterion of ``pilot`` (see
 # bench/results_prior_ablation.md, "Pre-registration"); study seeds must differ from those.
@@ -196,7 +200,7 @@ def sweep_edge_l1(args: argparse.Namespace, lambdas: list[float]) -> None:
             for lam in lambdas:
                 proba = {"all": [], "snp only": []}
                 for seed in (int(s) for s in args.training_seeds.split(",")):
-                    model = DeepGAMIClassifier(fit_graph, edge_l1=lam, random_state=seed).fit(X_train, cohort.labels.iloc[train])
+                    model = DeepGAMIClassifier(fit_graph, edge_l1=lam, random_state=seed, **SINGLE_NETWORK).fit(X_train, cohort.labels.iloc[train])
                     y = (cohort.labels.iloc[test].to_numpy() == model.classes_[1]).astype(int)
                     row = {"split": split, "graph": kind, "edge_l1": lam, "training seed": seed, "epochs": len(model.history_)}
                     for name, use in (("all", None), ("snp only", ["snp"])):
@@ -320,7 +324,8 @@ def main() -> None:
         command = " and ".join(f"`OMP_NUM_THREADS=1 {part['command']}`" for part in logs) + f" concurrently, then `{command}`"
         repeats = results["split"].nunique()
     else:
-        model = f"\n[model]\nedge_l1 = {args.edge_l1!r}\n" if args.edge_l1 else ""
+        # Studies 1-3 ran single networks with the initialisation of the time: keep them so.
+        model = "\n[model]\n" + SINGLE_NETWORK_TOML + (f"edge_l1 = {args.edge_l1!r}\n" if args.edge_l1 else "")
         extra = EXTRA.format(repeats=args.repeats, ablations=ablations, training_seeds=args.seed_average)
         config = parse_config(tomllib.loads(CONFIG_TEMPLATE + extra + model), Path("."))
         config = dataclasses.replace(config, split_seed=args.first_split)
