@@ -338,7 +338,11 @@ def plot_results(wide: pd.DataFrame, prec: pd.DataFrame, chance: pd.Series, path
     axes[0].set_title("Accuracy over the planted cohorts")
     axes[0].tick_params(axis="x", rotation=30)
     rankings = [m for m in ("ig_ensemble", "ig_single", "ig_old", "abs_weight", "association") if m in prec]
-    ratio = prec[rankings].div(chance.reindex(prec.index), axis=0)
+    # Cohorts with no true link in the top k have ratio 0: drawn on a floor line, not lost off the log axis.
+    floor = 0.3
+    ratio = prec[rankings].div(chance.reindex(prec.index), axis=0).clip(lower=floor)
+    axes[1].axhline(floor, color="black", linewidth=0.6)
+    axes[1].text(0.55, floor * 1.08, "no true link in the top k", fontsize=7, va="bottom")
     axes[1].boxplot([ratio[m].dropna() for m in rankings], tick_labels=rankings, showfliers=False)
     for i, m in enumerate(rankings, start=1):
         axes[1].scatter(np.full(len(ratio), i) + np.random.default_rng(i).uniform(-0.15, 0.15, len(ratio)), ratio[m], s=10, alpha=0.6)

@@ -107,7 +107,9 @@ def test_ensemble_save_load_is_exact(ensemble, small_cohort, tmp_path):
 
 def test_a_format_1_model_still_loads(small_cohort, small_graph, tmp_path):
     """Models saved before ensembles (no member axis, format 1) load and predict as before."""
-    model = DeepGAMIClassifier(small_graph, max_epochs=3, edge_init_scale=1.0, aux_map="per_node").fit(small_cohort.modalities, small_cohort.labels)
+    model = DeepGAMIClassifier(
+        small_graph, n_members=1, null_members=0, max_epochs=3, edge_init_scale=1.0, aux_map="per_node"
+    ).fit(small_cohort.modalities, small_cohort.labels)
     model.save(tmp_path / "model")
     tensors = torch.load(tmp_path / "model" / "weights.pt", weights_only=True)
     old = {k: v[0] if k.startswith("module.head") or k.startswith("module.aux_maps") else v for k, v in tensors.items()}
@@ -151,7 +153,7 @@ def test_stability_and_q_values(ensemble, small_cohort):
 
 
 def test_q_values_are_nan_without_null_members_and_stability_is_binary_for_one_network(small_cohort, small_graph):
-    model = DeepGAMIClassifier(small_graph, max_epochs=5).fit(small_cohort.modalities, small_cohort.labels)
+    model = DeepGAMIClassifier(small_graph, n_members=1, null_members=0, max_epochs=5).fit(small_cohort.modalities, small_cohort.labels)
     table, _ = edge_importance(model, small_cohort.modalities, n_steps=4)
     assert table["q_value"].isna().all()
     assert set(np.unique(table["stability"])) == {0.0, 1.0}
@@ -195,4 +197,4 @@ def test_cross_fitting_gives_every_member_its_own_fold(small_cohort, small_graph
     for fold in range(4):  # stratified
         assert abs(codes[folds == fold].mean() - codes.mean()) < 0.05
     assert model.set_params(cross_fit=False)._member_folds(codes) is None
-    assert DeepGAMIClassifier(small_graph)._member_folds(codes) is None  # one network: one holdout
+    assert DeepGAMIClassifier(small_graph, n_members=1)._member_folds(codes) is None  # one network: one holdout

@@ -120,7 +120,7 @@ def test_without_graph_numeric_labels_and_array_y(split):
 
 def test_scalers_are_fit_on_the_fit_rows_only(split, small_graph):
     X, y, _, _ = split
-    model = DeepGAMIClassifier(small_graph, max_epochs=1, validation_fraction=0.2).fit(X, y)
+    model = DeepGAMIClassifier(small_graph, n_members=1, max_epochs=1, validation_fraction=0.2).fit(X, y)
     rows, val_rows = model._validation_split(np.unique(y, return_inverse=True)[1])
     expected_mean = X["tf"].iloc[rows].to_numpy().mean(axis=0)
     np.testing.assert_allclose(model.scalers_["tf"].fill_, expected_mean, rtol=1e-4, atol=1e-5)

@@ -31,7 +31,7 @@ def test_edge_attributions_are_complete(fitted, X):
 
 def linear_model(cohort, graph):
     """No activation, no hidden layer, logits: every class score is linear in each edge mask."""
-    model = DeepGAMIClassifier(graph, hidden_dims=(), latent_activation="none", max_epochs=3, random_state=0)
+    model = DeepGAMIClassifier(graph, n_members=1, null_members=0, hidden_dims=(), latent_activation="none", max_epochs=3, random_state=0)
     return model.fit(cohort.modalities, cohort.labels)
 
 
@@ -54,10 +54,12 @@ def test_linear_toy_model_matches_the_closed_form(small_cohort, small_graph, X):
 
 def test_zero_weight_edge_gets_zero_attribution_and_shapes(fitted, X):
     conv = fitted.module_.encoders["snp"].convs[0]
+    slots = fitted.module_.n_slots
+    n_prior = conv.n_edges // slots  # the weights hold one copy of the prior edges per member
     saved = conv.weight.detach().clone()
     try:
         with torch.no_grad():
-            conv.weight[:5] = 0.0
+            conv.weight.view(slots, n_prior)[:, :5] = 0.0  # in every member
         table, _, per_sample = edge_importance(fitted, X, n_steps=8, return_per_sample=True)
     finally:
         with torch.no_grad():
@@ -65,10 +67,10 @@ def test_zero_weight_edge_gets_zero_attribution_and_shapes(fitted, X):
     edge_type = ("snp", "eqtl", "gene")
     for label in fitted.classes_:
         values = per_sample[label][edge_type]
-        assert values.shape == (30, conv.n_edges)
+        assert values.shape == (30, n_prior)
         assert np.all(values[:, :5] == 0)
         assert np.any(values[:, 5:] != 0)
-    n_edges = sum(c.n_edges for m in ("snp", "tf") for c in fitted.module_.encoders[m].convs)
+    n_edges = sum(c.n_edges // slots for m in ("snp", "tf") for c in fitted.module_.encoders[m].convs)
     assert len(table) == n_edges * 2
     assert set(table.columns) >= {"edge_type", "source", "target", "class", "score", "abs_score", "rank"}
 
@@ -80,12 +82,15 @@ def test_edge_attributions_do_not_depend_on_edge_order(small_cohort, small_graph
     # copy the fitted weights edge by edge (by source and target names)
     twin.scalers_ = fitted.scalers_
     twin.module_.load_state_dict({k: v for k, v in fitted.module_.state_dict().items() if "convs" not in k}, strict=False)
+    slots = fitted.module_.n_slots
     for m in ("snp", "tf"):
         edge_type = fitted.graph_.relations_from(m)[0]
-        original = fitted.graph_.edge_frame(edge_type).assign(w=fitted.module_.encoders[m].convs[0].weight.detach().numpy())
+        weights = fitted.module_.encoders[m].convs[0].weight.detach().view(slots, -1).numpy()  # (members, edges)
+        original = fitted.graph_.edge_frame(edge_type).assign(**{f"w{k}": weights[k] for k in range(slots)})
         order = twin.graph_.edge_frame(edge_type).merge(original, on=["source", "target"], how="left")
+        reordered = np.stack([order[f"w{k}"].to_numpy() for k in range(slots)])
         with torch.no_grad():
-            twin.module_.encoders[m].convs[0].weight.copy_(torch.as_tensor(order["w"].to_numpy()))
+            twin.module_.encoders[m].convs[0].weight.copy_(torch.as_tensor(reordered.reshape(-1)))
     a, _ = edge_importance(fitted, X, n_steps=8)
     b, _ = edge_importance(twin, X, n_steps=8)
     key = ["edge_type", "source", "target", "class"]

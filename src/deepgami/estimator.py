@@ -55,16 +55,19 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     ----------
     graph : RegulatoryGraph or None, default=None
         Prior edges from modality features to one latent node type. None: fully connected.
-    n_members : int, default=1
-        Ensemble members.
-    null_members : int, default=0
+    n_members : int, default=5
+        Ensemble members; 1 is a single network (the paper's model).
+    null_members : int, default=5
         Members trained on one random permutation of the training labels (the null of the
-        edge ``q_value`` in :func:`deepgami.explain.edge_importance`); 0 trains none.
+        edge ``q_value`` in :func:`deepgami.explain.edge_importance`); 0 trains none (faster,
+        no q-values). Defaults chosen by bench/study_guided_learning.md.
     latent_dim : int, default=100
         Latent nodes when there is no graph.
-    hidden_dims : sequence of int, default=(64,)
-        Hidden layer widths of the feed-forward head.
+    hidden_dims : sequence of int, default=()
+        Hidden layer widths of the feed-forward head; () is a linear head on the latents (the
+        latent layer is the network's hidden layer), the paper used (64,).
     dropout : float, default=0.5
+        Dropout after each hidden layer of the head (none with a linear head).
     aux_map : {"scalar", "per_node", "mlp"}, default="scalar"
         Auxiliary map between modality latents; ``scalar`` is the paper's alpha * C + beta.
     aux_weight : float, default=1.0
@@ -133,10 +136,10 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         self,
         graph: RegulatoryGraph | None = None,
         *,
-        n_members: int = 1,
-        null_members: int = 0,
+        n_members: int = 5,
+        null_members: int = 5,
         latent_dim: int = 100,
-        hidden_dims: Sequence[int] = (64,),
+        hidden_dims: Sequence[int] = (),
         dropout: float = 0.5,
         aux_map: str = "scalar",
         aux_weight: float = 1.0,

@@ -271,7 +271,8 @@ def train_module(
         epochs.set_postfix({k: f"{record[k]:.3f}" for k in ("train_loss", "val_loss", "val_bacc") if k in record})
         log.debug("epoch %d: %s", epoch + 1, record)
         if validation is not None and stopping.done:
-            log.info("early stopping after epoch %d (best validation %s per member %s)", epoch + 1, settings.monitor.removeprefix("val_"), stopping.best.tolist())
+            best = ", ".join(f"{value:.4f}" for value in stopping.best[:members].tolist())
+            log.info("early stopping after epoch %d (best validation %s %s)", epoch + 1, settings.monitor.removeprefix("val_"), best)
             break
     stopping.restore()
     module.eval()
