@@ -32,8 +32,13 @@ docs: install
 
 STUDY3 = --preset powered --n-snps 20000 --seed 9 --null-nodes panel --edge-l1 0.003 --seed-average 3
 
-# Reproduces the tables under bench/ (about 2 hours on 2 cores; run on an otherwise idle machine).
+# Reproduces the tables under bench/ (about 3 hours on 2 cores; run on an otherwise idle machine).
 bench: install
+	# The guided-learning study (bench/study_guided_learning.md): two parts, one per core, then one report.
+	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_recovery.py --cohorts 0-11 --results-csv bench/out/recovery_part1.csv & part1=$$!; \
+	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_recovery.py --cohorts 12-23 --results-csv bench/out/recovery_part2.csv && wait $$part1
+	$(BIN)/python bench/bench_recovery.py --merge bench/out/recovery_part1.csv,bench/out/recovery_part2.csv --out bench/results_recovery.md
+	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_defaults.py --splits 5
 	$(BIN)/python bench/bench_layer.py --threads 1
 	$(BIN)/python bench/bench_layer.py --threads 1 --skip-paper --densities --large --out bench/results_layer_large.md
 	$(BIN)/python bench/demo_baseline.py --seeds 0 1 2
