@@ -39,6 +39,7 @@ bench: install
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_recovery.py --cohorts 12-23 --results-csv bench/out/recovery_part2.csv && wait $$part1
 	$(BIN)/python bench/bench_recovery.py --merge bench/out/recovery_part1.csv,bench/out/recovery_part2.csv --out bench/results_recovery.md
 	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_defaults.py --splits 5
+	$(BIN)/python bench/bench_members.py --cohorts 3
 	$(BIN)/python bench/bench_layer.py --threads 1
 	$(BIN)/python bench/bench_layer.py --threads 1 --skip-paper --densities --large --out bench/results_layer_large.md
 	$(BIN)/python bench/demo_baseline.py --seeds 0 1 2
