@@ -181,3 +181,11 @@ def test_incomplete_cohort_keeps_samples_lacking_a_modality(tmp_path):
     assert result.metrics["samples_per_modality"] == {"snp": 120, "tf": 40}
     assert result.metrics["n_train"] + result.metrics["n_test"] == 120
     assert result.metrics["test"]["tf"]["n"] < result.metrics["test"]["snp"]["n"] == result.metrics["n_test"]
+
+
+def test_cv_skips_null_members_unless_asked(small_graph):
+    from deepgami.evaluation.methods import DeepGAMIMethod
+
+    assert DeepGAMIMethod(graph=small_graph).estimator.null_members == 0  # cv never explains
+    assert DeepGAMIMethod(graph=small_graph, null_members=2).estimator.null_members == 2
+    assert DeepGAMIMethod(graph=small_graph).estimator.n_members == 5  # the ensemble itself is kept

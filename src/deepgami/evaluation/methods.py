@@ -48,6 +48,9 @@ class DeepGAMIMethod:
     supports_missing_modalities = True
 
     def __init__(self, *, graph: RegulatoryGraph | None = None, random_state: int = 0, **params) -> None:
+        # Null members only serve edge q-values; cross-validation never explains, so it skips
+        # them unless the config asks for them.
+        params.setdefault("null_members", 0)
         self.estimator = DeepGAMIClassifier(graph, random_state=random_state, **params)
 
     def fit(self, train: MultiOmicsData) -> DeepGAMIMethod:
