@@ -125,3 +125,21 @@ def test_edge_penalty_of_a_split_batch_adds_up_to_one_penalty():
     torch.testing.assert_close(whole, plain(batch, totals)[0] + 0.1 * net.edge_weight_l1())
     halves = [penalised(batch.rows(torch.arange(i, i + 3)), totals)[0] for i in (0, 3)]
     torch.testing.assert_close(halves[0] + halves[1], whole)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_nan_or_inf_in_any_unobserved_cell_never_reaches_the_output(bad):
+    """Three modalities, every pattern of one or two absent per row: the absent input's
+    values (NaN, inf) must not change the logits of that row, nor make them non-finite."""
+    net = make_net("per_node", n_modalities=3)
+    x = {"snp": torch.randn(6, 6), "m1": torch.randn(6, 4), "m2": torch.randn(6, 4)}
+    observed = {
+        "snp": torch.tensor([1, 1, 0, 1, 0, 0], dtype=torch.bool),
+        "m1": torch.tensor([1, 0, 1, 0, 1, 0], dtype=torch.bool),
+        "m2": torch.tensor([0, 1, 1, 0, 0, 1], dtype=torch.bool),
+    }
+    clean = net(x, observed)
+    poisoned = {m: torch.where(observed[m].unsqueeze(1), v, torch.full_like(v, bad)) for m, v in x.items()}
+    out = net(poisoned, observed)
+    assert torch.isfinite(out).all()
+    torch.testing.assert_close(out, clean)

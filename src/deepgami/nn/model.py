@@ -218,9 +218,11 @@ class DeepGAMINet(nn.Module):
             for source, z in z_dict.items():
                 if source == target:
                     continue
-                weight = observed[source].to(z.dtype).view(-1, 1, 1)
-                total = total + self.aux_maps[_pair_key(source, target)](z) * weight
-                count = count + weight
+                seen = observed[source].view(-1, 1, 1)
+                # Select, not multiply by 0: an unobserved row's input may hold NaN or inf.
+                estimate = self.aux_maps[_pair_key(source, target)](z)
+                total = total + torch.where(seen, estimate, torch.zeros_like(estimate))
+                count = count + seen.to(z.dtype)
             imputed = total / count.clamp(min=1.0)
             full[target] = imputed if target_obs is None else torch.where(target_obs.view(-1, 1, 1), z_dict[target], imputed)
         return full
