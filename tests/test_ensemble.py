@@ -198,3 +198,17 @@ def test_cross_fitting_gives_every_member_its_own_fold(small_cohort, small_graph
         assert abs(codes[folds == fold].mean() - codes.mean()) < 0.05
     assert model.set_params(cross_fit=False)._member_folds(codes) is None
     assert DeepGAMIClassifier(small_graph, n_members=1)._member_folds(codes) is None  # one network: one holdout
+
+
+def test_out_of_fold_predictions_come_from_the_member_that_held_the_row_out(ensemble, small_cohort):
+    oof = ensemble.oof_proba_
+    assert list(oof.index) == list(small_cohort.labels.index) and list(oof.columns) == list(ensemble.classes_)
+    np.testing.assert_allclose(oof.sum(axis=1), 1.0, rtol=1e-5)
+    codes = np.unique(small_cohort.labels.to_numpy(), return_inverse=True)[1]
+    folds = ensemble._member_folds(codes)
+    store = ensemble._tensors(ensemble._prediction_data(small_cohort.modalities, None))
+    with torch.no_grad():
+        members = torch.softmax(ensemble.module_(store.x_dict, store.observed)[:, :3], dim=2).numpy()
+    np.testing.assert_allclose(oof.to_numpy(), members[np.arange(160), folds], atol=1e-6)
+    single = DeepGAMIClassifier(ensemble.graph, n_members=1, null_members=0, max_epochs=2).fit(small_cohort.modalities, small_cohort.labels)
+    assert single.oof_proba_ is None

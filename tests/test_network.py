@@ -115,6 +115,7 @@ def test_cli_explain_cuts_networks_by_q_value(tmp_path, capsys):
     assert main(["-q", "fit", str(config), "--out", str(tmp_path / "run")]) == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["n_members"] == 3 and set(metrics["edge_movement"]) == {"snp-eqtl", "tf-regulates"}
+    assert set(metrics["out_of_fold"]) == set(metrics["test"]["all"])  # cross-fitted members score the training rows
     assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp"), "--n-steps", "8", "--max-q-value", "0.5"]) == 0
     assert "edges with q_value <= 0.1" in capsys.readouterr().out
     edges = pd.read_csv(tmp_path / "exp" / "edges.csv")

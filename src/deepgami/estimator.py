@@ -130,6 +130,10 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     history_ : list of dict, one per epoch
     edge_movement_ : dict of ``<modality>-<relation>`` -> float, how far the trained prior
         edge weights lie from their initial values (``||w - w0|| / ||w0||``, mean over members)
+    oof_proba_ : DataFrame of shape (n_train_samples, n_classes) or None
+        Cross-fitted ensembles: each training sample's class probabilities from the member
+        that validated on it and never trained on it (an out-of-fold prediction); None otherwise
+        and after :meth:`load` (not saved with the model).
     """
 
     def __init__(
@@ -276,7 +280,19 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 progress=self.verbose,
             )
         self.edge_movement_ = edge_movement(self.module_, initial)
+        self.oof_proba_ = None if folds is None else self._out_of_fold_proba(data, folds)
         return self
+
+    def _out_of_fold_proba(self, data: MultiOmicsData, folds: np.ndarray) -> pd.DataFrame:
+        """Each training row predicted by the one real member that never trained on it."""
+        self.module_.eval()
+        parts = []
+        with torch.no_grad():
+            for batch in self._store(data).batches(EVAL_BATCH_SIZE, local_device(self.device)):
+                logits = self.module_(batch.x_dict, batch.observed)[:, : self.module_.n_members]
+                parts.append(torch.softmax(logits, dim=2).cpu())
+        proba = torch.cat(parts).numpy()[np.arange(len(folds)), folds]
+        return pd.DataFrame(proba, index=data.samples, columns=self.classes_)
 
     def _slot_codes(self, codes: np.ndarray) -> np.ndarray:
         """Class codes per member slot, (n, n_members + null_members): the null members' column
@@ -601,6 +617,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             )
         model.history_ = metadata.get("history", [])
         model.edge_movement_ = metadata.get("edge_movement", {})
+        model.oof_proba_ = None
         model.module_ = model._build_module()
         state = {k[len("module.") :]: v for k, v in tensors.items() if k.startswith("module.")}
         if metadata["format_version"] == 1:

@@ -163,6 +163,10 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> Fi
         # means the guided layer stayed a random projection of the prior's pattern.
         "edge_movement": model.edge_movement_,
     }
+    if model.oof_proba_ is not None:
+        # Cross-fitted members: every training sample scored by the member that never trained on it.
+        oof = model.oof_proba_.loc[train.samples]
+        metrics["out_of_fold"] = classification_metrics(train.labels.to_numpy(), oof.to_numpy(), model.classes_)
     predictions = model.predict_table(test)
     with staged_output(out) as stage:
         model.save(stage / MODEL_DIR)
