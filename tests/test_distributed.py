@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 import torch
+from safetensors.torch import load_file
 
 from deepgami.cli import main
 from deepgami.simulate import simulate_cohort
@@ -34,7 +35,7 @@ def config(tmp_path_factory):
 
 
 def _weights(run: Path) -> dict[str, torch.Tensor]:
-    tensors = torch.load(run / "model" / "weights.pt", weights_only=True)
+    tensors = load_file(str(run / "model" / "weights.safetensors"))
     return {k: v for k, v in tensors.items() if k.startswith("module.")}
 
 

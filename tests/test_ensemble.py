@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
 from deepgami.batches import SampleStore
@@ -105,20 +106,28 @@ def test_ensemble_save_load_is_exact(ensemble, small_cohort, tmp_path):
     pd.testing.assert_frame_equal(first, second)
 
 
+def _as_format_1(folder):
+    """Rewrite a saved one-network model folder as format 1 wrote it: weights.pt without the
+    member axis, no checksum, no ensemble parameters."""
+    tensors = load_file(str(folder / "weights.safetensors"))
+    old = {k: v[0] if k.startswith(("module.head", "module.aux_maps")) else v for k, v in tensors.items()}
+    torch.save(old, folder / "weights.pt")
+    (folder / "weights.safetensors").unlink()
+    metadata = json.loads((folder / "model.json").read_text())
+    metadata["format_version"] = 1
+    del metadata["files"]
+    for key in ("n_members", "null_members", "edge_init_scale", "cross_fit"):
+        del metadata["params"][key]
+    (folder / "model.json").write_text(json.dumps(metadata))
+
+
 def test_a_format_1_model_still_loads(small_cohort, small_graph, tmp_path):
-    """Models saved before ensembles (no member axis, format 1) load and predict as before."""
+    """Models saved before ensembles (no member axis, weights.pt) load and predict as before."""
     model = DeepGAMIClassifier(
         small_graph, n_members=1, null_members=0, max_epochs=3, edge_init_scale=1.0, aux_map="per_node"
     ).fit(small_cohort.modalities, small_cohort.labels)
     model.save(tmp_path / "model")
-    tensors = torch.load(tmp_path / "model" / "weights.pt", weights_only=True)
-    old = {k: v[0] if k.startswith("module.head") or k.startswith("module.aux_maps") else v for k, v in tensors.items()}
-    torch.save(old, tmp_path / "model" / "weights.pt")
-    metadata = json.loads((tmp_path / "model" / "model.json").read_text())
-    metadata["format_version"] = 1
-    for key in ("n_members", "null_members", "edge_init_scale"):
-        del metadata["params"][key]
-    (tmp_path / "model" / "model.json").write_text(json.dumps(metadata))
+    _as_format_1(tmp_path / "model")
     loaded = DeepGAMIClassifier.load(tmp_path / "model")
     np.testing.assert_array_equal(loaded.predict_proba(small_cohort.modalities), model.predict_proba(small_cohort.modalities))
 

@@ -15,7 +15,7 @@ def test_own_graph_tutorial(tmp_path):
     for relative in [
         "files/cohort.bed", "files/cohort.bim", "files/cohort.fam", "files/biomart_genes.tsv",
         "files/Simulated_Tissue.v8.signif_variant_gene_pairs.txt.gz", "files/trrust_rawdata.simulated.tsv",
-        "graph_summary.csv", "ablation.csv", "ablation.png", "model/weights.pt", "model/model.json",
+        "graph_summary.csv", "ablation.csv", "ablation.png", "model/weights.safetensors", "model/model.json",
     ]:  # fmt: skip
         assert (folder / relative).is_file(), relative
     ablation = pd.read_csv(folder / "ablation.csv")

@@ -244,9 +244,9 @@ print(target_hubs[["name", "degree", "score", "causal"]].to_string(index=False, 
 # %% [markdown]
 # ## 6. Save and reload
 #
-# `save` writes tensors (`weights.pt`, loaded with `weights_only=True`) and JSON metadata
-# (feature names, graph, scalers, classes); nothing is pickled. The reloaded model predicts
-# exactly as the original.
+# `save` writes tensors (`weights.safetensors`) and JSON metadata (feature names, graph,
+# scalers, classes, the weight file's sha256, checked on load); nothing is pickled. The
+# reloaded model predicts exactly as the original.
 
 # %%
 model.save(OUT / "model")

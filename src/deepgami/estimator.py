@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from pathlib import Path
@@ -16,24 +15,18 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
-from . import __version__
 from .batches import Batchable, SampleStore
 from .data import MultiOmicsData, encode_labels
 from .distributed import local_device
 from .errors import InputError, preview
 from .graph import RegulatoryGraph
-from .nn.auxiliary import AUXILIARY_MAPS
 from .nn.model import DeepGAMINet
+from .persistence import load_model, save_model
 from .preprocessing import ModalityScaler
 from .training import EVAL_BATCH_SIZE, HELD_OUT, TrainingSettings, edge_movement, edge_weights, train_module
 
 log = logging.getLogger(__name__)
 
-WEIGHTS_FILE = "weights.pt"
-METADATA_FILE = "model.json"
-# 2: parameters carry a leading member axis (ensembles); format 1 files load by reshaping.
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
 
 class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     """DeepGAMI: biologically guided multi-modal classification with cross-modal imputation.
@@ -542,105 +535,16 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Write ``path/weights.pt`` (tensors only) and ``path/model.json`` (metadata)."""
+        """Write ``path/weights.safetensors`` (tensors only) and ``path/model.json`` (metadata and
+        the weights' sha256); see :mod:`deepgami.persistence`."""
         check_is_fitted(self, "module_")
-        if not isinstance(self.aux_map, str) or self.aux_map not in AUXILIARY_MAPS:
-            msg = "only models with a built-in auxiliary map ('scalar', 'per_node', 'mlp') can be saved"
-            raise ValueError(msg)
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        tensors = {f"module.{k}": v.detach().cpu() for k, v in self.module_.state_dict().items()}
-        for m, scaler in self.scalers_.items():
-            tensors.update({f"scaler.{m}.{k}": torch.from_numpy(v) for k, v in scaler.get_state().items()})
-        edges = []
-        if self.graph_ is not None:
-            for i, edge_type in enumerate(self.graph_.edge_types):
-                tensors[f"graph.{i}.edge_index"] = self.graph_.edge_index(edge_type)
-                weight = self.graph_.edge_weight(edge_type)
-                if weight is not None:
-                    tensors[f"graph.{i}.edge_weight"] = weight
-                edges.append(list(edge_type))
-        torch.save(tensors, path / WEIGHTS_FILE)
-        params = {k: v for k, v in self.get_params().items() if k != "graph"}
-        params["hidden_dims"] = list(params["hidden_dims"])
-        if isinstance(params["class_weight"], Mapping):
-            params["class_weight"] = {str(k): float(v) for k, v in params["class_weight"].items()}
-        metadata = {
-            "format_version": FORMAT_VERSION,
-            "deepgami_version": __version__,
-            "params": params,
-            "classes": self.classes_.tolist(),
-            "modalities": self.modalities_,
-            "feature_names": {m: names.tolist() for m, names in self.feature_names_in_.items()},
-            "scalers": {m: {"method": s.method, "missing": s.missing} for m, s in self.scalers_.items()},
-            "graph": None if self.graph_ is None else {"node_names": self.graph_.node_names, "edge_types": edges},
-            "history": self.history_,
-            "edge_movement": self.edge_movement_,
-        }
-        (path / METADATA_FILE).write_text(json.dumps(metadata, indent=1, default=_json_default))
-        return path
+        return save_model(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> DeepGAMIClassifier:
-        """Load a model written by :meth:`save`; never unpickles arbitrary objects."""
-        path = Path(path)
-        if not (path / METADATA_FILE).is_file() or not (path / WEIGHTS_FILE).is_file():
-            msg = f"{path} holds no saved deepgami model (expected {METADATA_FILE} and {WEIGHTS_FILE})"
-            raise InputError(msg)
-        metadata = json.loads((path / METADATA_FILE).read_text())
-        if metadata.get("format_version") not in READABLE_FORMATS:
-            msg = f"{path} was saved in model format {metadata.get('format_version')}; this deepgami reads {READABLE_FORMATS}"
-            raise InputError(msg)
-        tensors = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-        params = metadata["params"]
-        params["hidden_dims"] = tuple(params["hidden_dims"])
-        if metadata["format_version"] == 1:
-            # Single networks with the paper's initialisation (irrelevant once weights load).
-            params |= {"n_members": 1, "null_members": 0, "edge_init_scale": 1.0, "cross_fit": True}
-        model = cls(**params)
-        model.classes_ = np.asarray(metadata["classes"])
-        model.modalities_ = list(metadata["modalities"])
-        model.feature_names_in_ = {m: np.asarray(v, dtype=str) for m, v in metadata["feature_names"].items()}
-        model.scalers_ = {
-            m: ModalityScaler(s["method"], s["missing"], name=m).set_state(
-                {k: tensors[f"scaler.{m}.{k}"].numpy() for k in ("fill", "scale", "shift")}
-            )
-            for m, s in metadata["scalers"].items()
-        }
-        model.graph_ = None
-        if metadata["graph"] is not None:
-            edge_types = [tuple(t) for t in metadata["graph"]["edge_types"]]
-            model.graph_ = RegulatoryGraph(
-                metadata["graph"]["node_names"],
-                {t: tensors[f"graph.{i}.edge_index"] for i, t in enumerate(edge_types)},
-                {t: tensors[f"graph.{i}.edge_weight"] for i, t in enumerate(edge_types) if f"graph.{i}.edge_weight" in tensors},
-            )
-        model.history_ = metadata.get("history", [])
-        model.edge_movement_ = metadata.get("edge_movement", {})
-        model.oof_proba_ = None
-        model.module_ = model._build_module()
-        state = {k[len("module.") :]: v for k, v in tensors.items() if k.startswith("module.")}
-        if metadata["format_version"] == 1:
-            # Format 1 stored one network: add the member axis (same values, new shape).
-            shapes = {k: v.shape for k, v in model.module_.state_dict().items()}
-            state = {k: v.reshape(shapes[k]) if k in shapes and v.numel() == shapes[k].numel() else v for k, v in state.items()}
-        try:
-            model.module_.load_state_dict(state)
-        except RuntimeError as error:
-            msg = f"the weights in {path / WEIGHTS_FILE} do not match {METADATA_FILE} ({str(error).splitlines()[-1].strip()}); save the model again"
-            raise InputError(msg) from error
-        model.module_.to(model.device).eval()
-        return model
+        """Load a model written by :meth:`save`, checking every file; never unpickles arbitrary objects."""
+        return load_model(cls, path)
 
 
 def _per_modality(setting: str | Mapping[str, str], modality: str, default: str) -> str:
     return setting.get(modality, default) if isinstance(setting, Mapping) else setting
-
-
-def _json_default(value):
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    msg = f"cannot store {type(value).__name__} in model metadata"
-    raise TypeError(msg)

@@ -7,7 +7,6 @@ from itertools import permutations
 from typing import Mapping, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..graph import RegulatoryGraph
