@@ -113,18 +113,18 @@ def _model_classes():
     class TimedDeepGAMI(DeepGAMIClassifier):
         """The package's classifier, unchanged except for the epoch clock on its network."""
 
-        def _build_module(self):
+        def _build_module(self, member_seeds=None):
             self.clock_ = EpochClock()
-            return self.clock_.attach(self._build_network())
+            return self.clock_.attach(self._build_network(member_seeds))
 
-        def _build_network(self):
-            return super()._build_module()
+        def _build_network(self, member_seeds=None):
+            return super()._build_module(member_seeds)
 
     class DenseMaskedDeepGAMI(TimedDeepGAMI):
         """Everything as DeepGAMIClassifier, but guided encoders hold a dense W and mask M."""
 
-        def _build_network(self):
-            net = super()._build_network()
+        def _build_network(self, member_seeds=None):
+            net = super()._build_network(member_seeds)
             for name in list(net.encoders):
                 if isinstance(net.encoders[name], GuidedEncoder):
                     net.encoders[name] = MaskedDenseEncoder.from_guided(net.encoders[name])
@@ -208,7 +208,11 @@ def child_main(spec: dict) -> dict:
         validation_fraction=0.0,
         batch_size=spec["batch_size"],
         random_state=spec["seed"],
-        n_members=1,  # one network against the reference (the table's setting)
+        # One network against the reference, as the table measured it (the defaults of the time).
+        n_members=1,
+        null_members=0,
+        hidden_dims=(64,),
+        edge_init_scale=1.0,
     )
     start = time.perf_counter()
     try:

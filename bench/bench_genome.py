@@ -146,7 +146,7 @@ def epoch(args) -> dict:
     estimator_module.train_module = timed_train
     model = DeepGAMIClassifier(
         graph, max_epochs=1, validation_fraction=0.0, batch_size=args.batch_size, missing={"snp": "mean", "tf": "error"},
-        dropout=0.5, random_state=0, n_members=1,
+        dropout=0.5, random_state=0, n_members=1, null_members=0, hidden_dims=(64,), edge_init_scale=1.0,
     )  # fmt: skip
     start = time.perf_counter()
     model.fit({"snp": snp, "tf": tf}, labels)

@@ -134,3 +134,17 @@ def test_cutting_by_q_value_needs_null_members():
                           "abs_score": [1.0], "rank": [1], "weight": [0.1], "stability": [1.0], "q_value": [np.nan]})
     with pytest.raises(InputError, match="no null members"):
         top_edges(edges, "case", max_q_value=0.1)
+
+
+def test_cli_explain_refuses_a_q_cut_before_explaining_a_model_without_null_members(tmp_path, capsys):
+    cohort = simulate_cohort(n_samples=100, n_snps=120, n_tfs=15, n_genes=30, seed=4)
+    config = cohort.write(tmp_path / "cohort")
+    config.write_text(config.read_text() + "\n[model]\nn_members = 2\nnull_members = 0\n[training]\nmax_epochs = 2\n")
+    assert main(["-q", "fit", str(config), "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp"), "--max-q-value", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert "no null members" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "exp").exists()
+    assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp"), "--max-q-value", "1.5"]) == 2
+    assert "(0, 1]" in capsys.readouterr().err

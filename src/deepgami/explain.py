@@ -363,7 +363,6 @@ def edge_importance(
                     **{"class": label},
                     score=sums[t][c] / n_observed,
                     abs_score=abs_sums[t][c, 0] / n_observed,
-                    rank=0,
                     weight=weight,
                     _null=abs_sums[t][c, 1] / n_observed,
                     **{f"_member{k}": abs_sums[t][c, 2 + k] for k in range(members)},

@@ -175,21 +175,27 @@ class EarlyStopping:
 def edge_movement(net: DeepGAMINet, initial: Mapping[str, Tensor]) -> dict[str, float]:
     """How far each relation's prior edge weights moved from ``initial`` (see :func:`edge_weights`):
     ``||w - w0|| / ||w0||`` per relation, the mean over the real members."""
-    moved, current = {}, edge_weights(net)
-    for name, start in initial.items():
-        start = start.view(net.n_slots, -1)[: net.n_members]
-        delta = current[name].view(net.n_slots, -1)[: net.n_members] - start
-        moved[name] = float((delta.norm(dim=1) / start.norm(dim=1).clamp(min=1e-12)).mean())
+    moved, current = {}, _relation_weights(net)
+    with torch.no_grad():
+        for name, start in initial.items():
+            start = start.view(net.n_slots, -1)[: net.n_members]
+            delta = current[name].view(net.n_slots, -1)[: net.n_members] - start
+            moved[name] = float((delta.norm(dim=1) / start.norm(dim=1).clamp(min=1e-12)).mean())
     return moved
 
 
 def edge_weights(net: DeepGAMINet) -> dict[str, Tensor]:
     """Copies of every guided relation's edge weights, keyed ``<modality>-<relation>``."""
-    out = {}
-    for m, encoder in net.encoders.items():
-        for relation, conv in zip(getattr(encoder, "relations", ()), getattr(encoder, "convs", ())):
-            out[f"{m}-{relation}"] = conv.weight.detach().clone()
-    return out
+    return {name: weight.detach().clone() for name, weight in _relation_weights(net).items()}
+
+
+def _relation_weights(net: DeepGAMINet) -> dict[str, Tensor]:
+    """Every guided relation's edge weight parameter (not copied), keyed ``<modality>-<relation>``."""
+    return {
+        f"{m}-{relation}": conv.weight
+        for m, encoder in net.encoders.items()
+        for relation, conv in zip(getattr(encoder, "relations", ()), getattr(encoder, "convs", ()))
+    }
 
 
 def train_module(

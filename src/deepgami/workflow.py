@@ -216,6 +216,14 @@ def run_explain(
     if unknown:
         msg = f"--modality {unknown[0]} is not a modality of the model ({', '.join(model.modalities_)})"
         raise InputError(msg)
+    if max_q_value is not None:
+        # Checked before the attributions run: a cut that cannot be made should not cost minutes.
+        if not 0 < max_q_value <= 1:
+            msg = f"--max-q-value must lie in (0, 1] (got {max_q_value})"
+            raise InputError(msg)
+        if model.module_.n_null_members == 0:
+            msg = "--max-q-value needs q-values, and this model has no null members; refit with null_members > 0 or cut by --top-fraction"
+            raise InputError(msg)
     gene_sets = read_gmt(gmt) if gmt is not None else None
     log.info("explaining %d %s samples with %s", len(data), samples, ", ".join(use_modalities or model.modalities_))
     explanation = explain_model(
