@@ -59,7 +59,9 @@ def test_a_batched_ensemble_equals_its_members_trained_alone(small_cohort, small
     """Same seeds, same batches: member k of the batched module ends where a network trained
     alone ends, including early stopping at its own epoch (patience 2 makes them differ)."""
     train, validation = _store(small_cohort, np.arange(0, 120)), _store(small_cohort, np.arange(120, 160))
-    settings = TrainingSettings(lr=1e-2, batch_size=16, max_epochs=25, patience=2, modality_dropout=0.5, edge_l1=1e-3)
+    settings = TrainingSettings(
+        lr=1e-2, weight_decay=0.0, batch_size=16, max_epochs=25, patience=2, aux_weight=1.0, modality_dropout=0.5, edge_l1=1e-3
+    )
     seeds = [11, 12, 13]
     ensemble = _build(small_cohort, small_graph, seeds)
     history = train_module(ensemble, train, validation, settings, generator=torch.Generator().manual_seed(0))
@@ -186,7 +188,9 @@ def test_a_cross_fitted_member_never_trains_on_its_validation_rows(small_cohort,
     y = store.y.numpy()
     held = np.zeros((160, 2), dtype=bool)
     held[:40, 0], held[40:80, 1] = True, True
-    settings = TrainingSettings(lr=1e-2, batch_size=16, max_epochs=4)
+    settings = TrainingSettings(
+        lr=1e-2, weight_decay=0.0, batch_size=16, max_epochs=4, patience=10, aux_weight=1.0, modality_dropout=0.0, edge_l1=0.0
+    )
     outputs = []
     for labels in (y, np.where(np.arange(160) < 40, 1 - y, y)):
         codes = torch.as_tensor(np.where(held, HELD_OUT, labels[:, None].repeat(2, axis=1)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,10 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 
 from deepgami import DeepGAMIClassifier, InputError, RegulatoryGraph
+from deepgami.config import MODEL_KEYS, SEARCH_KEYS, TRAINING_KEYS
+from deepgami.params import DEFAULTS, PARAMETERS, parameter_name
 from deepgami.simulate import simulate_cohort
+from deepgami.splits import stratified_holdout
 
 FAST = dict(max_epochs=40, patience=10, random_state=0)
 
@@ -121,7 +126,7 @@ def test_without_graph_numeric_labels_and_array_y(split):
 def test_scalers_are_fit_on_the_fit_rows_only(split, small_graph):
     X, y, _, _ = split
     model = DeepGAMIClassifier(small_graph, n_members=1, max_epochs=1, validation_fraction=0.2).fit(X, y)
-    rows, val_rows = model._validation_split(np.unique(y, return_inverse=True)[1])
+    rows, val_rows = stratified_holdout(np.unique(y, return_inverse=True)[1], 0.2, 0)
     expected_mean = X["tf"].iloc[rows].to_numpy().mean(axis=0)
     np.testing.assert_allclose(model.scalers_["tf"].fill_, expected_mean, rtol=1e-4, atol=1e-5)
     assert len(set(rows) & set(val_rows)) == 0
@@ -138,8 +143,36 @@ def test_bad_inputs(split, small_graph):
     renamed = {"snp": X["snp"].add_prefix("x"), "tf": X["tf"]}
     with pytest.warns(UserWarning, match="graph restricted"), pytest.raises(InputError, match="no snp->gene edge matches"):
         DeepGAMIClassifier(small_graph).fit(renamed, y)
-    with pytest.raises(InputError, match="edge_l1 must be >= 0"):
+    with pytest.raises(InputError, match=r"'edge_l1' parameter of DeepGAMIClassifier must be a float in the range \[0.0, inf\)"):
         DeepGAMIClassifier(small_graph, edge_l1=-0.1).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"validation_fraction": -1}, r"'validation_fraction' parameter .* range \[0.0, 1.0\). Got -1"),
+        ({"patience": -3}, r"'patience' parameter .* an int in the range \[1, inf\). Got -3"),
+        ({"batch_size": 0}, r"'batch_size' parameter .* an int in the range \[1, inf\). Got 0"),
+        ({"dropout": 1.5}, r"'dropout' parameter .* range \[0.0, 1.0\). Got 1.5"),
+        ({"lr": -1.0}, r"'lr' parameter .* range \(0.0, inf\). Got -1.0"),
+        ({"latent_activation": "gelu"}, r"'latent_activation' parameter .* among"),
+        ({"hidden_dims": (8, 0)}, r"hidden_dims must list positive layer widths \(got \[8, 0\]\)"),
+    ],
+)
+def test_fit_checks_every_parameter_before_training(split, small_graph, setting, message):
+    X, y, _, _ = split
+    with pytest.raises(InputError, match=message):
+        DeepGAMIClassifier(small_graph, **setting).fit(X, y)
+
+
+def test_the_parameter_table_is_the_one_source_of_defaults():
+    """The estimator's signature, its checks and the config keys all come from deepgami.params."""
+    signature = inspect.signature(DeepGAMIClassifier).parameters
+    assert {name: p.default for name, p in signature.items() if name != "graph"} == DEFAULTS
+    assert set(DeepGAMIClassifier._parameter_constraints) == {"graph", *DEFAULTS}
+    keys = {**MODEL_KEYS, **TRAINING_KEYS}
+    assert {parameter_name(k) for k in keys} == {p.name for p in PARAMETERS if p.section}
+    assert SEARCH_KEYS <= set(keys)
 
 
 def test_edge_lasso_shrinks_the_prior_edge_weights(split, small_graph):

@@ -16,39 +16,18 @@ from typing import Any
 import tomli_w
 
 from .errors import InputError
+from .params import DEFAULTS, PARAMETERS, config_keys, parameter_name
+from .params import SEARCH_KEYS as PARAMETER_SEARCH_KEYS
 
-# [model] and [training] keys map onto DeepGAMIClassifier parameters ("seed" -> random_state).
-MODEL_KEYS = {
-    "n_members": int,
-    "null_members": int,
-    "latent_dim": int,
-    "hidden_dims": list,
-    "dropout": float,
-    "aux_map": str,
-    "aux_weight": float,
-    "edge_l1": float,
-    "modality_dropout": float,
-    "latent_activation": str,
-    "edge_init_scale": float,
-    "kernel": str,
-}
-TRAINING_KEYS = {
-    "lr": float,
-    "weight_decay": float,
-    "batch_size": int,
-    "max_epochs": int,
-    "patience": int,
-    "validation_fraction": float,
-    "cross_fit": bool,
-    "class_weight": (str, dict),
-    "device": str,
-    "seed": int,
-}
+# [model] and [training] keys set DeepGAMIClassifier parameters; keys, types and defaults come
+# from the parameter table (deepgami.params).
+MODEL_KEYS = config_keys("model")
+TRAINING_KEYS = config_keys("training")
 TOP_KEYS = {"data", "graph", "split", "model", "training", "cv", "search", "preprocessing"}
 DATA_KEYS = {"labels", "id_column", "label_column", "modalities", "join"}
 CV_KEYS = {"folds", "repeats", "training_seeds", "methods", "ablations"}
 # [search] lists candidate values of DeepGAMI parameters for the inner-fold grid search.
-SEARCH_KEYS = {k for k in MODEL_KEYS} | {"lr", "weight_decay", "batch_size", "patience"}
+SEARCH_KEYS = set(PARAMETER_SEARCH_KEYS)
 PREPROCESSING_KEYS = {"select_k", "variance_threshold", "knn_impute", "smote", "smote_k", "covariates", "batch"}
 COVARIATE_KEYS = {"path", "columns", "modalities"}
 BATCH_KEYS = {"path", "column", "modalities"}
@@ -61,8 +40,8 @@ SPLIT_KEYS = {"test_fraction", "test_ids", "seed"}
 class ModalitySpec:
     name: str
     path: Path
-    scaling: str = "standard"
-    missing: str = "error"
+    scaling: str = DEFAULTS["scaling"]
+    missing: str = DEFAULTS["missing"]
 
 
 @dataclass
@@ -96,10 +75,11 @@ class RunConfig:
 
     def to_toml(self) -> str:
         """The resolved configuration (absolute paths, defaults filled in) as TOML."""
-        params = {k: v for k, v in self.estimator_params.items() if k not in ("scaling", "missing")}
-        training = {k: params.pop(k) for k in list(params) if k in TRAINING_KEYS or k == "random_state"}
-        if "random_state" in training:
-            training["seed"] = training.pop("random_state")
+        tables: dict[str, dict[str, Any]] = {"model": {}, "training": {}}
+        for parameter in PARAMETERS:
+            if parameter.section and parameter.name in self.estimator_params:
+                value = self.estimator_params[parameter.name]
+                tables[parameter.section][parameter.config_key] = list(value) if isinstance(value, tuple) else value
         document: dict[str, Any] = {
             "data": {
                 "labels": str(self.labels),
@@ -111,8 +91,7 @@ class RunConfig:
                 },
             },
             "split": {"test_fraction": self.test_fraction, "seed": self.split_seed},
-            "model": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
-            "training": training,
+            **tables,
         }
         if self.test_ids is not None:
             document["split"]["test_ids"] = str(self.test_ids)
@@ -160,7 +139,7 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
             msg = f"{where} needs a 'path'"
             raise InputError(msg)
         _check_keys(spec, MODALITY_KEYS, where)
-        modalities.append(ModalitySpec(name, _path(base, spec["path"]), spec.get("scaling", "standard"), spec.get("missing", "error")))
+        modalities.append(ModalitySpec(name, _path(base, spec["path"]), spec.get("scaling", DEFAULTS["scaling"]), spec.get("missing", DEFAULTS["missing"])))
 
     graph = _table(raw, "graph") if "graph" in raw else {}
     _check_keys(graph, {"edges"}, "[graph]")
@@ -177,12 +156,9 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
             msg = f"{where} has source '{spec['source']}', which is not a modality ({', '.join(sorted(names))})"
             raise InputError(msg)
         edges.append(EdgeSpec(**{**spec, "path": _path(base, spec["path"])}))
-    targets = {e.target for e in edges}
-    if len(targets) > 1:
-        msg = f"every [[graph.edges]] must share one latent target node type (got {', '.join(sorted(targets))})"
-        raise InputError(msg)
-    if targets & names:
-        msg = f"[[graph.edges]] target '{targets.pop()}' is also a modality name; name the latent node type differently"
+    clashing = sorted({e.target for e in edges} & names)
+    if clashing:
+        msg = f"[[graph.edges]] target '{clashing[0]}' is also a modality name; name the latent node type differently"
         raise InputError(msg)
 
     split = _table(raw, "split") if "split" in raw else {}
@@ -203,7 +179,7 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
             if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
                 msg = f"[{table}] {key} = {value!r} has the wrong type"
                 raise InputError(msg)
-            params["random_state" if key == "seed" else key] = tuple(value) if key == "hidden_dims" else value
+            params[parameter_name(key)] = tuple(value) if key == "hidden_dims" else value
     params["scaling"] = {m.name: m.scaling for m in modalities}
     join = data.get("join", "outer")
     if join not in ("inner", "outer"):

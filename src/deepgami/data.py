@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -64,6 +64,37 @@ def encode_labels(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(classes, codes)``: sorted unique labels and each sample's index into them."""
     classes, codes = np.unique(labels.to_numpy(), return_inverse=True)
     return classes, codes.astype(np.int64)
+
+
+def training_classes(labels: pd.Series | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`encode_labels` of the labels a classifier fits on; :class:`InputError` when
+    there are none or they hold a single class."""
+    if labels is None:
+        msg = "labels are required to fit"
+        raise InputError(msg)
+    classes, codes = encode_labels(labels)
+    if len(classes) < 2:
+        msg = f"the labels hold a single class ({classes[0]!r}); a classifier needs at least two"
+        raise InputError(msg)
+    return classes, codes
+
+
+def align_features(frame: pd.DataFrame, features: Sequence[str], modality: str) -> pd.DataFrame:
+    """``frame`` with exactly the training ``features`` as columns, in their order (names
+    compared as strings): (n_samples, any) -> (n_samples, len(features)).
+
+    Every fitted model and preprocessor reads new data through this one check; a lacking
+    feature raises :class:`InputError` naming it.
+    """
+    columns = frame.columns.astype(str)
+    absent = pd.Index(features).difference(columns)
+    if len(absent):
+        msg = (
+            f"modality '{modality}' lacks {len(absent)} of the {len(features)} features seen in training "
+            f"({preview(absent)}); give the same features as in training"
+        )
+        raise InputError(msg)
+    return frame.set_axis(columns, axis=1)[list(features)]
 
 
 class MultiOmicsData:

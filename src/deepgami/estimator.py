@@ -11,18 +11,20 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from .batches import Batchable, SampleStore
-from .data import MultiOmicsData, encode_labels
+from .data import MultiOmicsData, align_features, training_classes
 from .distributed import local_device
-from .errors import InputError, preview
+from .errors import InputError
 from .graph import RegulatoryGraph
+from .params import CONSTRAINTS, DEFAULTS
 from .nn.model import DeepGAMINet
 from .persistence import load_model, save_model
 from .preprocessing import ModalityScaler
+from .splits import stratified_folds, stratified_holdout
 from .training import EVAL_BATCH_SIZE, HELD_OUT, TrainingSettings, edge_movement, edge_weights, train_module
 
 log = logging.getLogger(__name__)
@@ -129,35 +131,37 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         and after :meth:`load` (not saved with the model).
     """
 
+    _parameter_constraints: dict = {"graph": [RegulatoryGraph, None], **CONSTRAINTS}
+
     def __init__(
         self,
         graph: RegulatoryGraph | None = None,
         *,
-        n_members: int = 5,
-        null_members: int = 5,
-        latent_dim: int = 100,
-        hidden_dims: Sequence[int] = (),
-        dropout: float = 0.5,
-        aux_map: str = "scalar",
-        aux_weight: float = 1.0,
-        edge_l1: float = 0.0,
-        modality_dropout: float = 0.5,
-        latent_activation: str = "relu",
-        edge_init_scale: float = 0.1,
-        scaling: str | Mapping[str, str] = "standard",
-        missing: str | Mapping[str, str] = "error",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        batch_size: int = 32,
-        max_epochs: int = 100,
-        patience: int = 20,
-        validation_fraction: float = 0.1,
-        cross_fit: bool = True,
-        class_weight: str | Mapping | None = None,
-        kernel: str = "auto",
-        device: str = "cpu",
-        random_state: int = 0,
-        verbose: bool = False,
+        n_members: int = DEFAULTS["n_members"],
+        null_members: int = DEFAULTS["null_members"],
+        latent_dim: int = DEFAULTS["latent_dim"],
+        hidden_dims: Sequence[int] = DEFAULTS["hidden_dims"],
+        dropout: float = DEFAULTS["dropout"],
+        aux_map: str = DEFAULTS["aux_map"],
+        aux_weight: float = DEFAULTS["aux_weight"],
+        edge_l1: float = DEFAULTS["edge_l1"],
+        modality_dropout: float = DEFAULTS["modality_dropout"],
+        latent_activation: str = DEFAULTS["latent_activation"],
+        edge_init_scale: float = DEFAULTS["edge_init_scale"],
+        scaling: str | Mapping[str, str] = DEFAULTS["scaling"],
+        missing: str | Mapping[str, str] = DEFAULTS["missing"],
+        lr: float = DEFAULTS["lr"],
+        weight_decay: float = DEFAULTS["weight_decay"],
+        batch_size: int = DEFAULTS["batch_size"],
+        max_epochs: int = DEFAULTS["max_epochs"],
+        patience: int = DEFAULTS["patience"],
+        validation_fraction: float = DEFAULTS["validation_fraction"],
+        cross_fit: bool = DEFAULTS["cross_fit"],
+        class_weight: str | Mapping | None = DEFAULTS["class_weight"],
+        kernel: str = DEFAULTS["kernel"],
+        device: str = DEFAULTS["device"],
+        random_state: int = DEFAULTS["random_state"],
+        verbose: bool = DEFAULTS["verbose"],
     ) -> None:
         self.graph = graph
         self.n_members = n_members
@@ -194,36 +198,23 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         of ``X`` when every table has the same index; it may be omitted when ``X`` is a
         :class:`MultiOmicsData` with labels.
         """
-        if self.edge_l1 < 0:
-            msg = f"edge_l1 must be >= 0 (got {self.edge_l1}); 0 turns the edge lasso off"
-            raise InputError(msg)
-        for name, low in (("n_members", 1), ("null_members", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                msg = f"{name} must be an integer >= {low} (got {value!r})"
-                raise InputError(msg)
-        if not self.edge_init_scale > 0:
-            msg = f"edge_init_scale must be > 0 (got {self.edge_init_scale}); 1 is the paper's initialisation"
-            raise InputError(msg)
+        self._check_params()
         data = self._as_data(X, y, join="inner")
-        if data.labels is None:
-            msg = "labels are required to fit"
-            raise InputError(msg)
-        classes, codes = encode_labels(data.labels)
-        if len(classes) < 2:
-            msg = f"the labels hold a single class ({classes[0]!r}); a classifier needs at least two"
-            raise InputError(msg)
+        classes, codes = training_classes(data.labels)
         if len(data.modalities) < 2:
             msg = f"DeepGAMI integrates at least two modalities (got {data.modality_names})"
             raise InputError(msg)
         self.classes_ = classes
         self.modalities_ = data.modality_names
         self.feature_names_in_ = {m: data.modalities[m].columns.to_numpy(dtype=str) for m in self.modalities_}
-        self.graph_ = self._restrict_graph()
+        self.graph_ = None
+        if self.graph is not None:
+            self.graph_, self.graph_report_ = self.graph.restrict_to_data(self.feature_names_in_)
+            log.debug("prior graph: %s", self.graph_report_)
 
         folds = self._member_folds(codes)
         if folds is None:
-            fit_rows, val_rows = self._validation_split(codes)
+            fit_rows, val_rows = stratified_holdout(codes, self.validation_fraction, self.random_state)
         else:
             # Cross-fitting: every row trains all members but the one validating on its fold;
             # the scalers (unsupervised) see every training row.
@@ -231,7 +222,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         self.scalers_ = {}
         for m in self.modalities_:
             values, observed = data.modalities[m].to_numpy(), np.asarray(data.observed[m])
-            scaler = ModalityScaler(_per_modality(self.scaling, m, "standard"), _per_modality(self.missing, m, "error"), name=m)
+            scaler = ModalityScaler(_per_modality(self.scaling, m, DEFAULTS["scaling"]), _per_modality(self.missing, m, DEFAULTS["missing"]), name=m)
             self.scalers_[m] = scaler.fit(values, fit_rows[observed[fit_rows]], self.feature_names_in_[m])
             scaler.check(values, val_rows[observed[val_rows]])
         slot_codes = self._slot_codes(codes)
@@ -252,21 +243,11 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             self.module_ = self._build_module(member_seeds=seeds).to(device)
             initial = edge_weights(self.module_)
             generator = torch.Generator().manual_seed(self.random_state)
-            settings = TrainingSettings(
-                lr=self.lr,
-                weight_decay=self.weight_decay,
-                batch_size=self.batch_size,
-                max_epochs=self.max_epochs,
-                patience=self.patience,
-                aux_weight=self.aux_weight,
-                modality_dropout=self.modality_dropout,
-                edge_l1=self.edge_l1,
-            )
             self.history_ = train_module(
                 self.module_,
                 train,
                 validation,
-                settings,
+                TrainingSettings.of(self),
                 class_weight=self._class_weights(codes, device),
                 generator=generator,
                 device=device,
@@ -275,6 +256,16 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         self.edge_movement_ = edge_movement(self.module_, initial)
         self.oof_proba_ = None if folds is None else self._out_of_fold_proba(data, folds)
         return self
+
+    def _check_params(self) -> None:
+        """Check every parameter against :data:`deepgami.params.PARAMETERS`; one-line InputError."""
+        try:
+            self._validate_params()
+        except InvalidParameterError as error:
+            raise InputError(str(error)) from error
+        if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in self.hidden_dims):
+            msg = f"hidden_dims must list positive layer widths (got {list(self.hidden_dims)}); () is a linear head"
+            raise InputError(msg)
 
     def _out_of_fold_proba(self, data: MultiOmicsData, folds: np.ndarray) -> pd.DataFrame:
         """Each training row predicted by the one real member that never trained on it."""
@@ -296,63 +287,16 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         permuted = np.random.default_rng(self.random_state).permutation(codes)
         return np.column_stack([codes] * self.n_members + [permuted] * self.null_members)
 
-    def _restrict_graph(self) -> RegulatoryGraph | None:
-        if self.graph is None or not self.graph.edge_types:
-            return None
-        for src_type, relation, dst_type in self.graph.edge_types:
-            if src_type not in self.modalities_:
-                msg = (
-                    f"graph relation {src_type}-{relation}->{dst_type} starts from '{src_type}', which is not a "
-                    f"modality of the data ({', '.join(self.modalities_)}); name the edge source after a modality"
-                )
-                raise InputError(msg)
-        features = {m: self.feature_names_in_[m] for m in self.modalities_ if m in self.graph.node_types}
-        graph, report = self.graph.restrict_to(features)
-        for edge_type, kept in report.kept_edges.items():
-            if kept == 0:
-                examples = preview(self.graph.edge_frame(edge_type)["source"].unique())
-                msg = (
-                    f"no {edge_type[0]}->{edge_type[2]} edge matches a '{edge_type[0]}' feature of the data "
-                    f"(edge sources e.g. {examples}; features e.g. {preview(self.feature_names_in_[edge_type[0]])}); "
-                    "check that both use the same ids"
-                )
-                raise InputError(msg)
-        log.debug("prior graph: %s", report)
-        self.graph_report_ = report
-        return graph
-
     def _member_folds(self, codes: np.ndarray) -> np.ndarray | None:
         """Fold (0..n_members-1) of every training row for cross-fitted members, or None for
         one shared validation split (a single network, ``cross_fit=False``, no validation, or
         a class with fewer samples than members)."""
         if self.n_members == 1 or not self.cross_fit or not self.validation_fraction:
             return None
-        if np.bincount(codes).min() < self.n_members:
+        folds = stratified_folds(codes, self.n_members, self.random_state)
+        if folds is None:
             log.info("a class has fewer than %d samples: the members share one validation split", self.n_members)
-            return None
-        folds = np.empty(len(codes), dtype=np.int64)
-        splitter = StratifiedKFold(self.n_members, shuffle=True, random_state=self.random_state)
-        for fold, (_, rows) in enumerate(splitter.split(np.zeros(len(codes)), codes)):
-            folds[rows] = fold
         return folds
-
-    def _validation_split(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.arange(len(codes))
-        if not self.validation_fraction:
-            return rows, rows[:0]
-        counts = np.bincount(codes)
-        n_validation = int(np.ceil(self.validation_fraction * len(codes)))
-        stratify = codes if counts.min() >= 2 else None
-        if stratify is not None:
-            # A stratified split needs one validation sample per class at least.
-            n_validation = max(n_validation, len(counts))
-        if n_validation >= len(codes) - len(counts):
-            msg = f"{len(codes)} training samples are too few for a validation split; set validation_fraction = 0"
-            raise InputError(msg)
-        fit_rows, val_rows = train_test_split(
-            rows, test_size=n_validation, stratify=stratify, random_state=self.random_state
-        )
-        return np.sort(fit_rows), np.sort(val_rows)
 
     def _class_weights(self, codes: np.ndarray, device: str) -> torch.Tensor | None:
         if self.class_weight is None:
@@ -437,7 +381,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         """Names of the latent nodes (genes of the prior, or ``latent_0..``)."""
         check_is_fitted(self, "module_")
         if self.graph_ is not None:
-            return list(self.graph_.node_names[self.graph_.edge_types[0][2]])
+            return list(self.graph_.node_names[self.graph_.latent_type])
         return [f"latent_{i}" for i in range(self.module_.n_latent)]
 
     def _proba(self, data: MultiOmicsData) -> np.ndarray:
@@ -467,17 +411,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         if unknown or not tables:
             msg = f"the model was trained on modalities {self.modalities_}; got {list(tables) or 'none'}"
             raise InputError(msg)
-        for m, frame in tables.items():
-            expected = self.feature_names_in_[m]
-            columns = frame.columns.astype(str)
-            absent = pd.Index(expected).difference(columns)
-            if len(absent):
-                msg = (
-                    f"modality '{m}' lacks {len(absent)} of the {len(expected)} features the model was trained on "
-                    f"({preview(absent)}); give the same features as in training"
-                )
-                raise InputError(msg)
-            tables[m] = frame.set_axis(columns, axis=1)[expected]
+        tables = {m: align_features(frame, self.feature_names_in_[m], m) for m, frame in tables.items()}
         data = MultiOmicsData(tables, join="outer")
         if order is not None:
             # Keep the caller's sample order (an outer join lists samples by first appearance).

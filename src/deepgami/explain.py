@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .estimator import DeepGAMIClassifier
+from .graph import relation_name
 from .nn.encoder import GuidedEncoder
 from .batches import Batchable
 
@@ -359,7 +360,7 @@ def edge_importance(
         for c, label in enumerate(model.classes_):
             tables.append(
                 frame.assign(
-                    edge_type=edge_type_name(t),
+                    edge_type=relation_name(t),
                     **{"class": label},
                     score=sums[t][c] / n_observed,
                     abs_score=abs_sums[t][c, 0] / n_observed,
@@ -415,11 +416,6 @@ def _q_values(table: pd.DataFrame) -> np.ndarray:
         q_sorted = np.minimum.accumulate(fdr[::-1])[::-1]
         q[table.index.get_indexer(rows[order])] = q_sorted
     return q
-
-
-def edge_type_name(edge_type) -> str:
-    """``("snp", "eqtl", "gene")`` -> ``"snp-eqtl->gene"``."""
-    return f"{edge_type[0]}-{edge_type[1]}->{edge_type[2]}"
 
 
 def _masked_forward(

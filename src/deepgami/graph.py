@@ -201,6 +201,19 @@ class RegulatoryGraph:
         """Edge types whose source is ``node_type``."""
         return [t for t in self.edge_types if t[0] == node_type]
 
+    @property
+    def latent_type(self) -> NodeType:
+        """The node type every relation ends in: the model's latent nodes (genes, pathways).
+
+        The one place that assumes the prior is one hop from the modalities to one latent
+        layer; everything else asks this property. Raises :class:`InputError` otherwise.
+        """
+        targets = sorted({t[2] for t in self.edge_types})
+        if len(targets) != 1:
+            msg = f"all relations must end in one latent node type (got {', '.join(targets) or 'no relation'}); give every edge table the same target type"
+            raise InputError(msg)
+        return targets[0]
+
     def summary(self) -> pd.DataFrame:
         """One row per relation: sources, targets, edges, density and mean in-degree of targets."""
         rows = []
@@ -303,6 +316,38 @@ class RegulatoryGraph:
             warnings.warn(msg, stacklevel=2)
         return graph, report
 
+    def restrict_to_data(
+        self, feature_names: Mapping[NodeType, Iterable[str]], *, foreign_sources: str = "error"
+    ) -> tuple[RegulatoryGraph | None, RestrictionReport]:
+        """The prior restricted to a data set's features (node index == column index).
+
+        ``feature_names`` maps each modality to its feature names. A relation that keeps no
+        edge raises :class:`InputError` (the ids of graph and data differ). A relation whose
+        source is no modality raises too, unless ``foreign_sources="ignore"`` (a model refit
+        on some of the modalities). Returns ``(None, empty report)`` for a graph without edges.
+        """
+        if not self.edge_types:
+            return None, RestrictionReport()
+        for src_type, relation, dst_type in self.edge_types:
+            if src_type not in feature_names and foreign_sources == "error":
+                msg = (
+                    f"graph relation {src_type}-{relation}->{dst_type} starts from '{src_type}', which is not a "
+                    f"modality of the data ({', '.join(feature_names)}); name the edge source after a modality"
+                )
+                raise InputError(msg)
+        features = {m: names for m, names in feature_names.items() if m in self.node_types}
+        graph, report = self.restrict_to(features)
+        for edge_type, kept in report.kept_edges.items():
+            if edge_type[0] in feature_names and kept == 0:
+                examples = preview(self.edge_frame(edge_type)["source"].unique())
+                msg = (
+                    f"no {edge_type[0]}->{edge_type[2]} edge matches a '{edge_type[0]}' feature of the data "
+                    f"(edge sources e.g. {examples}; features e.g. {preview(feature_names[edge_type[0]])}); "
+                    "check that both use the same ids"
+                )
+                raise InputError(msg)
+        return graph, report
+
     def to_networkx(self) -> nx.DiGraph:
         """A networkx DiGraph keyed by ``(node_type, name)`` with ``node_type``, ``name``,
         ``relation`` and (when known) ``weight`` attributes."""
@@ -327,3 +372,15 @@ def _check_edge_columns(frame: pd.DataFrame) -> None:
     if "weight" in frame.columns and not pd.api.types.is_numeric_dtype(frame["weight"]):
         msg = "edge table column 'weight' must be numeric"
         raise InputError(msg)
+
+
+def relation_name(edge_type: EdgeType) -> str:
+    """``("snp", "eqtl", "gene")`` -> ``"snp-eqtl->gene"`` (the ``edge_type`` column of edges.csv)."""
+    return f"{edge_type[0]}-{edge_type[1]}->{edge_type[2]}"
+
+
+def parse_relation_name(name: str) -> EdgeType:
+    """The inverse of :func:`relation_name`: ``"snp-eqtl->gene"`` -> ``("snp", "eqtl", "gene")``."""
+    source_type, rest = name.split("-", 1)
+    relation, target_type = rest.rsplit("->", 1)
+    return source_type, relation, target_type

@@ -11,12 +11,7 @@ import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 
 from .errors import InputError
-
-
-def _split_edge_type(edge_type: str) -> tuple[str, str, str]:
-    source_type, rest = edge_type.split("-", 1)
-    relation, target_type = rest.rsplit("->", 1)
-    return source_type, relation, target_type
+from .graph import parse_relation_name
 
 
 def top_edges(
@@ -60,7 +55,7 @@ def prioritized_network(
     selected = top_edges(edges, label, top_fraction=top_fraction, top_k=top_k, max_q_value=max_q_value)
     graph = nx.DiGraph(label=str(label))
     for row in selected.itertuples(index=False):
-        source_type, relation, target_type = _split_edge_type(row.edge_type)
+        source_type, relation, target_type = parse_relation_name(row.edge_type)
         u, v = f"{source_type}:{row.source}", f"{target_type}:{row.target}"
         for key, node_type, name in ((u, source_type, row.source), (v, target_type, row.target)):
             if key not in graph:

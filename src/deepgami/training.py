@@ -25,22 +25,30 @@ log = logging.getLogger(__name__)
 EVAL_BATCH_SIZE = 512
 
 
+# Early stopping watches the validation cross-entropy (the primary task, on which the paper
+# judges the model), not the total loss: the auxiliary MSE falls steadily as the latents shrink
+# and dominated the total, so the restored epoch was past the CE minimum.
+MONITOR = "val_ce"
+
+
 @dataclass
 class TrainingSettings:
-    """Optimiser and stopping settings (see :class:`~deepgami.DeepGAMIClassifier`)."""
+    """Optimiser and stopping settings; their defaults live in :mod:`deepgami.params` (see
+    :class:`~deepgami.DeepGAMIClassifier`)."""
 
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    batch_size: int = 32
-    max_epochs: int = 100
-    patience: int = 10
-    aux_weight: float = 1.0
-    modality_dropout: float = 0.0
-    edge_l1: float = 0.0
-    # Early stopping watches the validation cross-entropy (the primary task, on which the
-    # paper judges the model), not the total loss: the auxiliary MSE falls steadily as the
-    # latents shrink and dominated the total, so the restored epoch was past the CE minimum.
-    monitor: str = "val_ce"
+    lr: float
+    weight_decay: float
+    batch_size: int
+    max_epochs: int
+    patience: int
+    aux_weight: float
+    modality_dropout: float
+    edge_l1: float
+
+    @classmethod
+    def of(cls, estimator) -> TrainingSettings:
+        """The settings of an estimator's parameters (anything with these attributes)."""
+        return cls(**{name: getattr(estimator, name) for name in cls.__dataclass_fields__})
 
 
 def hide_modalities(observed: dict[str, Tensor], rate: float, generator: torch.Generator) -> dict[str, Tensor]:
@@ -142,34 +150,49 @@ class DeepGAMILoss(nn.Module):
 
 
 class EarlyStopping:
-    """Per-member early stopping on a validation loss: a member stops once its loss has not
-    improved for ``patience`` epochs, and later epochs no longer count for it, so each member
-    ends exactly where it would have ended if trained alone. Keeps each member's best state."""
+    """Early stopping on a validation loss, shared by DeepGAMI and the torch baselines.
 
-    def __init__(self, net: DeepGAMINet, patience: int) -> None:
-        self.net, self.patience = net, patience
-        self.best = torch.full((net.n_slots,), float("inf"), dtype=torch.float64)
-        self.stale = torch.zeros(net.n_slots, dtype=torch.long)
+    A :class:`~deepgami.nn.DeepGAMINet` stops each member slot on its own: a member stops
+    once its loss has not improved for ``patience`` epochs, and later epochs no longer count
+    for it, so each member ends exactly where it would have ended if trained alone. Any other
+    module is one slot. Keeps each slot's best state for :meth:`restore`.
+    """
+
+    def __init__(self, module: nn.Module, patience: int) -> None:
+        self.module, self.patience = module, patience
+        self.slotted = isinstance(module, DeepGAMINet)
+        n_slots = module.n_slots if self.slotted else 1
+        self.best = torch.full((n_slots,), float("inf"), dtype=torch.float64)
+        self.stale = torch.zeros(n_slots, dtype=torch.long)
         self.states: dict[int, dict[str, Tensor]] = {}
 
     @property
     def done(self) -> bool:
         return bool((self.stale >= self.patience).all())
 
-    def update(self, losses: Tensor) -> None:
-        """Record one epoch's validation loss per slot, shape (n_slots,)."""
-        for slot, loss in enumerate(losses.tolist()):
+    def update(self, losses: Tensor | float) -> None:
+        """Record one epoch's validation loss per slot, shape (n_slots,) (a float for one slot)."""
+        for slot, loss in enumerate(torch.as_tensor(losses).reshape(-1).tolist()):
             if self.stale[slot] >= self.patience:
                 continue
             if loss < self.best[slot] - 1e-6:
                 self.best[slot], self.stale[slot] = loss, 0
-                self.states[slot] = self.net.member_state(slot)
+                self.states[slot] = self._state(slot)
             else:
                 self.stale[slot] += 1
 
     def restore(self) -> None:
+        """Load every slot's best state (slots that never validated keep their last one)."""
         for slot, state in self.states.items():
-            self.net.load_member_state(slot, state)
+            if self.slotted:
+                self.module.load_member_state(slot, state)
+            else:
+                self.module.load_state_dict(state)
+
+    def _state(self, slot: int) -> dict[str, Tensor]:
+        if self.slotted:
+            return self.module.member_state(slot)
+        return {name: value.detach().clone() for name, value in self.module.state_dict().items()}
 
 
 def edge_movement(net: DeepGAMINet, initial: Mapping[str, Tensor]) -> dict[str, float]:
@@ -210,7 +233,7 @@ def train_module(
     progress: bool = False,
 ) -> list[dict[str, float]]:
     """Train with Adam; each member stops when its validation cross-entropy
-    (``settings.monitor``) has not improved for ``patience`` epochs, and training ends when
+    (``MONITOR``) has not improved for ``patience`` epochs, and training ends when
     every member has stopped.
 
     Each member's weights of its best validation epoch are restored. Without a validation
@@ -271,14 +294,14 @@ def train_module(
         if validation is not None:
             scores, per_slot = evaluate_loss(objective, validation, device)
             record.update(scores)
-            stopping.update(per_slot[settings.monitor])
+            stopping.update(per_slot[MONITOR])
         record.update({f"moved:{name}": value for name, value in edge_movement(module, initial).items()})
         history.append(record)
         epochs.set_postfix({k: f"{record[k]:.3f}" for k in ("train_loss", "val_loss", "val_bacc") if k in record})
         log.debug("epoch %d: %s", epoch + 1, record)
         if validation is not None and stopping.done:
             best = ", ".join(f"{value:.4f}" for value in stopping.best[:members].tolist())
-            log.info("early stopping after epoch %d (best validation %s %s)", epoch + 1, settings.monitor.removeprefix("val_"), best)
+            log.info("early stopping after epoch %d (best validation %s %s)", epoch + 1, MONITOR.removeprefix("val_"), best)
             break
     stopping.restore()
     module.eval()

@@ -84,6 +84,7 @@ def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None
                 )
                 raise InputError(msg)
         graph = RegulatoryGraph.from_edge_tables(frames)
+        log.info("prior: relations end in latent node type '%s'", graph.latent_type)
     return data, graph
 
 
@@ -258,7 +259,7 @@ def _write_networks(
     networks = {
         label: prioritized_network(edges, label, top_fraction=top_fraction, max_q_value=max_q_value) for label in model.classes_
     }
-    latent_type = model.graph_.edge_types[0][2]
+    latent_type = model.graph_.latent_type
     background = model.graph_.node_names[latent_type]
     hub_tables, module_tables = [], []
     for label, graph in networks.items():

@@ -30,9 +30,9 @@ import warnings
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import NotFittedError
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -42,7 +42,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from ..data import MultiOmicsData, encode_labels, float_values
+from ..data import MultiOmicsData, align_features, float_values, training_classes
 from ..errors import InputError, preview
 from .methods import MethodSpec, register
 from .snf import affinity_matrix, label_propagation, snf
@@ -61,18 +61,6 @@ def logistic_regression(*, C: float = 1.0, l1: bool = False, random_state=None, 
 
 
 # ---------------------------------------------------------------------------- shared helpers
-def _training_labels(train: MultiOmicsData) -> tuple[np.ndarray, np.ndarray]:
-    """``(classes, codes)`` of the training labels; at least two classes."""
-    if train.labels is None:
-        msg = "labels are required to fit"
-        raise InputError(msg)
-    classes, codes = encode_labels(train.labels)
-    if len(classes) < 2:
-        msg = f"the labels hold a single class ({preview(classes)}); a classifier needs at least two"
-        raise InputError(msg)
-    return classes, codes
-
-
 def _feature_names(train: MultiOmicsData) -> dict[str, list[str]]:
     return {m: [str(c) for c in frame.columns] for m, frame in train.modalities.items()}
 
@@ -82,16 +70,7 @@ def _modality_values(data: MultiOmicsData, name: str, features: Sequence[str]) -
     if name not in data.modalities:
         msg = f"the data lack modality '{name}' that the model was trained on (they hold {data.modality_names})"
         raise InputError(msg)
-    frame = data.modalities[name]
-    columns = frame.columns.astype(str)
-    absent = pd.Index(features).difference(columns)
-    if len(absent):
-        msg = (
-            f"modality '{name}' lacks {len(absent)} of the {len(features)} features the model was trained on "
-            f"({preview(absent)}); give the same features as in training"
-        )
-        raise InputError(msg)
-    values = float_values(frame.set_axis(columns, axis=1)[list(features)])
+    values = float_values(align_features(data.modalities[name], features, name))
     values[~np.asarray(data.observed[name], dtype=bool)] = np.nan
     return values
 
@@ -107,20 +86,20 @@ def _resolve_modalities(method, use_modalities: Sequence[str] | None, *, any_sub
     unknown = [m for m in use if m not in fitted]
     if not use or unknown:
         msg = f"{type(method).__name__} was trained on modalities {fitted}; cannot predict from {use or 'none'}"
-        raise ValueError(msg)
+        raise InputError(msg)
     if not any_subset and set(use) != set(fitted):
         msg = (
             f"{type(method).__name__} was fit on modalities {fitted} and does not support missing modalities; "
             f"refit it on {use} to predict from them alone"
         )
-        raise ValueError(msg)
+        raise InputError(msg)
     return [m for m in fitted if m in use]
 
 
 def _check_fitted(method) -> None:
     if not hasattr(method, "classes_"):
         msg = f"this {type(method).__name__} is not fitted yet; call fit first"
-        raise ValueError(msg)
+        raise NotFittedError(msg)
 
 
 def _full_proba(estimator, X: np.ndarray, n_classes: int) -> np.ndarray:
@@ -159,7 +138,7 @@ class ConcatenatedBaseline:
 
     def fit(self, train: MultiOmicsData) -> ConcatenatedBaseline:
         """Fit on the rows of ``train`` (labels required)."""
-        self.classes_, codes = _training_labels(train)
+        self.classes_, codes = training_classes(train.labels)
         self.modalities_ = train.modality_names
         self.feature_names_in_ = _feature_names(train)
         X = self._design(train)
@@ -303,7 +282,7 @@ class LateFusion:
 
     def fit(self, train: MultiOmicsData) -> LateFusion:
         """Fit one classifier per modality on the training rows that observe it."""
-        self.classes_, codes = _training_labels(train)
+        self.classes_, codes = training_classes(train.labels)
         self.feature_names_in_ = _feature_names(train)
         models = {}
         for m in train.modality_names:
@@ -409,7 +388,7 @@ class MofaLogistic:
     def fit(self, train: MultiOmicsData) -> MofaLogistic:
         """Learn MOFA+ weights and the classifier on the rows of ``train``."""
         entry_point = _mofa_entry_point()
-        self.classes_, codes = _training_labels(train)
+        self.classes_, codes = training_classes(train.labels)
         self.modalities_ = train.modality_names
         names = _feature_names(train)
         self.scalers_: dict[str, StandardScaler] = {}
@@ -507,7 +486,7 @@ class SNFLabelPropagation:
 
     def fit(self, train: MultiOmicsData) -> SNFLabelPropagation:
         """Scale and store the training rows and labels."""
-        self.classes_, self.codes_ = _training_labels(train)
+        self.classes_, self.codes_ = training_classes(train.labels)
         self.modalities_ = train.modality_names
         self.feature_names_in_ = _feature_names(train)
         self.scalers_: dict[str, Pipeline] = {}

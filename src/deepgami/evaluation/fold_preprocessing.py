@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.exceptions import NotFittedError
 
-from ..data import MultiOmicsData
+from ..data import MultiOmicsData, align_features
 from ..errors import InputError, preview
 
 __all__ = ["ComBat", "FoldPreprocessor"]
@@ -630,14 +630,11 @@ class FoldPreprocessor:
     def _transform_modality(self, data: MultiOmicsData, name: str) -> pd.DataFrame:
         state = self.states_[name]
         frame = data.modalities[name]
-        lacking = [f for f in state.features_in if f not in frame.columns]
-        if lacking:
-            msg = f"modality '{name}' lacks {len(lacking)} features seen in training ({preview(lacking)})"
-            raise InputError(msg)
+        aligned = align_features(frame, state.features_in, name)
         rows = data.observed[name]
         samples = data.samples[rows]
         columns = [state.features_in[i] for i in state.non_empty]
-        x = frame[columns].to_numpy(dtype=np.float64)[rows]
+        x = aligned[columns].to_numpy(dtype=np.float64)[rows]
         if state.imputer is not None and x.shape[0]:
             x = state.imputer.transform(x)
         x = x[:, state.keep]

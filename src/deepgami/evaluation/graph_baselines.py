@@ -45,7 +45,6 @@ is False); the evaluator refits them on each single modality instead.
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Mapping, Sequence
 
@@ -53,16 +52,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import train_test_split
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv
 
-from ..data import MultiOmicsData, encode_labels
+from ..data import MultiOmicsData, align_features, training_classes
 from ..errors import InputError, preview
 from ..graph import RegulatoryGraph
 from ..nn.conv import BioDropConnect
 from ..nn.model import feedforward_head
 from ..preprocessing import ModalityScaler
+from ..splits import stratified_holdout
+from ..training import EarlyStopping
 from .methods import MethodSpec, register
 
 log = logging.getLogger(__name__)
@@ -102,12 +102,8 @@ class _TorchBaseline:
                 ", ".join(self.modalities_),
             )
         train = train.subset(rows)
-        classes, codes = encode_labels(train.labels)
-        if len(classes) < 2:
-            msg = f"the labels hold a single class ({preview(classes)}); a classifier needs at least two"
-            raise InputError(msg)
-        self.classes_ = classes
-        fit_rows, val_rows = self._validation_split(codes)
+        self.classes_, codes = training_classes(train.labels)
+        fit_rows, val_rows = stratified_holdout(codes, self.validation_fraction, self.random_state)
         self.scalers_ = {}
         for m in self.modalities_:
             method = self.scaling if isinstance(self.scaling, str) else self.scaling.get(m, "standard")
@@ -121,16 +117,6 @@ class _TorchBaseline:
         for mask in data.observed.values():
             complete &= np.asarray(mask)
         return np.flatnonzero(complete)
-
-    def _validation_split(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.arange(len(codes))
-        if not self.validation_fraction:
-            return rows, rows[:0]
-        stratify = codes if np.bincount(codes).min() >= 2 else None
-        fit_rows, val_rows = train_test_split(
-            rows, test_size=self.validation_fraction, stratify=stratify, random_state=self.random_state
-        )
-        return np.sort(fit_rows), np.sort(val_rows)
 
     def _inputs(self, data: MultiOmicsData, use_modalities: Sequence[str] | None = None) -> dict[str, Tensor]:
         """Scaled inputs (n_samples, n_features_m) per trained modality, in ``data.samples`` order."""
@@ -151,16 +137,7 @@ class _TorchBaseline:
             raise InputError(msg)
         inputs = {}
         for m in self.modalities_:
-            frame = data.modalities[m]
-            frame = frame.set_axis(frame.columns.astype(str), axis=1)
-            expected = self.feature_names_in_[m]
-            missing = np.setdiff1d(expected, frame.columns.to_numpy(dtype=str))
-            if len(missing):
-                msg = (
-                    f"modality '{m}' lacks {len(missing)} of the {len(expected)} features the model was trained on "
-                    f"({preview(missing)}); give the same features as in training"
-                )
-                raise InputError(msg)
+            frame = align_features(data.modalities[m], self.feature_names_in_[m], m)
             observed = np.asarray(data.observed[m])
             if not observed.all():
                 msg = (
@@ -168,27 +145,8 @@ class _TorchBaseline:
                     f"{type(self).__name__} needs every modality it was trained on"
                 )
                 raise InputError(msg)
-            inputs[m] = torch.from_numpy(self.scalers_[m].transform(frame[expected].to_numpy()))
+            inputs[m] = torch.from_numpy(self.scalers_[m].transform(frame.to_numpy()))
         return inputs
-
-
-def _restrict_graph(graph: RegulatoryGraph | None, feature_names: Mapping[str, np.ndarray]) -> RegulatoryGraph | None:
-    """The prior restricted to the data's features (node index == column index), or None."""
-    if graph is None or not graph.edge_types:
-        return None
-    features = {m: names for m, names in feature_names.items() if m in graph.node_types}
-    restricted, report = graph.restrict_to(features)
-    for edge_type, kept in report.kept_edges.items():
-        if edge_type[0] in feature_names and kept == 0:
-            examples = preview(graph.edge_frame(edge_type)["source"].unique())
-            msg = (
-                f"no {edge_type[0]}->{edge_type[2]} edge matches a '{edge_type[0]}' feature of the data "
-                f"(edge sources e.g. {examples}; features e.g. {preview(feature_names[edge_type[0]])}); "
-                "check that both use the same ids"
-            )
-            raise InputError(msg)
-    log.info("prior graph: %s", report)
-    return restricted
 
 
 def _seed_everything(random_state: int) -> torch.Generator:
@@ -220,11 +178,7 @@ def varmole_edge_index(
         relation is connected to every latent node.
     n_latent : int
     """
-    latent_types = {t[2] for t in graph.edge_types}
-    if len(latent_types) != 1:
-        msg = f"Varmole needs all relations to target one latent node type (got {sorted(latent_types) or 'none'})"
-        raise ValueError(msg)
-    latent = latent_types.pop()
+    latent = graph.latent_type
     n_latent = graph.num_nodes(latent)
     position = {name: i for i, name in enumerate(graph.node_names[latent])}
     pieces, offset, guided = [], 0, False
@@ -386,7 +340,11 @@ class VarmoleMethod(_TorchBaseline):
     def fit(self, train: MultiOmicsData) -> VarmoleMethod:
         """Fit on the labelled samples of ``train`` observed in every modality."""
         train, codes, fit_rows, val_rows = self._prepare_fit(train)
-        self.graph_ = _restrict_graph(self.graph, self.feature_names_in_)
+        self.graph_ = None
+        if self.graph is not None:
+            # A refit on some of the modalities keeps the relations from those only.
+            self.graph_, report = self.graph.restrict_to_data(self.feature_names_in_, foreign_sources="ignore")
+            log.info("prior graph: %s", report)
         x = torch.cat(list(self._inputs(train).values()), dim=1).to(self.device)
         y = torch.as_tensor(codes).to(self.device)
         with torch.random.fork_rng(devices=[]):
@@ -411,7 +369,7 @@ class VarmoleMethod(_TorchBaseline):
         optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         sample_weight = (1.0 / torch.bincount(y.cpu()).float())[y.cpu()]
         history: list[dict] = []
-        best_loss, best_state, stale = float("inf"), None, 0
+        stopping = EarlyStopping(module, self.patience)
         for epoch in range(self.max_epochs):
             module.train()
             if self.balanced_sampling:
@@ -433,17 +391,13 @@ class VarmoleMethod(_TorchBaseline):
                 module.eval()
                 with torch.no_grad():
                     record["val_loss"] = F.cross_entropy(module(x_val), y_val).item()
-                if record["val_loss"] < best_loss - 1e-6:
-                    best_loss, best_state, stale = record["val_loss"], copy.deepcopy(module.state_dict()), 0
-                else:
-                    stale += 1
+                stopping.update(record["val_loss"])
             history.append(record)
             log.debug("Varmole epoch %d: %s", epoch + 1, record)
-            if len(y_val) and stale >= self.patience:
-                log.info("Varmole: early stopping after epoch %d (best validation loss %.4f)", epoch + 1, best_loss)
+            if len(y_val) and stopping.done:
+                log.info("Varmole: early stopping after epoch %d (best validation loss %.4f)", epoch + 1, stopping.best[0])
                 break
-        if best_state is not None:
-            module.load_state_dict(best_state)
+        stopping.restore()
         module.eval()
         return history
 
@@ -742,7 +696,7 @@ class MOGONETMethod(_TorchBaseline):
             log.debug("MOGONET %s", record)
         optimizers = view_optimizers(self.lr)
         vcdn_optimizer = torch.optim.Adam(net.vcdn.parameters(), lr=self.lr_vcdn) if net.vcdn is not None else None
-        best_loss, best_state, stale = float("inf"), None, 0
+        stopping = EarlyStopping(net, self.patience)
         for epoch in range(self.max_epochs):
             record = {"epoch": self.pretrain_epochs + epoch + 1, "phase": "joint", **self._view_epoch(optimizers, graphs, y)}
             if vcdn_optimizer is not None:
@@ -759,17 +713,13 @@ class MOGONETMethod(_TorchBaseline):
                 with torch.no_grad():
                     logits = net(*validation)[len(y) :]
                 record["val_loss"] = F.cross_entropy(logits, y_val).item()
-                if record["val_loss"] < best_loss - 1e-6:
-                    best_loss, best_state, stale = record["val_loss"], copy.deepcopy(net.state_dict()), 0
-                else:
-                    stale += 1
+                stopping.update(record["val_loss"])
             history.append(record)
             log.debug("MOGONET %s", record)
-            if validation is not None and stale >= self.patience:
-                log.info("MOGONET: early stopping after epoch %d (best validation loss %.4f)", record["epoch"], best_loss)
+            if validation is not None and stopping.done:
+                log.info("MOGONET: early stopping after epoch %d (best validation loss %.4f)", record["epoch"], stopping.best[0])
                 break
-        if best_state is not None:
-            net.load_state_dict(best_state)
+        stopping.restore()
         net.eval()
         return history
 

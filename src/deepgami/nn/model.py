@@ -127,11 +127,8 @@ class DeepGAMINet(nn.Module):
                 torch.manual_seed(int(seed))
                 net.set_member(k, cls.from_graph(*args, **kwargs))
             return net
-        latent_types = {t[2] for t in graph.edge_types} if graph is not None else set()
-        if len(latent_types) > 1:
-            msg = f"all relations must target one latent node type (got {', '.join(sorted(latent_types))})"
-            raise ValueError(msg)
-        n_latent = graph.num_nodes(latent_types.pop()) if latent_types else latent_dim
+        guided = graph is not None and bool(graph.edge_types)
+        n_latent = graph.num_nodes(graph.latent_type) if guided else latent_dim
         encoders: dict[str, nn.Module] = {}
         for modality, count in n_features.items():
             relations = graph.relations_from(modality) if graph is not None else []

@@ -1,0 +1,98 @@
+"""The estimator's parameters in one table: names, defaults, allowed values and config keys.
+
+Everything else is derived from :data:`PARAMETERS`: the defaults of
+:class:`~deepgami.DeepGAMIClassifier`'s signature, the checks its ``fit`` runs
+(scikit-learn's ``_parameter_constraints``), the ``[model]`` and ``[training]`` keys of the
+run configuration with their types, and the keys ``[search]`` may vary. A new parameter is
+one row here plus its use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+# The constraint classes behind scikit-learn's own parameter checks (a private module that
+# third-party estimators use too): their messages name the parameter and the allowed range.
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .nn.auxiliary import AUXILIARY_MAPS
+from .nn.conv import KERNELS
+from .nn.encoder import ACTIVATIONS
+from .preprocessing import MISSING, SCALINGS
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One estimator parameter.
+
+    ``constraints`` are scikit-learn constraints (any one must hold); ``section`` is the
+    config table that sets it (``"model"``, ``"training"``, or None when the config sets it
+    elsewhere or not at all), under ``key`` (default: the name) with TOML type ``config_type``;
+    ``searchable`` parameters may be listed in ``[search]``.
+    """
+
+    name: str
+    default: Any
+    constraints: tuple
+    section: str | None = None
+    config_type: type | tuple[type, ...] | None = None
+    key: str | None = None
+    searchable: bool = False
+
+    @property
+    def config_key(self) -> str:
+        return self.key or self.name
+
+
+def _at_least(kind: type, low: float) -> Interval:
+    return Interval(kind, low, None, closed="left")
+
+
+PARAMETERS: tuple[Parameter, ...] = (
+    # [model]
+    Parameter("n_members", 5, (_at_least(Integral, 1),), "model", int, searchable=True),
+    Parameter("null_members", 5, (_at_least(Integral, 0),), "model", int, searchable=True),
+    Parameter("latent_dim", 100, (_at_least(Integral, 1),), "model", int, searchable=True),
+    Parameter("hidden_dims", (), ("array-like",), "model", list, searchable=True),
+    Parameter("dropout", 0.5, (Interval(Real, 0, 1, closed="left"),), "model", float, searchable=True),
+    Parameter("aux_map", "scalar", (StrOptions(set(AUXILIARY_MAPS)), callable), "model", str, searchable=True),
+    Parameter("aux_weight", 1.0, (_at_least(Real, 0),), "model", float, searchable=True),
+    Parameter("edge_l1", 0.0, (_at_least(Real, 0),), "model", float, searchable=True),
+    Parameter("modality_dropout", 0.5, (Interval(Real, 0, 1, closed="left"),), "model", float, searchable=True),
+    Parameter("latent_activation", "relu", (StrOptions(set(ACTIVATIONS)),), "model", str, searchable=True),
+    Parameter("edge_init_scale", 0.1, (Interval(Real, 0, None, closed="neither"),), "model", float, searchable=True),
+    Parameter("kernel", "auto", (StrOptions(set(KERNELS)),), "model", str, searchable=True),
+    # Per modality, set under [data.modalities.<name>].
+    Parameter("scaling", "standard", (StrOptions(set(SCALINGS)), dict)),
+    Parameter("missing", "error", (StrOptions(set(MISSING)), dict)),
+    # [training]
+    Parameter("lr", 1e-3, (Interval(Real, 0, None, closed="neither"),), "training", float, searchable=True),
+    Parameter("weight_decay", 0.0, (_at_least(Real, 0),), "training", float, searchable=True),
+    Parameter("batch_size", 32, (_at_least(Integral, 1),), "training", int, searchable=True),
+    Parameter("max_epochs", 100, (_at_least(Integral, 1),), "training", int),
+    Parameter("patience", 20, (_at_least(Integral, 1),), "training", int, searchable=True),
+    Parameter("validation_fraction", 0.1, (Interval(Real, 0, 1, closed="left"),), "training", float),
+    Parameter("cross_fit", True, ("boolean",), "training", bool),
+    Parameter("class_weight", None, (None, StrOptions({"balanced"}), dict), "training", (str, dict)),
+    Parameter("device", "cpu", (str,), "training", str),
+    Parameter("random_state", 0, (_at_least(Integral, 0),), "training", int, key="seed"),
+    Parameter("verbose", False, ("boolean",)),
+)
+
+DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMETERS}
+CONSTRAINTS: dict[str, list] = {p.name: list(p.constraints) for p in PARAMETERS}
+
+
+def config_keys(section: str) -> dict[str, type | tuple[type, ...]]:
+    """Config key -> TOML type of the parameters set in ``[section]``."""
+    return {p.config_key: p.config_type for p in PARAMETERS if p.section == section}
+
+
+def parameter_name(config_key: str) -> str:
+    """The estimator parameter a ``[model]``/``[training]`` key sets (``seed`` -> ``random_state``)."""
+    return next((p.name for p in PARAMETERS if p.section and p.config_key == config_key), config_key)
+
+
+SEARCH_KEYS: frozenset[str] = frozenset(p.config_key for p in PARAMETERS if p.searchable)
