@@ -18,7 +18,10 @@ from deepgami.explain import edge_importance
 from deepgami.nn import DeepGAMINet
 from deepgami.nn.members import MemberLinear, member_slice, replicate_edges
 from deepgami.simulate import simulate_cohort
-from deepgami.training import HELD_OUT, TrainingSettings, train_module
+from deepgami.tasks import HELD_OUT, Classification
+from deepgami.training import TrainingSettings, train_module
+
+TASK = Classification(np.array([0, 1]))
 
 
 def test_member_linear_equals_one_linear_per_member():
@@ -64,13 +67,13 @@ def test_a_batched_ensemble_equals_its_members_trained_alone(small_cohort, small
     )
     seeds = [11, 12, 13]
     ensemble = _build(small_cohort, small_graph, seeds)
-    history = train_module(ensemble, train, validation, settings, generator=torch.Generator().manual_seed(0))
+    history = train_module(ensemble, train, validation, settings, task=TASK, generator=torch.Generator().manual_seed(0))
     x = {m: validation.values[m] for m in ("snp", "tf")}
     ensemble_logits = ensemble(x)
     lengths = []
     for k, seed in enumerate(seeds):
         single = _build(small_cohort, small_graph, [seed])
-        lengths.append(len(train_module(single, train, validation, settings, generator=torch.Generator().manual_seed(0))))
+        lengths.append(len(train_module(single, train, validation, settings, task=TASK, generator=torch.Generator().manual_seed(0))))
         torch.testing.assert_close(ensemble_logits[:, k], single(x)[:, 0], atol=1e-5, rtol=1e-5)
     assert len(history) == max(lengths)
     assert len(set(lengths)) > 1, "the members should stop at different epochs for this test to bite"
@@ -196,7 +199,7 @@ def test_a_cross_fitted_member_never_trains_on_its_validation_rows(small_cohort,
         codes = torch.as_tensor(np.where(held, HELD_OUT, labels[:, None].repeat(2, axis=1)))
         train = SampleStore(store.values, store.observed, codes, store.transforms)
         net = _build(small_cohort, small_graph, [1, 2])
-        train_module(net, train, None, settings, generator=torch.Generator().manual_seed(0))
+        train_module(net, train, None, settings, task=TASK, generator=torch.Generator().manual_seed(0))
         outputs.append(net({m: store.values[m] for m in ("snp", "tf")}).detach())
     torch.testing.assert_close(outputs[0][:, 0], outputs[1][:, 0])
     assert not torch.allclose(outputs[0][:, 1], outputs[1][:, 1])

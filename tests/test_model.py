@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -113,6 +114,7 @@ def test_edge_l1_is_the_absolute_sum_of_the_dense_masked_prior_weights():
 def test_edge_penalty_of_a_split_batch_adds_up_to_one_penalty():
     """Parts of a batch (processes, validation chunks) each carry their share of the penalty."""
     from deepgami.batches import Batchable
+    from deepgami.tasks import Classification
     from deepgami.training import DeepGAMILoss, LossTotals
 
     net = make_net("scalar")
@@ -120,7 +122,8 @@ def test_edge_penalty_of_a_split_batch_adds_up_to_one_penalty():
     observed = {m: torch.ones(6, dtype=torch.bool) for m in x}
     batch = Batchable(x, observed, torch.tensor([0, 1, 2, 0, 1, 2]))
     totals = LossTotals.of(batch.y, observed)
-    plain, penalised = DeepGAMILoss(net, 1.0), DeepGAMILoss(net, 1.0, edge_l1=0.1)
+    task = Classification(np.arange(3))
+    plain, penalised = DeepGAMILoss(net, task, 1.0), DeepGAMILoss(net, task, 1.0, edge_l1=0.1)
     whole = penalised(batch, totals)[0]
     torch.testing.assert_close(whole, plain(batch, totals)[0] + 0.1 * net.edge_weight_l1())
     halves = [penalised(batch.rows(torch.arange(i, i + 3)), totals)[0] for i in (0, 3)]

@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from .batches import Batchable, SampleStore
-from .data import MultiOmicsData, align_features, training_classes
+from .data import MultiOmicsData, align_features
 from .distributed import local_device
 from .errors import InputError
 from .graph import RegulatoryGraph
@@ -25,7 +25,8 @@ from .nn.model import DeepGAMINet
 from .persistence import load_model, save_model
 from .preprocessing import ModalityScaler
 from .splits import stratified_folds, stratified_holdout
-from .training import EVAL_BATCH_SIZE, HELD_OUT, TrainingSettings, edge_movement, edge_weights, train_module
+from .tasks import HELD_OUT, Classification
+from .training import EVAL_BATCH_SIZE, TrainingSettings, edge_movement, edge_weights, train_module
 
 log = logging.getLogger(__name__)
 
@@ -200,11 +201,11 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         data = self._as_data(X, y, join="inner")
-        classes, codes = training_classes(data.labels)
+        task, codes = Classification.from_labels(data.labels)
         if len(data.modalities) < 2:
             msg = f"DeepGAMI integrates at least two modalities (got {data.modality_names})"
             raise InputError(msg)
-        self.classes_ = classes
+        self.classes_ = task.classes
         self.modalities_ = data.modality_names
         self.feature_names_in_ = {m: data.modalities[m].columns.to_numpy(dtype=str) for m in self.modalities_}
         self.graph_ = None
@@ -248,6 +249,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 train,
                 validation,
                 TrainingSettings.of(self),
+                task=self.task_,
                 class_weight=self._class_weights(codes, device),
                 generator=generator,
                 device=device,
@@ -274,7 +276,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             for batch in self._store(data).batches(EVAL_BATCH_SIZE, local_device(self.device)):
                 logits = self.module_(batch.x_dict, batch.observed)[:, : self.module_.n_members]
-                parts.append(torch.softmax(logits, dim=2).cpu())
+                parts.append(self.task_.score(logits).cpu())
         proba = torch.cat(parts).numpy()[np.arange(len(folds)), folds]
         return pd.DataFrame(proba, index=data.samples, columns=self.classes_)
 
@@ -311,7 +313,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         return DeepGAMINet.from_graph(
             self.graph_,
             {m: len(self.feature_names_in_[m]) for m in self.modalities_},
-            len(self.classes_),
+            self.task_.n_outputs,
             latent_dim=self.latent_dim,
             latent_activation=self.latent_activation,
             kernel=self.kernel,
@@ -344,11 +346,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     def predict_table(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
         """Predictions as a table: ``sample``, ``predicted``, then ``p_<class>`` per class."""
         data = self._prediction_data(X, use_modalities)
-        proba = self._proba(data)
-        table = pd.DataFrame({"sample": data.samples, "predicted": self.classes_[proba.argmax(axis=1)]})
-        for i, c in enumerate(self.classes_):
-            table[f"p_{c}"] = proba[:, i]
-        return table
+        return self.task_.prediction_table(data.samples, self._proba(data))
 
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy; a Series ``y`` is aligned to the predicted samples by id."""
@@ -377,6 +375,12 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             columns=[f"{m}:{n}" for m in self.modalities_ for n in names],
         )
 
+    @property
+    def task_(self) -> Classification:
+        """What the model predicts: the classes of the training labels (see :mod:`deepgami.tasks`)."""
+        check_is_fitted(self, "classes_")
+        return Classification(self.classes_)
+
     def latent_names(self) -> list[str]:
         """Names of the latent nodes (genes of the prior, or ``latent_0..``)."""
         check_is_fitted(self, "module_")
@@ -389,7 +393,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         self.module_.eval()
         with torch.no_grad():
             parts = [
-                self.module_.ensemble_score(self.module_(batch.x_dict, batch.observed)).cpu()
+                self.task_.score(self.module_(batch.x_dict, batch.observed)[:, : self.module_.n_members]).mean(dim=1).cpu()
                 for batch in self._store(data).batches(EVAL_BATCH_SIZE, local_device(self.device))
             ]
         return torch.cat(parts).numpy()

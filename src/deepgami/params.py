@@ -71,7 +71,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("lr", 1e-3, (Interval(Real, 0, None, closed="neither"),), "training", float, searchable=True),
     Parameter("weight_decay", 0.0, (_at_least(Real, 0),), "training", float, searchable=True),
     Parameter("batch_size", 32, (_at_least(Integral, 1),), "training", int, searchable=True),
-    Parameter("max_epochs", 100, (_at_least(Integral, 1),), "training", int),
+    Parameter("max_epochs", 100, (_at_least(Integral, 0),), "training", int),  # 0: the initialised model
     Parameter("patience", 20, (_at_least(Integral, 1),), "training", int, searchable=True),
     Parameter("validation_fraction", 0.1, (Interval(Real, 0, 1, closed="left"),), "training", float),
     Parameter("cross_fit", True, ("boolean",), "training", bool),

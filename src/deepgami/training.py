@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 from itertools import permutations
 from typing import Mapping
 
 import torch
-import torch.nn.functional as F
-from sklearn.metrics import balanced_accuracy_score
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
@@ -18,6 +15,7 @@ from tqdm.auto import tqdm
 from .batches import Batchable, SampleStore
 from .distributed import process_count, process_rank
 from .nn.model import DeepGAMINet
+from .tasks import HELD_OUT, Task
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +67,6 @@ def hide_modalities(observed: dict[str, Tensor], rate: float, generator: torch.G
     return {m: hidden[:, i] for i, m in enumerate(names)}
 
 
-# Class code of a (sample, member) pair that the member must not train on: its validation
-# rows under cross-fitting (F.cross_entropy's default ignore_index).
-HELD_OUT = -100
-
-
 @dataclass
 class LossTotals:
     """What one batch's losses are averaged over, per member slot: the class weight summed
@@ -109,8 +102,8 @@ def slot_labels(y: Tensor, n_slots: int) -> Tensor:
 
 
 class DeepGAMILoss(nn.Module):
-    """The training objective as one module: per member, cross-entropy on the completed
-    latents plus ``aux_weight`` times the auxiliary MSE plus ``edge_l1`` times the summed
+    """The training objective as one module: per member, the task's loss (cross-entropy for
+    a classification) on the completed latents plus ``aux_weight`` times the auxiliary MSE plus ``edge_l1`` times the summed
     absolute prior edge weights (a lasso on the edges: each latent node keeps few of its
     prior inputs); the total is the sum over the members, so members never interact.
 
@@ -124,10 +117,10 @@ class DeepGAMILoss(nn.Module):
     """
 
     def __init__(
-        self, net: DeepGAMINet, aux_weight: float, class_weight: Tensor | None = None, edge_l1: float = 0.0
+        self, net: DeepGAMINet, task: Task, aux_weight: float, class_weight: Tensor | None = None, edge_l1: float = 0.0
     ) -> None:
         super().__init__()
-        self.net, self.aux_weight, self.class_weight, self.edge_l1 = net, aux_weight, class_weight, edge_l1
+        self.net, self.task, self.aux_weight, self.class_weight, self.edge_l1 = net, task, aux_weight, class_weight, edge_l1
 
     def forward(
         self, batch: Batchable, totals: LossTotals, head_observed: dict[str, Tensor] | None = None
@@ -136,9 +129,7 @@ class DeepGAMILoss(nn.Module):
         logits = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed))
         n, n_slots, n_classes = logits.shape
         y = slot_labels(batch.y, n_slots)
-        per_row = F.cross_entropy(
-            logits.reshape(-1, n_classes), y.reshape(-1), weight=self.class_weight, reduction="none", ignore_index=HELD_OUT
-        )
+        per_row = self.task.loss(logits.reshape(-1, n_classes), y.reshape(-1), self.class_weight)
         # A slot may train on none of a batch's rows (all held out): 0 / 0 counts as 0.
         cross_entropy = per_row.view(n, n_slots).sum(dim=0) / totals.cross_entropy.to(logits.device).clamp(min=1e-12)
         member_rows = (y != HELD_OUT).to(logits.dtype) if batch.y.dim() == 2 else None
@@ -227,6 +218,7 @@ def train_module(
     validation: SampleStore | None,
     settings: TrainingSettings,
     *,
+    task: Task,
     class_weight: Tensor | None = None,
     generator: torch.Generator,
     device: torch.device | str = "cpu",
@@ -248,7 +240,7 @@ def train_module(
     processes take the same steps and stop at the same epoch.
     """
     rank, world = process_rank(), process_count()
-    objective = DeepGAMILoss(module, settings.aux_weight, class_weight, settings.edge_l1)
+    objective = DeepGAMILoss(module, task, settings.aux_weight, class_weight, settings.edge_l1)
     step_module: nn.Module = objective
     if world > 1:
         # Buffers (edge indices) never change, so they are not re-broadcast every step; a batch
@@ -297,7 +289,7 @@ def train_module(
             stopping.update(per_slot[MONITOR])
         record.update({f"moved:{name}": value for name, value in edge_movement(module, initial).items()})
         history.append(record)
-        epochs.set_postfix({k: f"{record[k]:.3f}" for k in ("train_loss", "val_loss", "val_bacc") if k in record})
+        epochs.set_postfix({k: f"{record[k]:.3f}" for k in ("train_loss", "val_loss", task.validation_metric) if k in record})
         log.debug("epoch %d: %s", epoch + 1, record)
         if validation is not None and stopping.done:
             best = ", ".join(f"{value:.4f}" for value in stopping.best[:members].tolist())
@@ -315,12 +307,12 @@ def evaluate_loss(
     """Validation losses in eval mode, in batches.
 
     Returns ``(scores, per_slot)``: ``scores`` holds val_loss, val_ce and val_aux (means over
-    the real members) and val_bacc (balanced accuracy of the mean prediction of the real
-    members that validate on each sample);
+    the real members) and the task's validation score (``val_bacc`` for a classification) of
+    the mean prediction of the real members that validate on each sample;
     ``per_slot`` holds val_ce per member slot, shape (n_slots,).
     """
     objective.eval()
-    net = objective.net
+    net, task = objective.net, objective.task
     labels = data.labels()
     totals = LossTotals.of(labels, data.observed_rows(), objective.class_weight)
     ce_sum, aux_sum, penalty, predicted, truths = torch.zeros(net.n_slots, dtype=torch.float64), 0.0, 0.0, [], []
@@ -333,19 +325,15 @@ def evaluate_loss(
         # without cross-fitting): an out-of-fold prediction under cross-fitting.
         codes = slot_labels(batch.y, net.n_slots)[:, : net.n_members]
         validating = (codes != HELD_OUT).unsqueeze(2).to(logits.dtype)
-        proba = (torch.softmax(logits[:, : net.n_members], dim=2) * validating).sum(dim=1)
-        predicted.append(proba.argmax(1).cpu())
+        score = (task.score(logits[:, : net.n_members]) * validating).sum(dim=1) / validating.sum(dim=1).clamp(min=1)
+        predicted.append(score.cpu())
         truths.append(codes.max(dim=1).values.cpu())
     real = slice(0, net.n_members)
-    with warnings.catch_warnings():
-        # A small validation set may miss a predicted class; the score stays defined.
-        warnings.simplefilter("ignore", UserWarning)
-        bacc = balanced_accuracy_score(torch.cat(truths).numpy(), torch.cat(predicted).numpy())
     scores = {
         # The objective per member: the auxiliary loss and edge penalty are sums over the slots.
         "val_loss": ce_sum[real].mean().item() + (objective.aux_weight * aux_sum + penalty) / net.n_slots,
         "val_ce": ce_sum[real].mean().item(),
         "val_aux": aux_sum / net.n_slots,
-        "val_bacc": float(bacc),
+        task.validation_metric: task.validation_score(torch.cat(truths).numpy(), torch.cat(predicted).numpy()),
     }
     return scores, {"val_ce": ce_sum}

@@ -28,7 +28,6 @@ from .errors import InputError, preview
 from .estimator import DeepGAMIClassifier
 from .explain import Explanation, explain_model
 from .graph import RegulatoryGraph
-from .metrics import classification_metrics
 from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, top_edges, write_cytoscape
 from .plotting import plot_class_comparison, plot_network, plot_roc, plot_top_features
 from .readers import read_edges, read_ids, read_labels, read_modality
@@ -119,12 +118,12 @@ def evaluate(model: DeepGAMIClassifier, data: MultiOmicsData) -> tuple[dict[str,
     """
     y_true = data.labels.to_numpy()
     proba = model.predict_proba(data)
-    results = {"all": classification_metrics(y_true, proba, model.classes_)}
+    results = {"all": model.task_.metrics(y_true, proba)}
     curves = {"all modalities": (y_true, proba)}
     for m in model.modalities_:
         observed = np.flatnonzero(data.observed[m])
         proba = model.predict_proba(data.subset(observed), use_modalities=(m,))
-        results[m] = classification_metrics(y_true[observed], proba, model.classes_)
+        results[m] = model.task_.metrics(y_true[observed], proba)
         curves[f"{m} only"] = (y_true[observed], proba)
     return results, curves
 
@@ -167,7 +166,7 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> Fi
     if model.oof_proba_ is not None:
         # Cross-fitted members: every training sample scored by the member that never trained on it.
         oof = model.oof_proba_.loc[train.samples]
-        metrics["out_of_fold"] = classification_metrics(train.labels.to_numpy(), oof.to_numpy(), model.classes_)
+        metrics["out_of_fold"] = model.task_.metrics(train.labels.to_numpy(), oof.to_numpy())
     predictions = model.predict_table(test)
     with staged_output(out) as stage:
         model.save(stage / MODEL_DIR)
