@@ -9,7 +9,7 @@ A. Ranking quality. For each seed, a cohort is simulated with ``deepgami.simulat
    on the training split, and every prior edge (both relations together) is ranked on the test
    split by:
 
-   1. edge integrated gradients, ``deepgami.explain.edge_importance`` (n_steps=50, proba):
+   1. edge integrated gradients, ``deepgami.explain.Explainer.edges`` (n_steps=50, proba):
       ``abs_score`` (mean |attribution| over samples), max over classes; also ``|score|``
       (|mean attribution|), max over classes;
    2. |learned edge weight|;
@@ -28,21 +28,21 @@ A. Ranking quality. For each seed, a cohort is simulated with ``deepgami.simulat
 
    Ground truth: planted edges (``truth["edges"]``) whose target is a causal gene; k = their
    number; precision@k = share of the k top-ranked prior edges that are true. Also reported: the
-   model's test AUC, the completeness gaps returned by ``edge_importance``, agreement between
+   model's test AUC, the completeness gaps returned by ``Explainer.edges``, agreement between
    conductance and edge IG per edge, and both methods' wall times on that cohort.
 
 B. Time and memory at paper scale: a random graph of 7,433 SNPs, 208 TFs and 2,870 genes with
    11,000 eQTL and 57,000 GRN edges, random genotypes / TF expression / labels for 600 samples,
    480 training samples and 2 training epochs (only to have weights), 120 test samples to
    explain. Each method runs in its own child process (loading the saved model), so its peak RSS
-   (``resource.getrusage``) is its own: ``edge_importance`` on all edges (n_steps=50, both
+   (``resource.getrusage``) is its own: ``Explainer.edges`` on all edges (n_steps=50, both
    classes) versus the per-gene conductance loop on a random sample of genes (both neurons of
    each gene, both classes; ``--paper-classes 1`` runs one class and doubles its time; one
    untimed warm-up call first), extrapolated linearly to all genes and both classes (a call's cost does not depend on
    the gene or the class: each runs the whole network on n_samples x n_steps rows).
 
 Everything is seeded. torch uses ``--threads`` threads, 1 by default: on a shared 2-core machine
-two OpenMP threads spin against other processes and made single edge_importance calls vary
+two OpenMP threads spin against other processes and made single Explainer.edges calls vary
 20-fold between repeats, while one thread gave repeatable times. Timings still depend on machine
 load (the load average is recorded at start and end).
 
@@ -71,7 +71,8 @@ from sklearn.model_selection import train_test_split
 
 from _machine import cpu_model, peak_rss_mib, status_mib
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
-from deepgami.explain import _ClassScore, edge_importance, edge_type_name
+from deepgami.explain import Explainer, _ClassScore
+from deepgami.graph import relation_name
 from deepgami.simulate import simulate_cohort
 
 SIM = {"n_samples": 1000, "n_snps": 900, "n_tfs": 90, "n_genes": 150, "difficulty": "easy"}
@@ -109,7 +110,7 @@ def edge_list(model: DeepGAMIClassifier) -> pd.DataFrame:
             frame = model.graph_.edge_frame(t)[["source", "target"]].copy()
             src, dst = conv.edge_index.cpu().numpy()
             frame = frame.assign(
-                edge_type=edge_type_name(t), modality=m, relation=relation, src=src, dst=dst,
+                edge_type=relation_name(t), modality=m, relation=relation, src=src, dst=dst,
                 weight=conv.weight.detach().cpu().numpy(),
             )
             frames.append(frame)
@@ -123,8 +124,8 @@ def conductance_loop(model: DeepGAMIClassifier, X, edges: pd.DataFrame, genes, t
     not looped over), the wall time of each gene (all its neurons and targets), of each call, and
     the largest |conductance| of an input that has no prior edge into the neuron.
     """
-    data = model._prediction_data(X, None)
-    batch = model._tensors(data)
+    data = model.prediction_data(X, None)
+    batch = model.model_inputs(data)
     model.module_.eval()
     names = list(batch.x_dict)
     wrapper = _ClassScore(model.module_, names, "proba")
@@ -200,7 +201,8 @@ def ranking_seed(seed: int, sim: dict, args) -> dict:
     assert truth.sum() == k, "every planted edge is a prior edge"
 
     start = time.perf_counter()
-    table, completeness = edge_importance(model, X_test, n_steps=N_STEPS, output="proba")
+    result = Explainer(model, X_test, n_steps=N_STEPS, output="proba").edges()
+    table, completeness = result.table, result.completeness
     ig_s = time.perf_counter() - start
     table = table.assign(abs_mean=table["score"].abs())
     per_edge = table.groupby(["edge_type", "source", "target"])[["abs_score", "abs_mean"]].max()
@@ -212,7 +214,7 @@ def ranking_seed(seed: int, sim: dict, args) -> dict:
     ig_c_abs = ig_c["abs_score"].reindex(index).to_numpy()
     ig_c_mean = ig_c["score"].reindex(index).to_numpy()
 
-    train_batch = model._tensors(model._prediction_data(X_train, None))
+    train_batch = model.model_inputs(model.prediction_data(X_train, None))
     sd = {m: x.std(dim=0).numpy() for m, x in train_batch.x_dict.items()}
     source_sd = np.array([sd[m][s] for m, s in zip(edges["modality"], edges["src"])])
 
@@ -298,7 +300,7 @@ def child(args) -> None:
     out = {"rss_before_mb": status_mib("VmRSS"), "peak_before_mb": peak_rss_mib()}
     if args.child == "edge":
         start = time.perf_counter()
-        _, completeness = edge_importance(model, X_test, n_steps=N_STEPS, output="proba")
+        completeness = Explainer(model, X_test, n_steps=N_STEPS, output="proba").edges().completeness
         out["wall_s"] = time.perf_counter() - start
         out["completeness"] = completeness
     else:
@@ -338,7 +340,7 @@ def paper_scale(sizes: dict, args) -> dict:
         model.save(folder / "model")
         with open(folder / "X_test.pkl", "wb") as f:
             pickle.dump(X_test, f)
-        print("  paper scale: edge_importance ...", flush=True)
+        print("  paper scale: Explainer.edges ...", flush=True)
         edge = run_child("edge", folder, args)
         print(f"    {edge['wall_s']:.1f} s", flush=True)
         print(f"  paper scale: conductance loop on {args.sample_genes} genes ...", flush=True)
@@ -473,7 +475,7 @@ def report(args, argv, sim, seeds_results, paper, load_start, load_end, total_s)
             "",
             "| method | what was run | wall time (s) | RSS after loading (MB) | peak RSS before the method (MB) | peak RSS (MB) |",
             "|---|---|---:|---:|---:|---:|",
-            f"| edge IG (`edge_importance`) | all {sum(paper['n_edges'].values()):,} edges, n_steps=50, 2 classes | "
+            f"| edge IG (`Explainer.edges`) | all {sum(paper['n_edges'].values()):,} edges, n_steps=50, 2 classes | "
             f"{e['wall_s']:.1f} | {e['rss_before_mb']:.0f} | {e['peak_before_mb']:.0f} | {e['peak_rss_mb']:.0f} |",
             f"| NeuronConductance loop | {len(c['genes'])} random genes x 2 neurons x {len(c['targets'])} class(es) = {len(c['call_times'])} calls "
             f"(+1 untimed warm-up), n_steps=50 | {c['wall_s']:.1f} | {c['rss_before_mb']:.0f} | {c['peak_before_mb']:.0f} | {c['peak_rss_mb']:.0f} |",

@@ -53,7 +53,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
-from deepgami.explain import edge_importance
+from deepgami.explain import Explainer
 from deepgami.nn.encoder import GuidedEncoder
 from deepgami.simulate import panel_settings, simulate_cohort
 
@@ -114,7 +114,7 @@ def ranking_scores(ranking: np.ndarray, truth: np.ndarray) -> dict[str, float]:
 
 def edge_table(model, X) -> pd.DataFrame:
     """Edge IG of ``model`` on ``X``, one row per edge: abs_score averaged over classes, etc."""
-    table, _ = edge_importance(model, X, n_steps=IG_STEPS)
+    table = Explainer(model, X, n_steps=IG_STEPS).edges().table
     return table.groupby(["edge_type", "source", "target"], sort=False).agg(
         abs_score=("abs_score", "mean"), weight=("weight", "first"), q_value=("q_value", "min"), stability=("stability", "mean")
     ).reset_index()

@@ -116,14 +116,15 @@ def test_estimator_on_int8_genotypes_equals_the_float_table_with_nans(small_coho
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
 def test_fit_predict_and_explain_on_cuda_match_cpu(small_cohort, small_graph):
-    from deepgami.explain import edge_importance
+    from deepgami.explain import Explainer
 
     params = dict(max_epochs=3, random_state=0, dropout=0.0, modality_dropout=0.0)
     cpu = DeepGAMIClassifier(small_graph, **params).fit(small_cohort.modalities, small_cohort.labels)
     gpu = DeepGAMIClassifier(small_graph, device="cuda", **params).fit(small_cohort.modalities, small_cohort.labels)
     assert next(gpu.module_.parameters()).is_cuda
     np.testing.assert_allclose(gpu.predict_proba(small_cohort.modalities), cpu.predict_proba(small_cohort.modalities), atol=1e-3)
-    table, completeness = edge_importance(gpu, small_cohort.modalities, n_steps=8)
+    result = Explainer(gpu, small_cohort.modalities, n_steps=8).edges()
+    table, completeness = result.table, result.completeness
     assert np.isfinite(table["score"]).all()
     assert all(gaps["relative_gap"] < 0.05 for gaps in completeness.values())
 

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
 from deepgami.batches import SampleStore
 from deepgami.errors import InputError
-from deepgami.explain import edge_importance
+from deepgami.explain import Explainer
 from deepgami.nn import DeepGAMINet
 from deepgami.nn.members import MemberLinear, member_slice, replicate_edges
 from deepgami.simulate import simulate_cohort
@@ -87,7 +87,7 @@ def ensemble(small_cohort, small_graph):
 
 def test_ensemble_predicts_the_mean_of_its_members(ensemble, small_cohort):
     proba = ensemble.predict_proba(small_cohort.modalities)
-    store = ensemble._tensors(ensemble._prediction_data(small_cohort.modalities, None))
+    store = ensemble.model_inputs(ensemble.prediction_data(small_cohort.modalities))
     with torch.no_grad():
         logits = ensemble.module_(store.x_dict, store.observed)
     members = torch.softmax(logits[:, :3], dim=2).mean(dim=1).numpy()
@@ -106,8 +106,8 @@ def test_ensemble_save_load_is_exact(ensemble, small_cohort, tmp_path):
         ensemble.predict_proba(small_cohort.modalities, use_modalities=["snp"]),
     )
     assert loaded.edge_movement_ == ensemble.edge_movement_
-    first, _ = edge_importance(ensemble, small_cohort.modalities, n_steps=4)
-    second, _ = edge_importance(loaded, small_cohort.modalities, n_steps=4)
+    first = Explainer(ensemble, small_cohort.modalities, n_steps=4).edges().table
+    second = Explainer(loaded, small_cohort.modalities, n_steps=4).edges().table
     pd.testing.assert_frame_equal(first, second)
 
 
@@ -150,7 +150,8 @@ def test_edge_movement_is_recorded_per_relation(ensemble):
 
 
 def test_stability_and_q_values(ensemble, small_cohort):
-    table, completeness = edge_importance(ensemble, small_cohort.modalities, n_steps=8)
+    result = Explainer(ensemble, small_cohort.modalities, n_steps=8).edges()
+    table, completeness = result.table, result.completeness
     assert set(np.unique(table["stability"])) <= {0.0, 1 / 3, 2 / 3, 1.0}
     assert (table["stability"] == 1.0).any()
     planted = small_cohort.truth["edges"]
@@ -168,7 +169,7 @@ def test_stability_and_q_values(ensemble, small_cohort):
 
 def test_q_values_are_nan_without_null_members_and_stability_is_binary_for_one_network(small_cohort, small_graph):
     model = DeepGAMIClassifier(small_graph, n_members=1, null_members=0, max_epochs=5).fit(small_cohort.modalities, small_cohort.labels)
-    table, _ = edge_importance(model, small_cohort.modalities, n_steps=4)
+    table = Explainer(model, small_cohort.modalities, n_steps=4).edges().table
     assert table["q_value"].isna().all()
     assert set(np.unique(table["stability"])) == {0.0, 1.0}
     assert np.isclose((table["stability"] == 1.0).mean(), 0.05, atol=0.01)
@@ -181,7 +182,7 @@ def test_on_a_null_cohort_few_edges_pass_q_0_1():
     labels = pd.Series(np.random.default_rng(0).permutation(cohort.labels.to_numpy()), index=cohort.labels.index)
     graph = RegulatoryGraph.from_edge_tables([(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")])
     model = DeepGAMIClassifier(graph, n_members=4, null_members=4, max_epochs=30).fit(cohort.modalities, labels)
-    table, _ = edge_importance(model, cohort.modalities, n_steps=8)
+    table = Explainer(model, cohort.modalities, n_steps=8).edges().table
     assert (table["q_value"] <= 0.1).mean() < 0.02
 
 
@@ -222,7 +223,7 @@ def test_out_of_fold_predictions_come_from_the_member_that_held_the_row_out(ense
     np.testing.assert_allclose(oof.sum(axis=1), 1.0, rtol=1e-5)
     codes = np.unique(small_cohort.labels.to_numpy(), return_inverse=True)[1]
     folds = ensemble._member_folds(codes)
-    store = ensemble._tensors(ensemble._prediction_data(small_cohort.modalities, None))
+    store = ensemble.model_inputs(ensemble.prediction_data(small_cohort.modalities))
     with torch.no_grad():
         members = torch.softmax(ensemble.module_(store.x_dict, store.observed)[:, :3], dim=2).numpy()
     np.testing.assert_allclose(oof.to_numpy(), members[np.arange(160), folds], atol=1e-6)

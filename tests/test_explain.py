@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
-from deepgami.explain import edge_importance, explain_model, feature_importance, latent_importance
+from deepgami.explain import Explainer, explain_model
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def X(small_cohort):
 
 
 def test_edge_attributions_are_complete(fitted, X):
-    _, completeness = edge_importance(fitted, X, n_steps=100)
+    completeness = Explainer(fitted, X, n_steps=100).edges().completeness
     for gaps in completeness.values():
         assert abs(gaps["output_difference"]) > 1e-3
         assert gaps["relative_gap"] < 0.02, gaps
@@ -37,14 +37,15 @@ def linear_model(cohort, graph):
 
 def test_linear_toy_model_matches_the_closed_form(small_cohort, small_graph, X):
     model = linear_model(small_cohort, small_graph)
-    table, completeness, per_sample = edge_importance(model, X, n_steps=4, output="logit", return_per_sample=True)
+    result = Explainer(model, X, n_steps=4, output="logit").edges(per_sample=True)
+    table, completeness, per_sample = result.table, result.completeness, result.per_sample
     head = model.module_.head[0].weight[0].detach().numpy()  # (n_classes, 2 * n_latent), the only member
     n_latent = model.module_.n_latent
     for block, m in enumerate(model.modalities_):
         conv = model.module_.encoders[m].convs[0]
         edge_type = model.graph_.relations_from(m)[0]
         src, dst = conv.edge_index.numpy()
-        x = model._tensors(model._prediction_data(X, None)).x_dict[m].numpy()
+        x = model.model_inputs(model.prediction_data(X)).x_dict[m].numpy()
         for c, label in enumerate(model.classes_):
             expected = head[c, block * n_latent + dst] * conv.weight.detach().numpy() * x[:, src]
             np.testing.assert_allclose(per_sample[label][edge_type], expected, rtol=1e-4, atol=1e-6)
@@ -60,7 +61,8 @@ def test_zero_weight_edge_gets_zero_attribution_and_shapes(fitted, X):
     try:
         with torch.no_grad():
             conv.weight.view(slots, n_prior)[:, :5] = 0.0  # in every member
-        table, _, per_sample = edge_importance(fitted, X, n_steps=8, return_per_sample=True)
+        result = Explainer(fitted, X, n_steps=8).edges(per_sample=True)
+        table, per_sample = result.table, result.per_sample
     finally:
         with torch.no_grad():
             conv.weight.copy_(saved)
@@ -91,8 +93,8 @@ def test_edge_attributions_do_not_depend_on_edge_order(small_cohort, small_graph
         reordered = np.stack([order[f"w{k}"].to_numpy() for k in range(slots)])
         with torch.no_grad():
             twin.module_.encoders[m].convs[0].weight.copy_(torch.as_tensor(reordered.reshape(-1)))
-    a, _ = edge_importance(fitted, X, n_steps=8)
-    b, _ = edge_importance(twin, X, n_steps=8)
+    a = Explainer(fitted, X, n_steps=8).edges().table
+    b = Explainer(twin, X, n_steps=8).edges().table
     key = ["edge_type", "source", "target", "class"]
     merged = a.merge(b, on=key, suffixes=("_a", "_b"))
     assert len(merged) == len(a)
@@ -100,16 +102,16 @@ def test_edge_attributions_do_not_depend_on_edge_order(small_cohort, small_graph
 
 
 def test_single_modality_explains_only_present_edges_and_features(fitted, X):
-    table, _ = edge_importance(fitted, {"snp": X["snp"]}, n_steps=8)
+    table = Explainer(fitted, {"snp": X["snp"]}, n_steps=8).edges().table
     assert set(table["edge_type"]) == {"snp-eqtl->gene"}
-    features = feature_importance(fitted, {"snp": X["snp"]}, n_steps=8)
+    features = Explainer(fitted, {"snp": X["snp"]}, n_steps=8).features().table
     assert set(features["modality"]) == {"snp"}
 
 
 def test_single_edge_feature_equals_its_edge(fitted, X):
     # For a guided modality, scaling inputs from zero and scaling edges from zero trace the same path.
-    features = feature_importance(fitted, X, n_steps=16)
-    edges, _ = edge_importance(fitted, X, n_steps=16)
+    features = Explainer(fitted, X, n_steps=16).features().table
+    edges = Explainer(fitted, X, n_steps=16).edges().table
     snp_edges = edges[edges["edge_type"] == "snp-eqtl->gene"]
     single = snp_edges.groupby(["source", "class"]).filter(lambda g: len(g) == 1)
     merged = single.merge(features.rename(columns={"feature": "source"}), on=["source", "class"], suffixes=("_edge", "_feature"))
@@ -118,12 +120,13 @@ def test_single_edge_feature_equals_its_edge(fitted, X):
 
 
 def test_feature_and_latent_tables(fitted, X):
-    features, per_sample, deltas = feature_importance(fitted, X, n_steps=20, return_per_sample=True)
+    result = Explainer(fitted, X, n_steps=20).features()
+    features, per_sample, deltas = result.table, result.per_sample, result.deltas
     assert per_sample["case"]["snp"].shape == X["snp"].shape
     assert len(features) == 2 * (X["snp"].shape[1] + X["tf"].shape[1])
     assert all(np.abs(d).max() < 0.05 for d in deltas.values())
     assert features.groupby("class")["rank"].min().eq(1).all()
-    latents = latent_importance(fitted, X, n_steps=10)
+    latents = Explainer(fitted, X, n_steps=10).latents()
     assert set(latents["layer"]) == {"snp", "tf", "fused:snp", "fused:tf"}
     n_latent = fitted.module_.n_latent
     assert len(latents) == 4 * n_latent * 2

@@ -48,7 +48,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
-from deepgami.explain import edge_importance, feature_importance
+from deepgami.explain import Explainer
 from deepgami.metrics import classification_metrics
 from deepgami.network import hubs, prioritized_network
 from deepgami.plotting import plot_network, plot_roc, plot_top_features
@@ -147,10 +147,12 @@ print(f"wrote {OUT / 'roc.png'}")
 # We attribute the predicted class probability on the test samples with integrated gradients
 # (IG), which accumulates gradients along a path from a baseline input to the real input.
 #
-# * **Feature attributions** (`feature_importance`): per input feature (SNP or TF), how much
+# One `Explainer(model, test)` prepares the samples once; each verb returns one result.
+#
+# * **Feature attributions** (`Explainer.features`): per input feature (SNP or TF), how much
 #   it moves the class probability away from the baseline (zeros in scaled space, i.e. the
 #   training mean).
-# * **Edge attributions** (`edge_importance`): one multiplier per prior edge is integrated
+# * **Edge attributions** (`Explainer.edges`): one multiplier per prior edge is integrated
 #   from 0 (all prior links switched off) to 1 (the trained model). An edge's attribution is
 #   its share of the change in the class probability when the links are switched on; per
 #   sample they add up to `f(x) - f(x; all edges off)` (the completeness check below). A high
@@ -161,8 +163,10 @@ print(f"wrote {OUT / 'roc.png'}")
 # images and rank edges identically; we look at the class `case`.
 
 # %%
-features = feature_importance(model, test, n_steps=N_STEPS)
-edges, completeness = edge_importance(model, test, n_steps=N_STEPS)
+explainer = Explainer(model, test, n_steps=N_STEPS)
+features = explainer.features().table
+result = explainer.edges()
+edges, completeness = result.table, result.completeness
 features.to_csv(OUT / "features.csv", index=False)
 edges.to_csv(OUT / "edges.csv", index=False)
 plot_top_features(features, OUT / "top_features.png")

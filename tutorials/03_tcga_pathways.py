@@ -57,7 +57,7 @@ from data_adapters.tcga import MODALITY_FILES, load_tcga
 from deepgami import DeepGAMIClassifier, MultiOmicsData, RegulatoryGraph
 from deepgami.config import parse_config
 from deepgami.evaluation.cv import run_cv, write_cv
-from deepgami.explain import latent_importance
+from deepgami.explain import Explainer
 from deepgami.metrics import classification_metrics
 from deepgami.plotting import plot_roc
 
@@ -312,7 +312,7 @@ print(f"wrote {OUT / 'cv'}: results.csv, summary.md, roc_<modalities>.png")
 # %% [markdown]
 # ## 6. Which pathways drive the prediction?
 #
-# `latent_importance` runs layer integrated gradients on each modality's pathway latent and on
+# `Explainer.latents` runs layer integrated gradients on each modality's pathway latent and on
 # the fused latent entering the classifier, per class, for a subset of the test patients.
 # A pathway's overall importance here is its mean absolute attribution in the fused latent,
 # summed over the three modality blocks and averaged over classes.
@@ -320,7 +320,7 @@ print(f"wrote {OUT / 'cv'}: results.csv, summary.md, roc_<modalities>.png")
 # %%
 explain_ids = test_ids[:n_explain]
 tic = time.perf_counter()
-latents = latent_importance(model, {m: frame.loc[explain_ids] for m, frame in test.items()}, n_steps=n_steps)
+latents = Explainer(model, {m: frame.loc[explain_ids] for m, frame in test.items()}, n_steps=n_steps).latents()
 print(f"layer integrated gradients on {len(explain_ids)} test patients ({n_steps} steps) in {time.perf_counter() - tic:.1f} s")
 latents.to_csv(OUT / "latent_importance.csv", index=False)
 fused = latents[latents["layer"].str.startswith("fused:")]

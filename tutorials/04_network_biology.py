@@ -15,7 +15,7 @@
 # tutorial goes from edge attributions to network biology:
 #
 # 1. fit on a simulated cohort and attribute every prior edge on the test samples
-#    (`deepgami.explain.edge_importance`);
+#    (`deepgami.explain.Explainer(...).edges()`);
 # 2. build a prioritised network per class (`deepgami.network.prioritized_network`) and
 #    summarise it: hubs, modules, overlap between classes;
 # 3. test the network's genes for enrichment in gene sets (GMT files);
@@ -44,7 +44,7 @@ from sklearn.model_selection import train_test_split
 
 from data_adapters.reactome import reactome_gmt
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
-from deepgami.explain import edge_importance, feature_importance
+from deepgami.explain import Explainer
 from deepgami.metrics import classification_metrics
 from deepgami.network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, write_cytoscape
 from deepgami.plotting import plot_class_comparison, plot_network, plot_top_features
@@ -90,18 +90,20 @@ print(f"trained {len(model.history_)} epochs; test ({len(test_ids)} samples): "
       f"BACC {metrics['bacc']:.3f}, AUC {metrics['auc']:.3f} (3 classes: chance BACC 0.333)")
 
 # %% [markdown]
-# `edge_importance` scales every edge's message by a common factor from 0 (all edges off) to 1
+# `Explainer.edges` scales every edge's message by a common factor from 0 (all edges off) to 1
 # and integrates the gradient, so per sample and class the attributions sum to the change of the
 # class probability between the two (up to quadrature error, reported as `relative_gap`).
 
 # %%
 tic = time.perf_counter()
-edges, completeness = edge_importance(model, test, n_steps=n_steps)
+explainer = Explainer(model, test, n_steps=n_steps)
+result = explainer.edges()
+edges, completeness = result.table, result.completeness
 print(f"edge attributions: {edges['class'].nunique()} classes x {len(edges) // edges['class'].nunique()} edges "
       f"in {time.perf_counter() - tic:.1f} s; completeness gap per class: "
       + ", ".join(f"{c} {g['relative_gap']:.1%}" for c, g in completeness.items()))
 edges.to_csv(OUT / "edges.csv", index=False)
-features = feature_importance(model, test, n_steps=n_steps)
+features = explainer.features().table
 features.to_csv(OUT / "features.csv", index=False)
 
 # Sanity check against the simulation: are top-ranked edges planted edges more often than

@@ -55,7 +55,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         Ensemble members; 1 is a single network (the paper's model).
     null_members : int, default=5
         Members trained on one random permutation of the training labels (the null of the
-        edge ``q_value`` in :func:`deepgami.explain.edge_importance`); 0 trains none (faster,
+        edge ``q_value`` in :meth:`deepgami.explain.Explainer.edges`); 0 trains none (faster,
         no q-values). Defaults chosen by bench/study_guided_learning.md.
     latent_dim : int, default=100
         Latent nodes when there is no graph.
@@ -336,7 +336,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         ``MultiOmicsData(X, join="outer").samples`` (the shared index when every table has
         the same one).
         """
-        return self._proba(self._prediction_data(X, use_modalities))
+        return self._proba(self.prediction_data(X, use_modalities))
 
     def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
         """Predicted labels of shape (n_samples,), values from ``classes_``."""
@@ -345,12 +345,12 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_table(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
         """Predictions as a table: ``sample``, ``predicted``, then ``p_<class>`` per class."""
-        data = self._prediction_data(X, use_modalities)
+        data = self.prediction_data(X, use_modalities)
         return self.task_.prediction_table(data.samples, self._proba(data))
 
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy; a Series ``y`` is aligned to the predicted samples by id."""
-        data = self._prediction_data(X, None)
+        data = self.prediction_data(X, None)
         if isinstance(y, pd.Series):
             y = y.set_axis(y.index.astype(str)).reindex(data.samples).to_numpy()
         return super().score(data, y, sample_weight=sample_weight)
@@ -360,7 +360,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
 
         Columns are ``<modality>:<latent node>``; an ensemble gives its members' mean.
         """
-        data = self._prediction_data(X, use_modalities)
+        data = self.prediction_data(X, use_modalities)
         self.module_.eval()
         parts = []
         with torch.no_grad():
@@ -398,7 +398,13 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             ]
         return torch.cat(parts).numpy()
 
-    def _prediction_data(self, X, use_modalities: Sequence[str] | None) -> MultiOmicsData:
+    def prediction_data(self, X, use_modalities: Sequence[str] | None = None) -> MultiOmicsData:
+        """``X`` as the model reads it: the used modalities with exactly the training features.
+
+        Samples follow ``X.samples`` for a MultiOmicsData (those observed in none of the used
+        modalities left out), otherwise the outer join of the tables. Raises
+        :class:`InputError` for a modality or feature the model was not trained on or lacks.
+        """
         check_is_fitted(self, "module_")
         order = None
         if isinstance(X, MultiOmicsData):
@@ -467,8 +473,9 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         transforms = {m: self.scalers_[m].transform_tensor for m in data.modality_names}
         return SampleStore(values, observed, y, transforms)
 
-    def _tensors(self, data: MultiOmicsData) -> Batchable:
-        """Every sample of ``data`` as one float32 batch on the model's device (for explanations)."""
+    def model_inputs(self, data: MultiOmicsData) -> Batchable:
+        """Every sample of :meth:`prediction_data` output as one scaled float32 batch on the
+        model's device: ``x_dict[m]`` (n_samples, n_features_m), ``observed[m]`` (n_samples,)."""
         return self._store(data).batch(torch.arange(len(data)), local_device(self.device))
 
     # ------------------------------------------------------------------ persistence

@@ -1,5 +1,9 @@
 """Prioritisation by integrated gradients: input features, latent nodes and prior edges.
 
+One verb in captum's shape: ``Explainer(model, X, ...)`` prepares the samples once, then
+:meth:`Explainer.features`, :meth:`Explainer.latents` and :meth:`Explainer.edges` each return
+one result type; :func:`explain_model` runs all three for ``deepgami explain``.
+
 - Features: captum's :class:`~captum.attr.IntegratedGradients` on every modality's (scaled)
   inputs, per class, from a baseline of zeros (the training mean under standard scaling) or
   the training mean.
@@ -55,7 +59,7 @@ class Explanation:
         ``layer`` is a modality (its own latent) or ``"fused:<modality>"`` (the completed
         latent entering the classifier, observed or imputed).
     edges : DataFrame with columns edge_type, source, target, class, score, abs_score, rank, weight,
-        stability, q_value (see :func:`edge_importance`)
+        stability, q_value (see :meth:`Explainer.edges`)
     settings : dict, the settings used
     completeness : dict of class -> dict of gaps (edge and feature attributions)
     """
@@ -65,6 +69,41 @@ class Explanation:
     edges: pd.DataFrame
     settings: dict = field(default_factory=dict)
     completeness: dict = field(default_factory=dict)
+
+
+@dataclass
+class FeatureAttributions:
+    """Input-feature attributions.
+
+    Attributes
+    ----------
+    table : DataFrame with columns modality, feature, class, score (mean attribution over the
+        samples observed in the modality), abs_score (mean ``|attribution|``), rank
+    per_sample : dict of class -> modality -> ndarray (n_samples, n_features)
+    deltas : dict of class -> ndarray (n_samples,), captum's convergence delta per sample
+    """
+
+    table: pd.DataFrame
+    per_sample: dict
+    deltas: dict
+
+
+@dataclass
+class EdgeAttributions:
+    """Prior-edge attributions (see :meth:`Explainer.edges`).
+
+    Attributes
+    ----------
+    table : DataFrame with columns edge_type, source, target, class, score, abs_score, rank,
+        weight, stability, q_value
+    completeness : dict of class -> {"sum_attributions", "output_difference", "max_abs_gap",
+        "relative_gap"}
+    per_sample : dict of class -> edge type -> ndarray (n_samples, n_edges), or None unless asked for
+    """
+
+    table: pd.DataFrame
+    completeness: dict
+    per_sample: dict | None = None
 
 
 class _ClassScore(nn.Module):
@@ -82,32 +121,6 @@ class _ClassScore(nn.Module):
         return self.module.ensemble_score(self.module(x_dict, observed), self.output)
 
 
-def _prepare(model: DeepGAMIClassifier, X, use_modalities, output: str):
-    if output not in OUTPUTS:
-        msg = f"output must be one of {OUTPUTS} (got {output!r})"
-        raise ValueError(msg)
-    data = model._prediction_data(X, use_modalities)
-    batch = model._tensors(data)
-    model.module_.eval()
-    return data, batch
-
-
-def _baselines(model: DeepGAMIClassifier, batch: Batchable, baseline: str) -> tuple[Tensor, ...]:
-    if baseline not in BASELINES:
-        msg = f"baseline must be one of {BASELINES} (got {baseline!r})"
-        raise ValueError(msg)
-    out = []
-    for m, x in batch.x_dict.items():
-        if baseline == "zeros":
-            out.append(torch.zeros_like(x))
-        else:
-            scaler = model.scalers_[m]
-            # The training mean in model-input space; fill_ is already log-transformed for log1p.
-            mean = torch.as_tensor(scaler.fill_ * scaler.scale_ + scaler.shift_, device=x.device)
-            out.append(mean.expand_as(x).contiguous())
-    return tuple(out)
-
-
 def _rank(frame: pd.DataFrame) -> pd.DataFrame:
     frame["rank"] = frame.groupby("class")["abs_score"].rank(ascending=False, method="first").astype(int)
     return frame.sort_values(["class", "rank"], ignore_index=True)
@@ -121,121 +134,250 @@ def _summarise(per_sample: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray
     return rows.mean(axis=0), np.abs(rows).mean(axis=0)
 
 
-def feature_importance(
-    model: DeepGAMIClassifier,
-    X,
-    *,
-    use_modalities: Sequence[str] | None = None,
-    baseline: str = "zeros",
-    n_steps: int = 50,
-    internal_batch_size: int | None = None,
-    output: str = "proba",
-    return_per_sample: bool = False,
-):
-    """Integrated gradients of each class score with respect to every input feature.
+class Explainer:
+    """Integrated-gradients prioritisation of a fitted model on the samples of ``X``.
 
     Parameters
     ----------
     model : fitted DeepGAMIClassifier
     X : mapping of modality -> DataFrame, or MultiOmicsData
-    use_modalities : modalities to predict from (the others are imputed and get none)
+    use_modalities : modalities to predict from (the others are imputed and get no attribution)
     baseline : {"zeros", "mean"}
-        Zeros in the scaled space (the training mean under standard scaling) or the scaled
-        training mean.
-    n_steps, internal_batch_size : passed to captum
+        Features and latents: zeros in the scaled space (the training mean under standard
+        scaling) or the scaled training mean.
+    n_steps : int, default=50
+        Quadrature steps of every integral.
+    internal_batch_size : passed to captum (features and latents)
     output : {"proba", "logit"}
-    return_per_sample : also return a dict of class -> modality -> ndarray (n_samples, n_features)
-
-    Returns
-    -------
-    DataFrame with columns modality, feature, class, score (mean attribution), abs_score
-    (mean ``|attribution|``), rank; plus ``(table, per_sample, deltas)`` when ``return_per_sample``,
-    where ``deltas[class]`` is captum's convergence delta per sample.
+        Attribute the class probability or logit of the ensemble.
+    stability_top : float, default=STABILITY_TOP
+        Edges: the top share of each member's own ranking that counts for ``stability``.
+    progress : bool, default=False
+        Show a progress bar over the edge attribution chunks.
     """
-    data, batch = _prepare(model, X, use_modalities, output)
-    modalities = list(batch.x_dict)
-    wrapper = _ClassScore(model.module_, modalities, output)
-    ig = IntegratedGradients(wrapper)
-    inputs = tuple(batch.x_dict[m] for m in modalities)
-    observed = tuple(batch.observed[m] for m in modalities)
-    baselines = _baselines(model, batch, baseline)
-    rows, per_sample, deltas = [], {}, {}
-    for c, label in enumerate(model.classes_):
-        attributions, delta = ig.attribute(
-            inputs,
-            baselines=baselines,
-            target=c,
-            additional_forward_args=observed,
-            n_steps=n_steps,
-            internal_batch_size=internal_batch_size,
-            return_convergence_delta=True,
-        )
-        deltas[label] = delta.detach().cpu().numpy()
-        per_sample[label] = {}
-        for m, attribution in zip(modalities, attributions):
-            values = attribution.detach().cpu().numpy()
-            per_sample[label][m] = values
-            score, abs_score = _summarise(values, data.observed[m])
-            rows.append(
-                pd.DataFrame(
-                    {"modality": m, "feature": model.feature_names_in_[m], "class": label, "score": score, "abs_score": abs_score}
-                )
-            )
-    table = _rank(pd.concat(rows, ignore_index=True))
-    return (table, per_sample, deltas) if return_per_sample else table
 
+    def __init__(
+        self,
+        model: DeepGAMIClassifier,
+        X,
+        *,
+        use_modalities: Sequence[str] | None = None,
+        baseline: str = "zeros",
+        n_steps: int = 50,
+        internal_batch_size: int | None = None,
+        output: str = "proba",
+        stability_top: float = STABILITY_TOP,
+        progress: bool = False,
+    ) -> None:
+        for name, value, allowed in (("output", output, OUTPUTS), ("baseline", baseline, BASELINES)):
+            if value not in allowed:
+                msg = f"{name} must be one of {allowed} (got {value!r})"
+                raise ValueError(msg)
+        if not 0 < stability_top <= 1:
+            msg = f"stability_top must lie in (0, 1] (got {stability_top})"
+            raise ValueError(msg)
+        self.model, self.baseline, self.n_steps, self.output = model, baseline, n_steps, output
+        self.internal_batch_size, self.stability_top, self.progress = internal_batch_size, stability_top, progress
+        self.data = model.prediction_data(X, use_modalities)
+        self.batch = model.model_inputs(self.data)
+        self.modalities = list(self.batch.x_dict)
+        model.module_.eval()
 
-def latent_importance(
-    model: DeepGAMIClassifier,
-    X,
-    *,
-    use_modalities: Sequence[str] | None = None,
-    baseline: str = "zeros",
-    n_steps: int = 50,
-    internal_batch_size: int | None = None,
-    output: str = "proba",
-) -> pd.DataFrame:
-    """Layer integrated gradients on each modality's latent and on the fused latent.
+    def _captum_inputs(self) -> tuple[_ClassScore, tuple[Tensor, ...], tuple[Tensor, ...], tuple[Tensor, ...]]:
+        """The wrapped network and its inputs, observed masks and baselines, in modality order."""
+        inputs = tuple(self.batch.x_dict[m] for m in self.modalities)
+        observed = tuple(self.batch.observed[m] for m in self.modalities)
+        baselines = []
+        for m, x in zip(self.modalities, inputs):
+            if self.baseline == "zeros":
+                baselines.append(torch.zeros_like(x))
+            else:
+                scaler = self.model.scalers_[m]
+                # The training mean in model-input space; fill_ is already log-transformed for log1p.
+                mean = torch.as_tensor(scaler.fill_ * scaler.scale_ + scaler.shift_, device=x.device)
+                baselines.append(mean.expand_as(x).contiguous())
+        return _ClassScore(self.model.module_, self.modalities, self.output), inputs, observed, tuple(baselines)
 
-    Returns a DataFrame with columns layer, node, class, score, abs_score, rank: ``layer`` is
-    ``<modality>`` for the encoder output of an input modality and ``fused:<modality>`` for
-    that modality's block of the completed latent (observed or imputed) entering the head.
-    """
-    data, batch = _prepare(model, X, use_modalities, output)
-    modalities = list(batch.x_dict)
-    wrapper = _ClassScore(model.module_, modalities, output)
-    inputs = tuple(batch.x_dict[m] for m in modalities)
-    observed = tuple(batch.observed[m] for m in modalities)
-    baselines = _baselines(model, batch, baseline)
-    names = model.latent_names()
-    n_latent = len(names)
-    layers = [(m, model.module_.encoders[m], False) for m in modalities] + [("fused", model.module_.head, True)]
-    any_observed = np.logical_or.reduce([data.observed[m] for m in modalities])
-    rows = []
-    for layer_name, layer, to_input in layers:
-        lig = LayerIntegratedGradients(wrapper, layer)
+    def features(self) -> FeatureAttributions:
+        """Integrated gradients of each class score with respect to every input feature."""
+        model, data = self.model, self.data
+        wrapper, inputs, observed, baselines = self._captum_inputs()
+        ig = IntegratedGradients(wrapper)
+        rows, per_sample, deltas = [], {}, {}
         for c, label in enumerate(model.classes_):
-            attribution = lig.attribute(
+            attributions, delta = ig.attribute(
                 inputs,
                 baselines=baselines,
                 target=c,
                 additional_forward_args=observed,
-                n_steps=n_steps,
-                internal_batch_size=internal_batch_size,
-                attribute_to_layer_input=to_input,
+                n_steps=self.n_steps,
+                internal_batch_size=self.internal_batch_size,
+                return_convergence_delta=True,
             )
-            # Both layers carry a member axis, (n, n_slots * n_latent) or (n, n_slots, width):
-            # a node's attribution to the ensemble is the sum over members.
-            values = attribution.detach().reshape(len(attribution), model.module_.n_slots, -1).sum(dim=1).cpu().numpy()
-            if layer_name == "fused":
-                for i, m in enumerate(model.modalities_):
-                    block = values[:, i * n_latent : (i + 1) * n_latent]
-                    score, abs_score = _summarise(block, any_observed)
-                    rows.append(pd.DataFrame({"layer": f"fused:{m}", "node": names, "class": label, "score": score, "abs_score": abs_score}))
-            else:
-                score, abs_score = _summarise(values, data.observed[layer_name])
-                rows.append(pd.DataFrame({"layer": layer_name, "node": names, "class": label, "score": score, "abs_score": abs_score}))
-    return _rank(pd.concat(rows, ignore_index=True))
+            deltas[label] = delta.detach().cpu().numpy()
+            per_sample[label] = {}
+            for m, attribution in zip(self.modalities, attributions):
+                values = attribution.detach().cpu().numpy()
+                per_sample[label][m] = values
+                score, abs_score = _summarise(values, data.observed[m])
+                rows.append(
+                    pd.DataFrame(
+                        {"modality": m, "feature": model.feature_names_in_[m], "class": label, "score": score, "abs_score": abs_score}
+                    )
+                )
+        return FeatureAttributions(_rank(pd.concat(rows, ignore_index=True)), per_sample, deltas)
+
+    def latents(self) -> pd.DataFrame:
+        """Layer integrated gradients on each modality's latent and on the fused latent.
+
+        Returns a DataFrame with columns layer, node, class, score, abs_score, rank: ``layer`` is
+        ``<modality>`` for the encoder output of an input modality and ``fused:<modality>`` for
+        that modality's block of the completed latent (observed or imputed) entering the head.
+        """
+        model, data = self.model, self.data
+        wrapper, inputs, observed, baselines = self._captum_inputs()
+        names = model.latent_names()
+        n_latent = len(names)
+        layers = [(m, model.module_.encoders[m], False) for m in self.modalities] + [("fused", model.module_.head, True)]
+        any_observed = np.logical_or.reduce([data.observed[m] for m in self.modalities])
+        rows = []
+        for layer_name, layer, to_input in layers:
+            lig = LayerIntegratedGradients(wrapper, layer)
+            for c, label in enumerate(model.classes_):
+                attribution = lig.attribute(
+                    inputs,
+                    baselines=baselines,
+                    target=c,
+                    additional_forward_args=observed,
+                    n_steps=self.n_steps,
+                    internal_batch_size=self.internal_batch_size,
+                    attribute_to_layer_input=to_input,
+                )
+                # Both layers carry a member axis, (n, n_slots * n_latent) or (n, n_slots, width):
+                # a node's attribution to the ensemble is the sum over members.
+                values = attribution.detach().reshape(len(attribution), model.module_.n_slots, -1).sum(dim=1).cpu().numpy()
+                if layer_name == "fused":
+                    for i, m in enumerate(model.modalities_):
+                        block = values[:, i * n_latent : (i + 1) * n_latent]
+                        score, abs_score = _summarise(block, any_observed)
+                        rows.append(pd.DataFrame({"layer": f"fused:{m}", "node": names, "class": label, "score": score, "abs_score": abs_score}))
+                else:
+                    score, abs_score = _summarise(values, data.observed[layer_name])
+                    rows.append(pd.DataFrame({"layer": layer_name, "node": names, "class": label, "score": score, "abs_score": abs_score}))
+        return _rank(pd.concat(rows, ignore_index=True))
+
+    def edges(self, *, per_sample: bool = False) -> EdgeAttributions:
+        """Integrated gradients over a multiplier on every prior edge, all relations at once.
+
+        The path scales every edge's message by ``alpha`` from 0 (all edges off) to 1, so per
+        sample and class the attributions sum to ``f(x) - f(x; all edges off)`` up to quadrature
+        error (reported in ``completeness``); ``f`` is the ensemble's score. Relations of
+        modalities not used for the prediction get no attribution. One pass attributes every
+        member's edges, so each member also ranks the edges on its own.
+
+        Returns :class:`EdgeAttributions`: its table has columns edge_type, source, target, class,
+        score (mean attribution over samples), abs_score (mean ``|attribution|``), rank, weight
+        (learned edge weight, mean over members), stability (share of the members whose own top
+        ``stability_top`` share of edges, ranked by their abs_score, holds the edge; 1.0 for a
+        single network when the edge is in its top share) and q_value (see below; NaN without
+        null members); ``per_sample`` (class -> edge type -> (n_samples, n_edges)) only when
+        ``per_sample`` is True (it holds n_samples x n_edges floats per class).
+
+        ``q_value`` is an empirical false-discovery rate from the model's null members (trained
+        on permuted labels, scored as an ensemble exactly as the real members are): per class,
+        each edge's share of the total abs_score is compared with the null ensemble's shares;
+        for an edge with share ``s``, the q-value is the smallest over thresholds ``t <= s`` of
+        (1 + null edges with share >= t) / (edges with share >= t), capped at 1 (the 1 keeps it
+        conservative: at least 1 / q edges must pass for a q-value of q). Shares, because a model that
+        learned a signal attributes more to every edge than a null model does; under the complete
+        null the two sets of shares are exchangeable, with a signal the causal edges take share
+        from the others, which makes the estimate conservative.
+        """
+        model, data, batch, modalities, output = self.model, self.data, self.batch, self.modalities, self.output
+        relations = _guided_relations(model, modalities)
+        if not relations:
+            msg = f"modalities {modalities} have no prior edges to attribute"
+            raise ValueError(msg)
+        net = model.module_
+        members, slots = net.n_members, net.n_slots
+        alphas, quad_weights = _gauss_legendre(self.n_steps)
+        n_samples = len(data)
+        n_classes = len(model.classes_)
+        total_edges = sum(conv.n_edges for *_, conv, _ in relations)
+        chunk = max(1, EDGE_CHUNK_ELEMENTS // max(total_edges, 1))
+        edges_of = {t: conv.n_edges // slots for *_, conv, t in relations}
+        sums = {t: np.zeros((n_classes, e)) for t, e in edges_of.items()}
+        # |attribution| summed over samples per slot: the real and null ensembles' sums, then each member's.
+        abs_sums = {t: np.zeros((n_classes, 2 + slots, e)) for t, e in edges_of.items()}
+        per_sample_values = {label: {t: np.zeros((n_samples, e), dtype=np.float32) for t, e in edges_of.items()} for label in model.classes_} if per_sample else None
+        attribution_total = np.zeros((n_samples, n_classes))
+        output_difference = np.zeros((n_samples, n_classes))
+        wrapper = _ClassScore(net, modalities, output)
+        starts = range(0, n_samples, chunk)
+        for start in tqdm(starts, desc="edge attributions", disable=None if self.progress else True, leave=False):
+            rows = torch.arange(start, min(start + chunk, n_samples), device=batch.y.device)
+            part = batch.rows(rows)
+            args = [part.x_dict[m] for m in modalities] + [part.observed[m] for m in modalities]
+            with torch.no_grad():
+                on = wrapper(*args)
+                off = _masked_forward(model, part, modalities, relations, torch.tensor(0.0), output)
+            output_difference[rows.cpu().numpy()] = (on - off).detach().cpu().numpy()
+            gathered_x = {t: part.x_dict[m].index_select(1, conv.edge_index[0]) * conv.weight.detach() for m, _, conv, t in relations}
+            for c, label in enumerate(model.classes_):
+                accum = {t: torch.zeros(len(rows), conv.n_edges, device=rows.device) for *_, conv, t in relations}
+                for alpha, quad in zip(alphas, quad_weights):
+                    outputs = {}
+                    # The real and the null ensembles' scores summed: their edges are disjoint, so
+                    # one gradient gives each edge its own ensemble's attribution.
+                    score = _masked_forward(model, part, modalities, relations, torch.tensor(float(alpha)), output, outputs, with_null=True)
+                    grads = torch.autograd.grad(score[:, c].sum(), [outputs[t] for *_, t in relations])
+                    for (m, _, conv, t), grad in zip(relations, grads):
+                        accum[t] += float(quad) * grad.index_select(1, conv.edge_index[1]) * gathered_x[t]
+                for (m, *_), (t, values) in zip(relations, accum.items()):
+                    per_slot = values.view(len(rows), slots, -1).cpu().numpy()
+                    observed = np.asarray(data.observed[m])[rows.cpu().numpy()]
+                    ensemble = per_slot[:, :members].sum(axis=1)
+                    null = per_slot[:, members:].sum(axis=1)
+                    sums[t][c] += ensemble[observed].sum(axis=0)
+                    abs_sums[t][c, 0] += np.abs(ensemble[observed]).sum(axis=0)
+                    abs_sums[t][c, 1] += np.abs(null[observed]).sum(axis=0)
+                    abs_sums[t][c, 2:] += np.abs(per_slot[observed]).sum(axis=0)
+                    attribution_total[rows.cpu().numpy(), c] += ensemble.sum(axis=1)
+                    if per_sample_values is not None:
+                        per_sample_values[label][t][rows.cpu().numpy()] = ensemble
+        tables = []
+        for m, _, conv, t in relations:
+            frame = model.graph_.edge_frame(t)[["source", "target"]]
+            n_observed = max(int(data.observed[m].sum()), 1)
+            weight = conv.weight.detach().view(slots, -1)[:members].mean(dim=0).cpu().numpy()
+            for c, label in enumerate(model.classes_):
+                tables.append(
+                    frame.assign(
+                        edge_type=relation_name(t),
+                        **{"class": label},
+                        score=sums[t][c] / n_observed,
+                        abs_score=abs_sums[t][c, 0] / n_observed,
+                        weight=weight,
+                        _null=abs_sums[t][c, 1] / n_observed,
+                        **{f"_member{k}": abs_sums[t][c, 2 + k] for k in range(members)},
+                    )
+                )
+        table = pd.concat(tables, ignore_index=True)
+        table["stability"] = _stability(table, members, self.stability_top)
+        table["q_value"] = _q_values(table) if net.n_null_members else np.nan
+        table = _rank(table)
+        table = table[["edge_type", "source", "target", "class", "score", "abs_score", "rank", "weight", "stability", "q_value"]]
+        gaps = attribution_total - output_difference
+        completeness = {
+            str(label): {
+                "sum_attributions": float(attribution_total[:, c].sum()),
+                "output_difference": float(output_difference[:, c].sum()),
+                "max_abs_gap": float(np.abs(gaps[:, c]).max()),
+                "relative_gap": float(np.abs(gaps[:, c]).sum() / max(np.abs(output_difference[:, c]).sum(), 1e-12)),
+            }
+            for c, label in enumerate(model.classes_)
+        }
+        return EdgeAttributions(table, completeness, per_sample_values)
 
 
 def _guided_relations(model: DeepGAMIClassifier, modalities: Sequence[str]):
@@ -254,137 +396,6 @@ def _gauss_legendre(n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes in (0, 1) and weights summing to 1 (captum's default quadrature)."""
     nodes, weights = np.polynomial.legendre.leggauss(n_steps)
     return (nodes + 1) / 2, weights / 2
-
-
-def edge_importance(
-    model: DeepGAMIClassifier,
-    X,
-    *,
-    use_modalities: Sequence[str] | None = None,
-    n_steps: int = 50,
-    output: str = "proba",
-    stability_top: float = STABILITY_TOP,
-    progress: bool = False,
-    return_per_sample: bool = False,
-):
-    """Integrated gradients over a multiplier on every prior edge, all relations at once.
-
-    The path scales every edge's message by ``alpha`` from 0 (all edges off) to 1, so per
-    sample and class the attributions sum to ``f(x) - f(x; all edges off)`` up to quadrature
-    error (reported in ``completeness``); ``f`` is the ensemble's score. Relations of
-    modalities not used for the prediction get no attribution. One pass attributes every
-    member's edges, so each member also ranks the edges on its own.
-
-    Returns
-    -------
-    table : DataFrame with columns edge_type, source, target, class, score (mean attribution
-        over samples), abs_score (mean ``|attribution|``), rank, weight (learned edge weight,
-        mean over members), stability (share of the members whose own top ``stability_top``
-        share of edges, ranked by their abs_score, holds the edge; 1.0 for a single network
-        when the edge is in its top share) and q_value (see below; NaN without null members)
-    completeness : dict of class -> {"sum_attributions", "output_difference", "max_abs_gap",
-        "relative_gap"}
-    per_sample : only when ``return_per_sample``: class -> edge type -> ndarray (n_samples, n_edges)
-
-    ``q_value`` is an empirical false-discovery rate from the model's null members (trained
-    on permuted labels, scored as an ensemble exactly as the real members are): per class,
-    each edge's share of the total abs_score is compared with the null ensemble's shares;
-    for an edge with share ``s``, the q-value is the smallest over thresholds ``t <= s`` of
-    (1 + null edges with share >= t) / (edges with share >= t), capped at 1 (the 1 keeps it
-    conservative: at least 1 / q edges must pass for a q-value of q). Shares, because a model that
-    learned a signal attributes more to every edge than a null model does; under the complete
-    null the two sets of shares are exchangeable, with a signal the causal edges take share
-    from the others, which makes the estimate conservative.
-    """
-    if not 0 < stability_top <= 1:
-        msg = f"stability_top must lie in (0, 1] (got {stability_top})"
-        raise ValueError(msg)
-    data, batch = _prepare(model, X, use_modalities, output)
-    modalities = list(batch.x_dict)
-    relations = _guided_relations(model, modalities)
-    if not relations:
-        msg = f"modalities {modalities} have no prior edges to attribute"
-        raise ValueError(msg)
-    net = model.module_
-    members, slots = net.n_members, net.n_slots
-    alphas, quad_weights = _gauss_legendre(n_steps)
-    n_samples = len(data)
-    n_classes = len(model.classes_)
-    total_edges = sum(conv.n_edges for *_, conv, _ in relations)
-    chunk = max(1, EDGE_CHUNK_ELEMENTS // max(total_edges, 1))
-    edges_of = {t: conv.n_edges // slots for *_, conv, t in relations}
-    sums = {t: np.zeros((n_classes, e)) for t, e in edges_of.items()}
-    # |attribution| summed over samples per slot: the real and null ensembles' sums, then each member's.
-    abs_sums = {t: np.zeros((n_classes, 2 + slots, e)) for t, e in edges_of.items()}
-    per_sample = {label: {t: np.zeros((n_samples, e), dtype=np.float32) for t, e in edges_of.items()} for label in model.classes_} if return_per_sample else None
-    attribution_total = np.zeros((n_samples, n_classes))
-    output_difference = np.zeros((n_samples, n_classes))
-    wrapper = _ClassScore(net, modalities, output)
-    starts = range(0, n_samples, chunk)
-    for start in tqdm(starts, desc="edge attributions", disable=None if progress else True, leave=False):
-        rows = torch.arange(start, min(start + chunk, n_samples), device=batch.y.device)
-        part = batch.rows(rows)
-        args = [part.x_dict[m] for m in modalities] + [part.observed[m] for m in modalities]
-        with torch.no_grad():
-            on = wrapper(*args)
-            off = _masked_forward(model, part, modalities, relations, torch.tensor(0.0), output)
-        output_difference[rows.cpu().numpy()] = (on - off).detach().cpu().numpy()
-        gathered_x = {t: part.x_dict[m].index_select(1, conv.edge_index[0]) * conv.weight.detach() for m, _, conv, t in relations}
-        for c, label in enumerate(model.classes_):
-            accum = {t: torch.zeros(len(rows), conv.n_edges, device=rows.device) for *_, conv, t in relations}
-            for alpha, quad in zip(alphas, quad_weights):
-                outputs = {}
-                # The real and the null ensembles' scores summed: their edges are disjoint, so
-                # one gradient gives each edge its own ensemble's attribution.
-                score = _masked_forward(model, part, modalities, relations, torch.tensor(float(alpha)), output, outputs, with_null=True)
-                grads = torch.autograd.grad(score[:, c].sum(), [outputs[t] for *_, t in relations])
-                for (m, _, conv, t), grad in zip(relations, grads):
-                    accum[t] += float(quad) * grad.index_select(1, conv.edge_index[1]) * gathered_x[t]
-            for (m, *_), (t, values) in zip(relations, accum.items()):
-                per_slot = values.view(len(rows), slots, -1).cpu().numpy()
-                observed = np.asarray(data.observed[m])[rows.cpu().numpy()]
-                ensemble = per_slot[:, :members].sum(axis=1)
-                null = per_slot[:, members:].sum(axis=1)
-                sums[t][c] += ensemble[observed].sum(axis=0)
-                abs_sums[t][c, 0] += np.abs(ensemble[observed]).sum(axis=0)
-                abs_sums[t][c, 1] += np.abs(null[observed]).sum(axis=0)
-                abs_sums[t][c, 2:] += np.abs(per_slot[observed]).sum(axis=0)
-                attribution_total[rows.cpu().numpy(), c] += ensemble.sum(axis=1)
-                if per_sample is not None:
-                    per_sample[label][t][rows.cpu().numpy()] = ensemble
-    tables = []
-    for m, _, conv, t in relations:
-        frame = model.graph_.edge_frame(t)[["source", "target"]]
-        n_observed = max(int(data.observed[m].sum()), 1)
-        weight = conv.weight.detach().view(slots, -1)[:members].mean(dim=0).cpu().numpy()
-        for c, label in enumerate(model.classes_):
-            tables.append(
-                frame.assign(
-                    edge_type=relation_name(t),
-                    **{"class": label},
-                    score=sums[t][c] / n_observed,
-                    abs_score=abs_sums[t][c, 0] / n_observed,
-                    weight=weight,
-                    _null=abs_sums[t][c, 1] / n_observed,
-                    **{f"_member{k}": abs_sums[t][c, 2 + k] for k in range(members)},
-                )
-            )
-    table = pd.concat(tables, ignore_index=True)
-    table["stability"] = _stability(table, members, stability_top)
-    table["q_value"] = _q_values(table) if net.n_null_members else np.nan
-    table = _rank(table)
-    table = table[["edge_type", "source", "target", "class", "score", "abs_score", "rank", "weight", "stability", "q_value"]]
-    gaps = attribution_total - output_difference
-    completeness = {
-        str(label): {
-            "sum_attributions": float(attribution_total[:, c].sum()),
-            "output_difference": float(output_difference[:, c].sum()),
-            "max_abs_gap": float(np.abs(gaps[:, c]).max()),
-            "relative_gap": float(np.abs(gaps[:, c]).sum() / max(np.abs(output_difference[:, c]).sum(), 1e-12)),
-        }
-        for c, label in enumerate(model.classes_)
-    }
-    return (table, completeness, per_sample) if return_per_sample else (table, completeness)
 
 
 def _stability(table: pd.DataFrame, members: int, top: float) -> np.ndarray:
@@ -455,26 +466,33 @@ def explain_model(
     output: str = "proba",
     progress: bool = False,
 ) -> Explanation:
-    """Feature, latent and edge attributions of ``model`` on the samples of ``X``."""
+    """Feature, latent and edge attributions of ``model`` on the samples of ``X`` (one
+    :class:`Explainer`, all three verbs)."""
+    explainer = Explainer(
+        model,
+        X,
+        use_modalities=use_modalities,
+        baseline=baseline,
+        n_steps=n_steps,
+        internal_batch_size=internal_batch_size,
+        output=output,
+        progress=progress,
+    )
     settings = {
-        "n_samples": None,
-        "use_modalities": list(use_modalities) if use_modalities else list(model.modalities_),
+        "n_samples": len(explainer.data),
+        "use_modalities": explainer.modalities,
         "baseline": baseline,
         "n_steps": n_steps,
         "output": output,
         "method": "integrated gradients (Gauss-Legendre)",
     }
-    common = dict(use_modalities=use_modalities, n_steps=n_steps, output=output)
-    features, _, deltas = feature_importance(
-        model, X, baseline=baseline, internal_batch_size=internal_batch_size, return_per_sample=True, **common
-    )
-    latents = latent_importance(model, X, baseline=baseline, internal_batch_size=internal_batch_size, **common)
-    completeness = {str(label): {"features_max_abs_delta": float(np.abs(d).max())} for label, d in deltas.items()}
-    settings["n_samples"] = int(len(next(iter(deltas.values()))))
-    if model.graph_ is not None and _guided_relations(model, settings["use_modalities"]):
-        edges, edge_completeness = edge_importance(model, X, progress=progress, **common)
-        for label, gaps in edge_completeness.items():
+    features = explainer.features()
+    completeness = {str(label): {"features_max_abs_delta": float(np.abs(d).max())} for label, d in features.deltas.items()}
+    if model.graph_ is not None and _guided_relations(model, explainer.modalities):
+        edges = explainer.edges()
+        for label, gaps in edges.completeness.items():
             completeness[label].update({f"edges_{k}": v for k, v in gaps.items()})
+        edge_table = edges.table
     else:
-        edges = pd.DataFrame(columns=["edge_type", "source", "target", "class", "score", "abs_score", "rank", "weight", "stability", "q_value"])
-    return Explanation(features, latents, edges, settings, completeness)
+        edge_table = pd.DataFrame(columns=["edge_type", "source", "target", "class", "score", "abs_score", "rank", "weight", "stability", "q_value"])
+    return Explanation(features.table, explainer.latents(), edge_table, settings, completeness)

@@ -20,7 +20,7 @@ def top_edges(
     """The highest-ranked edges of one class: those with ``q_value <= max_q_value`` when it is
     given, else the top ``top_k``, or the top ``top_fraction``.
 
-    ``edges`` is the table from :func:`deepgami.explain.edge_importance` (ranked by abs_score).
+    ``edges`` is the table from :meth:`deepgami.explain.Explainer.edges` (ranked by abs_score).
     """
     rows = edges[edges["class"].astype(str) == str(label)]
     if rows.empty:
