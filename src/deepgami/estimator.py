@@ -164,32 +164,10 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         random_state: int = DEFAULTS["random_state"],
         verbose: bool = DEFAULTS["verbose"],
     ) -> None:
-        self.graph = graph
-        self.n_members = n_members
-        self.null_members = null_members
-        self.latent_dim = latent_dim
-        self.hidden_dims = hidden_dims
-        self.dropout = dropout
-        self.aux_map = aux_map
-        self.aux_weight = aux_weight
-        self.edge_l1 = edge_l1
-        self.modality_dropout = modality_dropout
-        self.latent_activation = latent_activation
-        self.edge_init_scale = edge_init_scale
-        self.scaling = scaling
-        self.missing = missing
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.cross_fit = cross_fit
-        self.class_weight = class_weight
-        self.kernel = kernel
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        # scikit-learn's contract: every parameter stored unchanged under its own name.
+        parameters = {name: value for name, value in locals().items() if name != "self"}
+        for name, value in parameters.items():
+            setattr(self, name, value)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y=None) -> DeepGAMIClassifier:
