@@ -130,7 +130,7 @@ def test_fit_predict_and_explain_on_cuda_match_cpu(small_cohort, small_graph):
 
 
 def test_baselines_read_missing_int8_calls_as_nan():
-    from deepgami.evaluation.baselines import _modality_values
+    from deepgami.evaluation.baselines._common import _modality_values
 
     calls = np.array([[0, 1], [MISSING_INT8, 2], [2, 2]], dtype=np.int8)
     data = MultiOmicsData({"snp": pd.DataFrame(calls, columns=["a", "b"]), "rna": pd.DataFrame(np.ones((3, 1)))})

@@ -13,7 +13,9 @@ from sklearn.feature_selection import f_classif
 from sklearn.impute import KNNImputer
 
 from deepgami import InputError, MultiOmicsData
-from deepgami.evaluation.fold_preprocessing import ComBat, FoldPreprocessor, association_pvalues
+from deepgami.evaluation.association import association_pvalues
+from deepgami.evaluation.combat import ComBat
+from deepgami.evaluation.fold_preprocessing import FoldPreprocessor
 
 
 def table(x: np.ndarray, ids, prefix: str) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from deepgami import InputError, MultiOmicsData, RegulatoryGraph
-from deepgami.evaluation.graph_baselines import (
+from deepgami.evaluation.baselines import (
     VCDN,
     MOGONETMethod,
     MOGONETNet,

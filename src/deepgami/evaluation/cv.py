@@ -52,8 +52,8 @@ class Candidate:
 
 
 def _load_baselines() -> None:
-    # Importing the modules registers their methods.
-    from . import baselines, graph_baselines  # noqa: F401
+    # Importing the package registers every baseline method.
+    from . import baselines  # noqa: F401
 
 
 def candidates(config: RunConfig, graph: RegulatoryGraph | None) -> list[Candidate]:

@@ -4,22 +4,15 @@
 paper's feature selection by t-test / ANOVA on the training set, plus the usual companions):
 
 1. KNN imputation of missing values (``knn_impute``),
-2. regression of covariates out of features (``covariates``),
-3. ComBat batch correction (``batch``; parametric empirical Bayes, Johnson et al. 2007),
+2. regression of covariates out of features (``covariates``, :mod:`.covariates`),
+3. ComBat batch correction (``batch``; parametric empirical Bayes, Johnson et al. 2007, :mod:`.combat`),
 4. a variance filter (``variance_threshold``),
-5. selection of the ``k`` features most associated with the label (``select_k``),
+5. selection of the ``k`` features most associated with the label (``select_k``, :mod:`.association`),
 
 each one learnt in :meth:`FoldPreprocessor.fit` from the training rows (the rows of each
 modality that are observed) and applied unchanged by :meth:`FoldPreprocessor.transform`, so
 nothing about the evaluation rows reaches the fitted state. SMOTE oversampling lives in its own
 method, :meth:`FoldPreprocessor.resample`, which only accepts the rows the object was fitted on.
-
-ComBat is split into fit and apply here (:class:`ComBat`): the location/scale estimates (grand
-mean, pooled variance, per-batch ``gamma*`` and ``delta*``) come from the training rows and the
-standardise -> subtract ``gamma*`` -> divide by ``sqrt(delta*)`` -> un-standardise map is then
-applied to any row of a known batch. On the training rows it reproduces
-``inmoose.pycombat.pycombat_norm`` (parametric priors, no reference batch, no covariates) to
-floating-point precision; the tests check this.
 """
 
 from __future__ import annotations
@@ -29,263 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.exceptions import NotFittedError
 
 from ..data import MultiOmicsData, align_features
 from ..errors import InputError, preview
+from .association import association_pvalues
+from .combat import ComBat
+from .covariates import _CovariateDesign
 
-__all__ = ["ComBat", "FoldPreprocessor"]
-
-
-# --------------------------------------------------------------------------------------------
-# ComBat, split into fit and apply
-# --------------------------------------------------------------------------------------------
-
-
-class ComBat:
-    """Parametric empirical-Bayes ComBat (Johnson, Li & Rabinovic 2007) with a fit/apply split.
-
-    ``fit`` estimates, from training rows only, the grand mean and pooled variance of every
-    feature and the per-batch additive (``gamma*``) and multiplicative (``delta*``) batch
-    effects, shrunk towards their across-feature priors. ``transform`` standardises any rows
-    with the training mean and variance, subtracts ``gamma*`` of the row's batch, divides by
-    ``sqrt(delta*)`` and maps back to the original scale.
-
-    The estimation follows ``inmoose.pycombat.pycombat_norm`` (``par_prior=True``,
-    ``mean_only=False``, no reference batch, no covariates) step by step, including its
-    convergence rule (relative change below ``conv``), so that ``fit(x, b).transform(x, b)``
-    equals ``pycombat_norm(x.T, b).T``.
-
-    Features that are constant within some training batch are left unadjusted (as R's
-    ``sva::ComBat`` does); ``adjusted_`` marks the corrected ones.
-
-    Parameters
-    ----------
-    conv : float, default=1e-4
-        Convergence threshold of the iterative empirical-Bayes solution.
-    max_iter : int, default=1_000_000
-        Iteration cap of that solution (inmoose's ``exit_iteration``).
-    name : str, default="data"
-        Modality name used in error messages.
-
-    Attributes
-    ----------
-    batches_ : ndarray of str, the training batch labels (sorted)
-    adjusted_ : bool ndarray of shape (n_features,), features that are corrected
-    grand_mean_, var_pooled_ : ndarray of shape (n_adjusted,)
-    gamma_star_, delta_star_ : ndarray of shape (n_batches, n_adjusted)
-    n_iter_ : ndarray of int, iterations used per batch
-    """
-
-    def __init__(self, *, conv: float = 1e-4, max_iter: int = 1_000_000, name: str = "data") -> None:
-        self.conv, self.max_iter, self.name = conv, max_iter, name
-
-    def fit(self, x: np.ndarray, batch: np.ndarray) -> ComBat:
-        """Estimate the batch effects from training rows ``x`` (n_samples, n_features) with labels ``batch``."""
-        x = np.asarray(x, dtype=np.float64)
-        batch = np.asarray(batch).astype(str)
-        if np.isnan(x).any():
-            msg = f"ComBat cannot take missing values (modality '{self.name}'); set knn_impute to impute them first"
-            raise InputError(msg)
-        levels, codes, counts = np.unique(batch, return_inverse=True, return_counts=True)
-        if len(levels) < 2:
-            msg = f"ComBat needs at least 2 batches in the training rows of modality '{self.name}' (got {preview(levels)})"
-            raise InputError(msg)
-        if counts.min() < 2:
-            small = levels[counts < 2]
-            msg = f"ComBat needs at least 2 training samples per batch in modality '{self.name}'; batch {preview(small)} has 1"
-            raise InputError(msg)
-        rows = [np.flatnonzero(codes == i) for i in range(len(levels))]
-        spread = np.stack([np.ptp(x[r], axis=0) for r in rows])
-        adjusted = (spread > 0).all(axis=0)
-        if adjusted.sum() < 2:
-            msg = (
-                f"ComBat needs at least 2 features that vary within every batch in modality '{self.name}' "
-                f"(got {int(adjusted.sum())})"
-            )
-            raise InputError(msg)
-        x = x[:, adjusted]
-        n = x.shape[0]
-        # location/scale model with a batch-only design (inmoose calculate_mean_var)
-        batch_means = np.stack([x[r].mean(axis=0) for r in rows])
-        grand_mean = (counts / n) @ batch_means
-        var_pooled = ((x - batch_means[codes]) ** 2).mean(axis=0)
-        s = (x - grand_mean) / np.sqrt(var_pooled)
-        gamma_hat = np.stack([s[r].mean(axis=0) for r in rows])
-        delta_hat = np.stack([s[r].var(axis=0) for r in rows])
-        gamma_bar = gamma_hat.mean(axis=1)
-        t2 = gamma_hat.var(axis=1)
-        m, s2 = delta_hat.mean(axis=1), delta_hat.var(axis=1)
-        a_prior = (2 * s2 + m * m) / s2
-        b_prior = (m * s2 + m**3) / s2
-        gamma_star = np.empty_like(gamma_hat)
-        delta_star = np.empty_like(delta_hat)
-        n_iter = np.zeros(len(levels), dtype=np.int64)
-        for i, r in enumerate(rows):
-            gamma_star[i], delta_star[i], n_iter[i] = self._solve(
-                s[r], gamma_hat[i], delta_hat[i], gamma_bar[i], t2[i], a_prior[i], b_prior[i]
-            )
-        self.batches_ = levels
-        self.adjusted_ = adjusted
-        self.grand_mean_, self.var_pooled_ = grand_mean, var_pooled
-        self.gamma_star_, self.delta_star_ = gamma_star, delta_star
-        self.n_iter_ = n_iter
-        return self
-
-    def _solve(self, sdat, g_hat, d_hat, g_bar, t2, a, b) -> tuple[np.ndarray, np.ndarray, int]:
-        """Iterative posterior means (inmoose ``it_sol`` / R ``it.sol``): ``sdat`` is (n_b, n_features)."""
-        n = sdat.shape[0]
-        t2_n = t2 * n
-        t2_n_g_hat = t2_n * g_hat
-        g_old, d_old = g_hat.copy(), d_hat.copy()
-        g_new, d_new = g_old, d_old
-        change, count = 1.0, 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            while change > self.conv and count < self.max_iter:
-                g_new = (t2_n_g_hat + d_old * g_bar) / (t2_n + d_old)
-                sum2 = ((sdat - g_new) ** 2).sum(axis=0)
-                d_new = (0.5 * sum2 + b) / (0.5 * n + a - 1)
-                # the reference's relative change divides by the signed old value
-                change = max(np.amax(np.abs(g_new - g_old) / g_old), np.amax(np.abs(d_new - d_old) / d_old))
-                g_old, d_old = g_new, d_new
-                count += 1
-        return g_new, d_new, count
-
-    def transform(self, x: np.ndarray, batch: np.ndarray) -> np.ndarray:
-        """Correct rows ``x`` (n_samples, n_features) of known batches with the training estimates."""
-        if not hasattr(self, "batches_"):
-            msg = "this ComBat is not fitted yet; call fit on training rows first"
-            raise NotFittedError(msg)
-        x = np.array(x, dtype=np.float64)
-        batch = np.asarray(batch).astype(str)
-        if x.shape[1] != self.adjusted_.size:
-            msg = f"X has {x.shape[1]} features, but ComBat is expecting {self.adjusted_.size} features as input."
-            raise ValueError(msg)
-        unknown = np.setdiff1d(batch, self.batches_)
-        if unknown.size:
-            msg = (
-                f"batch {preview(unknown)} of modality '{self.name}' never occurs in the training rows, so ComBat "
-                f"has no estimate for it (training batches: {preview(self.batches_, 5)})"
-            )
-            raise InputError(msg)
-        if x.shape[0] == 0:
-            return x
-        if np.isnan(x[:, self.adjusted_]).any():
-            msg = f"ComBat cannot take missing values (modality '{self.name}'); set knn_impute to impute them first"
-            raise InputError(msg)
-        codes = np.searchsorted(self.batches_, batch)
-        sd = np.sqrt(self.var_pooled_)
-        s = (x[:, self.adjusted_] - self.grand_mean_) / sd
-        s = (s - self.gamma_star_[codes]) / np.sqrt(self.delta_star_[codes])
-        x[:, self.adjusted_] = s * sd + self.grand_mean_
-        return x
-
-    def subset(self, keep: np.ndarray) -> ComBat:
-        """A copy restricted to the features at positions ``keep`` (for applying after selection)."""
-        new = ComBat(conv=self.conv, max_iter=self.max_iter, name=self.name)
-        position = np.cumsum(self.adjusted_) - 1
-        kept_adjusted = keep[self.adjusted_[keep]]
-        cols = position[kept_adjusted]
-        new.batches_, new.adjusted_, new.n_iter_ = self.batches_, self.adjusted_[keep], self.n_iter_
-        new.grand_mean_, new.var_pooled_ = self.grand_mean_[cols], self.var_pooled_[cols]
-        new.gamma_star_, new.delta_star_ = self.gamma_star_[:, cols], self.delta_star_[:, cols]
-        return new
-
-
-# --------------------------------------------------------------------------------------------
-# Association tests
-# --------------------------------------------------------------------------------------------
-
-
-def association_pvalues(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, str]:
-    """P-values of each column of ``x`` against ``labels``, ignoring NaNs.
-
-    Two classes: Welch's t-test (``scipy.stats.ttest_ind(..., equal_var=False)``, computed from
-    per-class summaries with ``ttest_ind_from_stats``); more: one-way ANOVA (the F test of
-    ``scipy.stats.f_oneway`` / ``sklearn.feature_selection.f_classif``). Features without a
-    defined statistic (constant, or too few values) get NaN; features constant within every
-    class but differing between classes get 0.
-
-    Returns
-    -------
-    pvalues : ndarray of shape (n_features,)
-    test : str, ``"Welch t-test"`` or ``"ANOVA"``
-    """
-    x = np.asarray(x, dtype=np.float64)
-    classes, codes = np.unique(labels, return_inverse=True)
-    mask = ~np.isnan(x)
-    filled = np.where(mask, x, 0.0)
-    n, mean, ss = [], [], []
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for i in range(len(classes)):
-            r = codes == i
-            n_i = mask[r].sum(axis=0)
-            mean_i = filled[r].sum(axis=0) / n_i
-            ss_i = (np.where(mask[r], x[r] - mean_i, 0.0) ** 2).sum(axis=0)
-            n.append(n_i)
-            mean.append(mean_i)
-            ss.append(ss_i)
-        if len(classes) == 2:
-            sd = [np.sqrt(ss[i] / (n[i] - 1)) for i in range(2)]
-            pvalues = stats.ttest_ind_from_stats(mean[0], sd[0], n[0], mean[1], sd[1], n[1], equal_var=False).pvalue
-            pvalues = np.where((n[0] < 2) | (n[1] < 2), np.nan, pvalues)
-            return np.asarray(pvalues, dtype=np.float64), "Welch t-test"
-        n_all = np.sum(n, axis=0)
-        k = len(classes)
-        grand = np.sum([n_i * m_i for n_i, m_i in zip(n, mean)], axis=0) / n_all
-        between = np.sum([n_i * (m_i - grand) ** 2 for n_i, m_i in zip(n, mean)], axis=0) / (k - 1)
-        within = np.sum(ss, axis=0) / (n_all - k)
-        f = between / within
-        empty = np.min(n, axis=0) < 1
-        pvalues = np.where(empty | (n_all <= k), np.nan, stats.f.sf(f, k - 1, n_all - k))
-    return pvalues, "ANOVA"
-
-
-# --------------------------------------------------------------------------------------------
-# Covariates
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _CovariateDesign:
-    """Training encoding of the covariates: numeric columns as they are, others one-hot."""
-
-    numeric: list[str]
-    categories: dict[str, list[str]]
-    columns: list[str]
-
-    @classmethod
-    def fit(cls, frame: pd.DataFrame) -> _CovariateDesign:
-        numeric, categories, columns = [], {}, []
-        for name in frame.columns:
-            if pd.api.types.is_numeric_dtype(frame[name]):
-                numeric.append(name)
-                columns.append(name)
-            else:
-                levels = sorted(frame[name].astype(str).unique())
-                categories[name] = levels
-                columns += [f"{name}={level}" for level in levels[1:]]  # first level is the reference
-        return cls(numeric, categories, columns)
-
-    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
-        parts = [frame[self.numeric].to_numpy(dtype=np.float64)]
-        for name, levels in self.categories.items():
-            values = frame[name].astype(str)
-            unseen = sorted(set(values) - set(levels))
-            if unseen:
-                msg = (
-                    f"covariate '{name}' has values never seen in the training rows ({preview(unseen)}); "
-                    f"known values: {preview(levels, 5)}"
-                )
-                raise InputError(msg)
-            parts.append((values.to_numpy()[:, None] == np.asarray(levels[1:])[None, :]).astype(np.float64))
-        return np.hstack([np.ones((len(frame), 1)), *parts])
-
-
-# --------------------------------------------------------------------------------------------
-# The fold preprocessor
-# --------------------------------------------------------------------------------------------
+__all__ = ["FoldPreprocessor"]
 
 
 @dataclass
