@@ -35,9 +35,7 @@ def _feature_names(train: MultiOmicsData) -> dict[str, list[str]]:
 
 def _modality_values(data: MultiOmicsData, name: str, features: Sequence[str]) -> np.ndarray:
     """Float64 array (n_samples, n_features) of one modality in ``features`` order; NaN rows where unobserved."""
-    if name not in data.modalities:
-        msg = f"the data lack modality '{name}' that the model was trained on (they hold {data.modality_names})"
-        raise InputError(msg)
+    _check_modalities_present([name], data)
     values = float_values(align_features(data.modalities[name], features, name))
     values[~np.asarray(data.observed[name], dtype=bool)] = np.nan
     return values
@@ -57,11 +55,19 @@ def _resolve_modalities(method, use_modalities: Sequence[str] | None, *, any_sub
         raise InputError(msg)
     if not any_subset and set(use) != set(fitted):
         msg = (
-            f"{type(method).__name__} was fit on modalities {fitted} and does not support missing modalities; "
-            f"refit it on {use} to predict from them alone"
+            f"{type(method).__name__} predicts only from all the modalities it was fit on ({', '.join(fitted)}); "
+            f"refit it on {', '.join(use)} to predict from them alone"
         )
         raise InputError(msg)
     return [m for m in fitted if m in use]
+
+
+def _check_modalities_present(names: Sequence[str], data: MultiOmicsData) -> None:
+    """InputError naming the trained modalities ``names`` that ``data`` lacks."""
+    absent = [m for m in names if m not in data.modalities]
+    if absent:
+        msg = f"the data lacks modalities {absent}, which the model was trained on (it holds {data.modality_names})"
+        raise InputError(msg)
 
 
 def _check_fitted(method) -> None:

@@ -13,13 +13,13 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import torch
-from sklearn.exceptions import NotFittedError
 from torch import Tensor
 
 from ...data import MultiOmicsData, align_features, training_classes
 from ...errors import InputError, preview
 from ...preprocessing import ModalityScaler
 from ...splits import stratified_holdout
+from ._common import _check_fitted, _check_modalities_present, _resolve_modalities
 
 log = logging.getLogger(__name__)
 
@@ -75,21 +75,9 @@ class _TorchBaseline:
 
     def _inputs(self, data: MultiOmicsData, use_modalities: Sequence[str] | None = None) -> dict[str, Tensor]:
         """Scaled inputs (n_samples, n_features_m) per trained modality, in ``data.samples`` order."""
-        if not hasattr(self, "scalers_"):
-            msg = f"this {type(self).__name__} is not fitted yet; call fit before predict_proba"
-            raise NotFittedError(msg)
-        if isinstance(use_modalities, str):
-            use_modalities = [use_modalities]
-        if use_modalities is not None and sorted(use_modalities) != sorted(self.modalities_):
-            msg = (
-                f"{type(self).__name__} predicts only from all the modalities it was trained on "
-                f"({', '.join(self.modalities_)}; got {', '.join(use_modalities) or 'none'}); refit it on those modalities"
-            )
-            raise InputError(msg)
-        absent = [m for m in self.modalities_ if m not in data.modalities]
-        if absent:
-            msg = f"the data lacks modalities {absent}, which {type(self).__name__} was trained on"
-            raise InputError(msg)
+        _check_fitted(self)
+        _resolve_modalities(self, use_modalities, any_subset=False)
+        _check_modalities_present(self.modalities_, data)
         inputs = {}
         for m in self.modalities_:
             frame = align_features(data.modalities[m], self.feature_names_in_[m], m)

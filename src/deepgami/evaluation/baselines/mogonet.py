@@ -371,7 +371,7 @@ class MOGONETMethod(_TorchBaseline):
             return torch.softmax(self.module_(x_all, graphs)[n_ref:], dim=1).cpu().numpy()
 
 
-MOGONET = register(
+register(
     MethodSpec(
         "mogonet",
         MOGONETMethod,

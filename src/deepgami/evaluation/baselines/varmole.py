@@ -289,7 +289,7 @@ class VarmoleMethod(_TorchBaseline):
             return torch.softmax(self.module_(x), dim=1).cpu().numpy()
 
 
-VARMOLE = register(
+register(
     MethodSpec(
         "varmole",
         VarmoleMethod,
