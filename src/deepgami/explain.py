@@ -455,35 +455,16 @@ def _masked_forward(
             handle.remove()
 
 
-def explain_model(
-    model: DeepGAMIClassifier,
-    X,
-    *,
-    use_modalities: Sequence[str] | None = None,
-    baseline: str = "zeros",
-    n_steps: int = 50,
-    internal_batch_size: int | None = None,
-    output: str = "proba",
-    progress: bool = False,
-) -> Explanation:
-    """Feature, latent and edge attributions of ``model`` on the samples of ``X`` (one
-    :class:`Explainer`, all three verbs)."""
-    explainer = Explainer(
-        model,
-        X,
-        use_modalities=use_modalities,
-        baseline=baseline,
-        n_steps=n_steps,
-        internal_batch_size=internal_batch_size,
-        output=output,
-        progress=progress,
-    )
+def explain_model(model: DeepGAMIClassifier, X, **options) -> Explanation:
+    """Feature, latent and edge attributions of ``model`` on the samples of ``X``: one
+    :class:`Explainer` (``options`` are its keyword arguments), all three verbs."""
+    explainer = Explainer(model, X, **options)
     settings = {
         "n_samples": len(explainer.data),
         "use_modalities": explainer.modalities,
-        "baseline": baseline,
-        "n_steps": n_steps,
-        "output": output,
+        "baseline": explainer.baseline,
+        "n_steps": explainer.n_steps,
+        "output": explainer.output,
         "method": "integrated gradients (Gauss-Legendre)",
     }
     features = explainer.features()
