@@ -65,11 +65,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from _machine import cpu_model, peak_rss_mib, status_mib
 from captum.attr import NeuronConductance
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from _machine import cpu_model, peak_rss_mib, status_mib
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
 from deepgami.explain import Explainer, _ClassScore
 from deepgami.graph import relation_name

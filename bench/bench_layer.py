@@ -32,8 +32,8 @@ import time
 
 import torch
 import torch_geometric
-
 from _machine import cpu_model, peak_rss_mib
+
 from deepgami.nn import BioDropConnect
 from deepgami.nn.conv import DENSE_MAX_ENTRIES, DENSE_MIN_DENSITY
 

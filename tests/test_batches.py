@@ -159,8 +159,8 @@ def test_fit_reads_a_plink_genotype_modality_as_int8(small_cohort, tmp_path, mon
     from bed_reader import to_bed
 
     import deepgami.estimator as estimator_module
-    from deepgami.workflow import run_fit
     from deepgami.config import load_config
+    from deepgami.workflow import run_fit
 
     config = small_cohort.write(tmp_path / "cohort")
     calls = small_cohort.snp.round().clip(0, 2).to_numpy().astype(np.int8)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 

@@ -239,7 +239,7 @@ def test_covariate_errors():
 
 
 def pycombat_reference(x: np.ndarray, batch) -> np.ndarray:
-    """inmoose's one-shot ComBat on samples x features ``x``."""
+    """The one-shot ComBat of inmoose on samples x features ``x``."""
     from inmoose.pycombat import pycombat_norm
 
     with warnings.catch_warnings():
@@ -438,7 +438,11 @@ def test_smote_errors():
         pytest.param({"select_k": {"rna": True}}, r"select_k\['rna'\] must be a positive integer", id="k-bool"),
         pytest.param({"variance_threshold": -1.0}, "variance_threshold must be a non-negative number", id="variance"),
         pytest.param({"covariate_modalities": ["rna"]}, "no covariates were given", id="covariates-missing"),
-        pytest.param({"covariates": pd.DataFrame({"a": [1.0]}, index=["s0"]), "covariate_modalities": ["x"]}, "covariate_modalities names modalities", id="covariates-unknown"),
+        pytest.param(
+            {"covariates": pd.DataFrame({"a": [1.0]}, index=["s0"]), "covariate_modalities": ["x"]},
+            "covariate_modalities names modalities",
+            id="covariates-unknown",
+        ),
         pytest.param({"covariates": [1, 2]}, "covariates must be a DataFrame", id="covariates-type"),
         pytest.param({"combat_modalities": ["rna"]}, "no batch labels were given", id="batch-missing"),
         pytest.param({"batch": pd.Series(["a"], index=["s0"]), "combat_modalities": ["y"]}, "combat_modalities names modalities", id="batch-unknown"),

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from safetensors.torch import load_file, save_file
+from test_cli_errors import assert_clean_error, run_cli
 
 from deepgami.cli import main
 from deepgami.simulate import simulate_cohort
-from test_cli_errors import assert_clean_error, run_cli
 
 MARKER = "deepgami_pickle_ran"
 

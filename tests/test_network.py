@@ -13,7 +13,14 @@ from scipy.stats import hypergeom
 from deepgami import InputError
 from deepgami.cli import main
 from deepgami.network import (
-    class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, top_edges, write_cytoscape,
+    class_overlap,
+    enrichment,
+    hubs,
+    modules,
+    prioritized_network,
+    read_gmt,
+    top_edges,
+    write_cytoscape,
 )
 from deepgami.simulate import simulate_cohort
 

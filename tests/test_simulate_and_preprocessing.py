@@ -32,7 +32,8 @@ def test_simulated_cohort_structure():
 
 
 def test_simulation_is_seeded():
-    a, b = simulate_cohort(n_samples=50, n_snps=60, n_tfs=5, n_genes=10, seed=2), simulate_cohort(n_samples=50, n_snps=60, n_tfs=5, n_genes=10, seed=2)
+    settings = dict(n_samples=50, n_snps=60, n_tfs=5, n_genes=10, seed=2)
+    a, b = simulate_cohort(**settings), simulate_cohort(**settings)
     assert a.snp.equals(b.snp) and a.labels.equals(b.labels) and a.eqtl.equals(b.eqtl)
 
 

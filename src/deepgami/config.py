@@ -38,6 +38,8 @@ SPLIT_KEYS = {"test_fraction", "test_ids", "seed"}
 
 @dataclass
 class ModalitySpec:
+    """One ``[data.modalities.<name>]`` table: its file and per-modality settings."""
+
     name: str
     path: Path
     scaling: str = DEFAULTS["scaling"]
@@ -46,6 +48,8 @@ class ModalitySpec:
 
 @dataclass
 class EdgeSpec:
+    """One ``[[graph.edges]]`` table: an edge file and the node types it joins."""
+
     path: Path
     source: str
     target: str
@@ -139,7 +143,8 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
             msg = f"{where} needs a 'path'"
             raise InputError(msg)
         _check_keys(spec, MODALITY_KEYS, where)
-        modalities.append(ModalitySpec(name, _path(base, spec["path"]), spec.get("scaling", DEFAULTS["scaling"]), spec.get("missing", DEFAULTS["missing"])))
+        scaling, missing = spec.get("scaling", DEFAULTS["scaling"]), spec.get("missing", DEFAULTS["missing"])
+        modalities.append(ModalitySpec(name, _path(base, spec["path"]), scaling, missing))
 
     graph = _table(raw, "graph") if "graph" in raw else {}
     _check_keys(graph, {"edges"}, "[graph]")

@@ -10,7 +10,6 @@ import pandas as pd
 
 from .errors import InputError, preview
 
-
 # Missing genotype calls in int8 tables, bed-reader's convention (dosages are 0, 1, 2).
 MISSING_INT8 = -127
 

@@ -47,7 +47,7 @@ def local_device(device: str) -> str:
 
 
 def process_rank() -> int:
-    """This process's rank, 0 outside a process group."""
+    """The rank of this process, 0 outside a process group."""
     return dist.get_rank() if dist.is_initialized() else 0
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
 from .batches import Batchable, SampleStore
@@ -20,8 +20,8 @@ from .data import MultiOmicsData, align_features
 from .distributed import local_device
 from .errors import InputError
 from .graph import RegulatoryGraph
-from .params import CONSTRAINTS, DEFAULTS
 from .nn.model import DeepGAMINet
+from .params import CONSTRAINTS, DEFAULTS
 from .persistence import load_model, save_model
 from .preprocessing import ModalityScaler
 from .splits import stratified_folds, stratified_holdout

@@ -32,10 +32,10 @@ from captum.attr import IntegratedGradients, LayerIntegratedGradients
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .batches import Batchable
 from .estimator import DeepGAMIClassifier
 from .graph import relation_name
 from .nn.encoder import GuidedEncoder
-from .batches import Batchable
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +309,9 @@ class Explainer:
         sums = {t: np.zeros((n_classes, e)) for t, e in edges_of.items()}
         # |attribution| summed over samples per slot: the real and null ensembles' sums, then each member's.
         abs_sums = {t: np.zeros((n_classes, 2 + slots, e)) for t, e in edges_of.items()}
-        per_sample_values = {label: {t: np.zeros((n_samples, e), dtype=np.float32) for t, e in edges_of.items()} for label in model.classes_} if per_sample else None
+        per_sample_values = None
+        if per_sample:
+            per_sample_values = {label: {t: np.zeros((n_samples, e), dtype=np.float32) for t, e in edges_of.items()} for label in model.classes_}
         attribution_total = np.zeros((n_samples, n_classes))
         output_difference = np.zeros((n_samples, n_classes))
         wrapper = _ClassScore(net, modalities, output)

@@ -210,7 +210,8 @@ class RegulatoryGraph:
         """
         targets = sorted({t[2] for t in self.edge_types})
         if len(targets) != 1:
-            msg = f"all relations must end in one latent node type (got {', '.join(targets) or 'no relation'}); give every edge table the same target type"
+            got = ", ".join(targets) or "no relation"
+            msg = f"all relations must end in one latent node type (got {got}); give every edge table the same target type"
             raise InputError(msg)
         return targets[0]
 

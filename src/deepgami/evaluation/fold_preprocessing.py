@@ -430,7 +430,10 @@ class FoldPreprocessor:
             raise InputError(msg)
         for name, mask in train.observed.items():
             if not mask.all():
-                msg = f"SMOTE needs every modality observed for every training sample; modality '{name}' lacks {int((~mask).sum())} samples ({preview(train.samples[~mask])})"
+                msg = (
+                    f"SMOTE needs every modality observed for every training sample; modality '{name}' "
+                    f"lacks {int((~mask).sum())} samples ({preview(train.samples[~mask])})"
+                )
                 raise InputError(msg)
             n_nan = int(train.modalities[name].isna().to_numpy().sum())
             if n_nan:

@@ -23,6 +23,9 @@ from ..graph import RegulatoryGraph
 
 
 class Method(Protocol):
+    """What ``deepgami cv`` needs of a method: fit on a training MultiOmicsData, then class
+    probabilities (n_samples, n_classes) in ``classes_`` order."""
+
     classes_: np.ndarray
     supports_missing_modalities: bool
 

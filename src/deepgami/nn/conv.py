@@ -228,7 +228,7 @@ class BioDropConnect(MessagePassing):
         return self._structure
 
     def to_dense(self) -> Tensor:
-        """The masked weight matrix :math:`W \\odot M` of shape (num_src, num_dst) (differentiable)."""
+        r"""The masked weight matrix :math:`W \odot M` of shape (num_src, num_dst) (differentiable)."""
         return self._dense_weight(self.weight)
 
     def _dense_weight(self, weight: Tensor) -> Tensor:

@@ -70,7 +70,9 @@ class GuidedEncoder(nn.Module):
         self.relations = list(edge_index_dict)
         self.n_members, self.init_scale = int(n_members), float(init_scale)
         self.convs = nn.ModuleList(
-            BioDropConnect(replicate_edges(torch.as_tensor(ei), n_latent, self.n_members), n_features, self.n_members * n_latent, bias=False, kernel=kernel)
+            BioDropConnect(
+                replicate_edges(torch.as_tensor(ei), n_latent, self.n_members), n_features, self.n_members * n_latent, bias=False, kernel=kernel
+            )
             for ei in edge_index_dict.values()
         )
         # One bias per latent node across relations (per-relation biases would be redundant).

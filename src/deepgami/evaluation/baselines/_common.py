@@ -17,7 +17,6 @@ from sklearn.linear_model import LogisticRegression
 from ...data import MultiOmicsData, align_features, float_values
 from ...errors import InputError
 
-
 # scikit-learn 1.8 deprecated ``penalty`` in favour of ``l1_ratio`` (FutureWarning when set).
 _PENALTY_DEPRECATED = inspect.signature(LogisticRegression).parameters["penalty"].default == "deprecated"
 

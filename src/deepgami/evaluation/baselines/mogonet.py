@@ -39,7 +39,7 @@ from ...data import MultiOmicsData
 from ...graph import RegulatoryGraph
 from ...training import EarlyStopping
 from ..methods import MethodSpec, register
-from ._torch import _TorchBaseline, _seed_everything
+from ._torch import _seed_everything, _TorchBaseline
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +143,9 @@ class GCNEncoder(nn.Module):
 
 
 def vcdn_features(probabilities: Sequence[Tensor]) -> Tensor:
-    """Flattened K-way outer product of per-modality vectors: (n_samples, n_classes ** K).
+    r"""Flattened K-way outer product of per-modality vectors: (n_samples, n_classes ** K).
 
-    Entry ``(c_1, ..., c_K)`` (row-major) is :math:`\\prod_k p_k[c_k]`, as MOGONET builds it.
+    Entry ``(c_1, ..., c_K)`` (row-major) is :math:`\prod_k p_k[c_k]`, as MOGONET builds it.
     """
     out = probabilities[0]
     for p in probabilities[1:]:

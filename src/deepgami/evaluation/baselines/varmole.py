@@ -30,7 +30,7 @@ from ...nn.conv import BioDropConnect
 from ...nn.model import feedforward_head
 from ...training import EarlyStopping
 from ..methods import MethodSpec, register
-from ._torch import _TorchBaseline, _seed_everything
+from ._torch import _seed_everything, _TorchBaseline
 
 log = logging.getLogger(__name__)
 
