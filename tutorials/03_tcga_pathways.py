@@ -52,9 +52,13 @@ import torch
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from data_adapters.reactome import load_reactome_gene_pathways, load_reactome_mirna_pathways, load_reactome_pathway_names
-from data_adapters.tcga import MODALITY_FILES, load_tcga
 from deepgami import DeepGAMIClassifier, MultiOmicsData, RegulatoryGraph
+from deepgami.adapters.reactome import (
+    load_reactome_gene_pathways,
+    load_reactome_mirna_pathways,
+    load_reactome_pathway_names,
+)
+from deepgami.adapters.tcga import MODALITY_FILES, load_tcga
 from deepgami.config import parse_config
 from deepgami.evaluation.cv import run_cv, write_cv
 from deepgami.explain import latent_importance

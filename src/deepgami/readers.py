@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
+from .plink import load_plink
 
 
 def _read(path: Path, what: str, **kwargs) -> pd.DataFrame:
@@ -39,7 +40,7 @@ def read_modality(path: str | Path, name: str) -> pd.DataFrame:
     """A samples x features table: first column sample ids, header row feature names.
 
     A PLINK ``.bed`` (with its ``.bim``/``.fam`` beside it) is read as int8 dosages of the A1
-    allele with missing calls kept (``data_adapters.plink.load_plink(dtype="int8",
+    allele with missing calls kept (``deepgami.plink.load_plink(dtype="int8",
     impute="none")``): one byte per call, converted to float one batch at a time, so a
     genome-wide panel fits in memory. Missing calls then need ``missing = "mean"``.
     """
@@ -57,8 +58,6 @@ def _read_plink(path: Path, name: str) -> pd.DataFrame:
     if importlib.util.find_spec("bed_reader") is None:  # an optional dependency
         msg = f"modality '{name}' is a PLINK .bed, which needs bed-reader: pip install 'deepgami[adapters]'"
         raise InputError(msg)
-    from data_adapters.plink import load_plink
-
     return load_plink(path, dtype="int8", impute="none").dosages
 
 
