@@ -61,6 +61,7 @@ def test_docs_build_without_warnings_and_cli_page_lists_every_subcommand(tmp_pat
         "deepgami.explain.explain_model",
         "deepgami.network.prioritized_network",
         "deepgami.evaluation.cv.run_cv",
+        "deepgami.evaluation.cv.CVSettings",
         "deepgami.evaluation.ablation.null_graph",
         "deepgami.evaluation.fold_preprocessing.FoldPreprocessor",
         "deepgami.simulate.simulate_cohort",

@@ -8,6 +8,7 @@ genotype modality may also be a PLINK ``.bed`` fileset.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -46,12 +47,30 @@ def read_modality(path: str | Path, name: str) -> pd.DataFrame:
     """
     if Path(path).suffix == ".bed":
         return _read_plink(Path(path), name)
-    frame = _read(Path(path), f"modality '{name}'", index_col=0)
+    frame = read_sample_table(path, f"modality '{name}'")
     if frame.shape[1] == 0:
         msg = f"modality '{name}' file {path} has no feature columns (samples are rows, the first column holds ids)"
         raise InputError(msg)
-    frame.index = frame.index.astype(str)
     return frame
+
+
+def read_sample_table(path: str | Path, what: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A table with one row per sample (covariates, batches): first column sample ids (as str).
+
+    ``columns``: the columns to keep, in this order, each required; default every column.
+    """
+    frame = _read(Path(path), what, index_col=0)
+    frame.index = frame.index.astype(str)
+    if columns is None:
+        return frame
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = (
+            f"{what} file {path} has no column '{missing[0]}' (columns: {', '.join(map(str, frame.columns))}); "
+            "fix the column name"
+        )
+        raise InputError(msg)
+    return frame[list(columns)]
 
 
 def _read_plink(path: Path, name: str) -> pd.DataFrame:
