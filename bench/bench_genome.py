@@ -6,7 +6,7 @@ What is measured, each part in its own child process so peak RSS is its own:
    an eQTL edge table (``--edges-per-snp`` genes per SNP, among ``--genes`` genes), a GRN
    (``--tfs`` TFs, ``--tfs-per-gene`` per gene) and TF expression; labels depend on 200
    causal SNPs. Cached under ``--cache`` and reused.
-2. ``epoch``: ``data_adapters.plink.load_plink(dtype="int8", impute="none")`` (one byte per
+2. ``epoch``: ``deepgami.adapters.plink.load_plink(dtype="int8", impute="none")`` (one byte per
    call, sample-major), ``RegulatoryGraph`` from index tensors, then
    ``DeepGAMIClassifier(max_epochs=1, validation_fraction=0, missing="mean" for the
    genotypes).fit``: scaler statistics in column blocks, then one epoch in batches of
@@ -102,8 +102,8 @@ def epoch(args) -> dict:
     import pandas as pd
 
     import deepgami.estimator as estimator_module
-    from data_adapters.plink import load_plink
     from deepgami import DeepGAMIClassifier, RegulatoryGraph
+    from deepgami.adapters.plink import load_plink
 
     torch.set_num_threads(args.threads)
     times = {}

@@ -69,6 +69,7 @@ from deepgami.evaluation.ablation import NULL_GRAPHS, null_graph
 from deepgami.evaluation.cv import run_cv, summarise
 from deepgami.graph import RegulatoryGraph
 from deepgami.simulate import CONFIG_TEMPLATE, simulate_cohort
+from deepgami.workflow import cv_settings
 
 EXTRA = """
 [cv]
@@ -328,10 +329,10 @@ def main() -> None:
         model = "\n[model]\n" + SINGLE_NETWORK_TOML + (f"edge_l1 = {args.edge_l1!r}\n" if args.edge_l1 else "")
         extra = EXTRA.format(repeats=args.repeats, ablations=ablations, training_seeds=args.seed_average)
         config = parse_config(tomllib.loads(CONFIG_TEMPLATE + extra + model), Path("."))
-        config = dataclasses.replace(config, split_seed=args.first_split)
+        settings = dataclasses.replace(cv_settings(config), split_seed=args.first_split)
         data = MultiOmicsData(cohort.modalities, cohort.labels)
         start = time.perf_counter()
-        result = run_cv(data, graph, config)
+        result = run_cv(data, graph, settings)
         seconds = time.perf_counter() - start
         # Splits are numbered by their seed, so parts run with different --first-split merge.
         results = result.results.assign(split=result.results["split"] + args.first_split)

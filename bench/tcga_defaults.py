@@ -25,8 +25,8 @@ import pandas as pd
 import torch
 from sklearn.model_selection import train_test_split
 
-from data_adapters.tcga import load_tcga
 from deepgami import DeepGAMIClassifier
+from deepgami.adapters.tcga import load_tcga
 from deepgami.metrics import classification_metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -11,9 +11,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-# Document the source tree (src/deepgami and the top-level data_adapters package), even when an
-# older copy of deepgami is installed, and find the local extension that renders the CLI help.
-for path in (HERE / "_ext", ROOT, ROOT / "src"):
+# Document the source tree (src/deepgami), even when an older copy of deepgami is installed, and
+# find the local extension that renders the CLI help.
+for path in (HERE / "_ext", ROOT / "src"):
     sys.path.insert(0, str(path))
 
 import deepgami  # noqa: E402

@@ -13,16 +13,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data_adapters.eqtl import gtex_to_chr_pos_ref_alt, load_gtex_eqtl, translate_variant_ids
-from data_adapters.graphfiles import (
+from deepgami import InputError, RegulatoryGraph
+from deepgami.adapters.eqtl import gtex_to_chr_pos_ref_alt, load_gtex_eqtl, translate_variant_ids
+from deepgami.adapters.graphfiles import (
     harmonise_ids,
     load_graphml,
     load_id_mapping,
     strip_ensembl_version,
     write_graphml,
 )
-from data_adapters.grn import load_edge_list, load_psychencode_grn, load_scenic_adjacencies, load_trrust
-from deepgami import InputError, RegulatoryGraph
+from deepgami.adapters.grn import load_edge_list, load_psychencode_grn, load_scenic_adjacencies, load_trrust
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -13,8 +13,8 @@ pytest.importorskip("cyvcf2")
 
 from bed_reader import to_bed  # noqa: E402
 
-from data_adapters.plink import load_plink  # noqa: E402
-from data_adapters.vcf import load_vcf  # noqa: E402
+from deepgami.adapters.plink import load_plink  # noqa: E402
+from deepgami.adapters.vcf import load_vcf  # noqa: E402
 from deepgami.data import MISSING_INT8  # noqa: E402
 from deepgami.errors import InputError  # noqa: E402
 
@@ -202,7 +202,7 @@ def test_plink_impute_none_keeps_nan(plink_prefix):
 
 
 def test_summary_and_log(plink_prefix, caplog):
-    with caplog.at_level(logging.INFO, logger="data_adapters._genotypes"):
+    with caplog.at_level(logging.INFO, logger="deepgami.genotypes"):
         table = load_plink(plink_prefix, min_maf=0.05, max_missing=0.5)
     summary = table.summary()
     assert summary == "12 samples x 27 SNPs; dropped 2 SNPs by MAF, 1 by missingness; imputed 4 missing calls"

@@ -1,4 +1,4 @@
-"""data_adapters.matrices: CSV/TSV/Parquet matrices, AnnData and MuData to canonical tables."""
+"""deepgami.adapters.matrices: CSV/TSV/Parquet matrices, AnnData and MuData to canonical tables."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_adapters.matrices import load_anndata, load_matrix, load_mudata, load_mudata_labels
+from deepgami.adapters.matrices import load_anndata, load_matrix, load_mudata, load_mudata_labels
 from deepgami.data import MultiOmicsData
 from deepgami.errors import InputError
 

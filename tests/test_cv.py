@@ -15,7 +15,7 @@ from deepgami.config import load_config
 from deepgami.evaluation.ablation import null_graph
 from deepgami.evaluation.cv import SeedAverage, _fit, candidates, outer_splits, per_class_bacc, run_cv
 from deepgami.simulate import simulate_cohort
-from deepgami.workflow import load_data, run_fit
+from deepgami.workflow import cv_settings, load_data, run_fit
 
 CV_TABLES = """
 [training]
@@ -43,7 +43,7 @@ def test_run_cv_compares_methods_and_ablations_on_the_same_splits(cohort_config)
     _, path = cohort_config
     config = load_config(path)
     data, graph = load_data(config)
-    result = run_cv(data, graph, config, repeats=2)
+    result = run_cv(data, graph, cv_settings(config), repeats=2)
     results = result.results
     assert list(results.columns) == ["method", "split", "fold", "modalities", "metric", "value", "params"]
     methods = ["deepgami", "logistic_l2", "deepgami_shuffle_graph", "deepgami_no_aux"]
@@ -69,7 +69,8 @@ def test_outer_splits_are_deterministic_and_stratified(cohort_config):
     _, path = cohort_config
     config = load_config(path)
     data, _ = load_data(config)
-    first, second = outer_splits(data, config, 3), outer_splits(data, config, 3)
+    settings = cv_settings(config)
+    first, second = outer_splits(data, settings, 3), outer_splits(data, settings, 3)
     for (a_train, a_test), (b_train, b_test) in zip(first, second):
         np.testing.assert_array_equal(a_test, b_test)
         assert len(set(a_train) & set(a_test)) == 0
@@ -80,23 +81,70 @@ def test_candidates_and_errors(cohort_config, tmp_path):
     _, path = cohort_config
     config = load_config(path)
     data, graph = load_data(config)
-    names = [c.name for c in candidates(config, graph)]
+    settings = cv_settings(config)
+    names = [c.name for c in candidates(settings, graph)]
     assert names == ["deepgami", "logistic_l2", "deepgami_shuffle_graph", "deepgami_no_aux"]
-    no_aux = candidates(config, graph)[-1]
+    no_aux = candidates(settings, graph)[-1]
     assert no_aux.params["aux_weight"] == 0.0
-    config.search["logistic_l2"] = {"C": [0.5]}
-    assert [c.grid for c in candidates(config, graph) if c.name == "logistic_l2"] == [{"C": [0.5]}]
-    config.search["rf"] = {"n_estimators": [10]}
+    settings.method_grids["logistic_l2"] = {"C": [0.5]}
+    assert [c.grid for c in candidates(settings, graph) if c.name == "logistic_l2"] == [{"C": [0.5]}]
+    settings.method_grids["rf"] = {"n_estimators": [10]}
     with pytest.raises(InputError, match=r"\[search.rf\] names no baseline"):
-        candidates(config, graph)
-    del config.search["rf"]
-    config.cv["methods"] = ["deepgami", "nope"]
+        candidates(settings, graph)
+    del settings.method_grids["rf"]
+    settings.methods = ["deepgami", "nope"]
     with pytest.raises(InputError, match="unknown method 'nope'"):
-        candidates(config, graph)
-    config.cv["methods"], config.cv["folds"] = ["logistic_l2"], 50
-    config.cv["ablations"] = []
+        candidates(settings, graph)
+    settings.methods, settings.folds = ["logistic_l2"], 50
+    settings.ablations = []
     with pytest.raises(InputError, match="fewer than the 50 inner folds"):
-        run_cv(data, graph, config)
+        run_cv(data, graph, settings)
+
+
+COVARIATE_TABLES = """
+[preprocessing.covariates]
+path = "covariates.tsv"
+columns = ["age"]
+[preprocessing.batch]
+path = "covariates.tsv"
+column = "site"
+"""
+
+
+def test_cv_settings_take_the_config_tables_and_read_covariates_and_batches(cohort_config, capsys, tmp_path):
+    cohort, path = cohort_config
+    samples = cohort.labels.index
+    table = pd.DataFrame(
+        {"site": np.resize(["a", "b"], len(samples)), "age": np.arange(len(samples)) % 50 + 20.0},
+        index=pd.Index(samples, name="sample"),
+    )
+    table.to_csv(path.parent / "covariates.tsv", sep="\t")
+    path.write_text(path.read_text() + COVARIATE_TABLES)
+    settings = cv_settings(load_config(path))
+    assert (settings.folds, settings.repeats, settings.training_seeds) == (2, 1, 1)
+    assert (settings.methods, settings.ablations) == (["deepgami", "logistic_l2"], ["shuffle", "no_aux"])
+    assert (settings.search, settings.method_grids) == ({"dropout": [0.2, 0.5]}, {})
+    assert (settings.test_fraction, settings.test_ids, settings.split_seed) == (0.2, None, 0)
+    assert settings.estimator_params["max_epochs"] == 3
+    preprocessing = settings.preprocessing
+    assert set(preprocessing) == {"select_k", "covariates", "covariate_modalities", "batch", "combat_modalities"}
+    assert preprocessing["select_k"] == {"snp": 60}
+    pd.testing.assert_frame_equal(preprocessing["covariates"], table[["age"]].rename(index=str))
+    pd.testing.assert_series_equal(preprocessing["batch"], table["site"].rename(index=str))
+
+    path.write_text(path.read_text().replace('columns = ["age"]', 'columns = ["agee"]'))
+    with pytest.raises(InputError, match=r"covariates file \S+covariates.tsv has no column 'agee' \(columns: site, age\)"):
+        cv_settings(load_config(path))
+    table[[]].to_csv(path.parent / "sites.csv")
+    text = path.read_text().replace('columns = ["agee"]', 'columns = ["age"]')
+    path.write_text(text.replace('path = "covariates.tsv"\ncolumn = "site"', 'path = "sites.csv"'))
+    with pytest.raises(InputError, match=r"batch file \S+sites.csv holds only sample ids; add a column of batch labels"):
+        cv_settings(load_config(path))
+    (path.parent / "covariates.tsv").unlink()
+    assert main(["cv", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "covariates file" in err and "covariates.tsv does not exist" in err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(
@@ -121,8 +169,9 @@ def test_training_seeds_average_fits_that_differ_only_in_their_seed(cohort_confi
     _, path = cohort_config
     config = load_config(path)
     data, graph = load_data(config)
-    config.cv["ablations"] = ["shuffle"]
-    deepgami, _, shuffled = candidates(config, graph)[:3]
+    settings = cv_settings(config)
+    settings.ablations = ["shuffle"]
+    deepgami, _, shuffled = candidates(settings, graph)[:3]
     assert shuffled.null_graph == "shuffle"
     single = _fit(deepgami, graph, {}, 3, data)
     assert single.estimator.random_state == 3  # one seed trains exactly as before

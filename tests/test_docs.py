@@ -61,10 +61,12 @@ def test_docs_build_without_warnings_and_cli_page_lists_every_subcommand(tmp_pat
         "deepgami.explain.explain_model",
         "deepgami.network.prioritized_network",
         "deepgami.evaluation.cv.run_cv",
+        "deepgami.evaluation.cv.CVSettings",
         "deepgami.evaluation.ablation.null_graph",
         "deepgami.evaluation.fold_preprocessing.FoldPreprocessor",
         "deepgami.simulate.simulate_cohort",
         "deepgami.config.load_config",
-        "data_adapters.matrices.load_matrix",
+        "deepgami.adapters.matrices.load_matrix",
+        "deepgami.adapters.plink.load_plink",
     ):
         assert f'id="{name}"' in api, f"{name} missing from the API reference"

@@ -18,7 +18,7 @@
 # 1. writes a simulated cohort in those formats (PLINK `.bed/.bim/.fam`, a GTEx
 #    `signif_variant_gene_pairs`-style table, a TRRUST raw file and a BioMart-style
 #    Ensembl <-> symbol table), with the flaws real files have;
-# 2. reads them back through `data_adapters`, printing what every step drops and why;
+# 2. reads them back through `deepgami.adapters`, printing what every step drops and why;
 # 3. builds a `RegulatoryGraph`, trains `DeepGAMIClassifier`;
 # 4. asks whether the prior helps: the same model on null graphs (random, Bernoulli,
 #    degree-preserving shuffle) on the same train/test splits.
@@ -47,11 +47,11 @@ from bed_reader import to_bed
 from matplotlib.figure import Figure
 from sklearn.model_selection import train_test_split
 
-from data_adapters.eqtl import load_gtex_eqtl, translate_variant_ids
-from data_adapters.graphfiles import harmonise_ids, load_id_mapping, strip_ensembl_version
-from data_adapters.grn import load_trrust
-from data_adapters.plink import load_plink
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
+from deepgami.adapters.eqtl import load_gtex_eqtl, translate_variant_ids
+from deepgami.adapters.graphfiles import harmonise_ids, load_id_mapping, strip_ensembl_version
+from deepgami.adapters.grn import load_trrust
+from deepgami.adapters.plink import load_plink
 from deepgami.evaluation.ablation import NULL_GRAPHS, null_graph
 from deepgami.metrics import classification_metrics
 from deepgami.simulate import simulate_cohort
@@ -211,7 +211,7 @@ print(f"wrote {trrust_path.name}: {len(trrust_table)} rows = {len(trrust)} prior
       f"unmeasured TFs + {len(twice)} listed twice + {len(conflicting)} with both signs")
 
 # %% [markdown]
-# ## 2. Read everything back through `data_adapters`
+# ## 2. Read everything back through `deepgami.adapters`
 #
 # **Genotypes.** `snp_id="chr_pos_ref_alt"` names SNPs `{chrom}_{pos}_{A2}_{A1}`, the layout
 # GTEx ids take once `chr` and `_b38` are dropped. SNPs with more than 10 % missing calls or a

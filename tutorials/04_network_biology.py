@@ -42,8 +42,8 @@ import pandas as pd
 import torch
 from sklearn.model_selection import train_test_split
 
-from data_adapters.reactome import reactome_gmt
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
+from deepgami.adapters.reactome import reactome_gmt
 from deepgami.explain import Explainer
 from deepgami.metrics import classification_metrics
 from deepgami.network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, write_cytoscape
@@ -154,7 +154,7 @@ print(overlap.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 # `enrichment` runs a hypergeometric test of a gene list against every set of a GMT file, with
 # the model's latent genes as the background, and Benjamini-Hochberg FDR.
 #
-# **Reactome.** With real data you would use a Reactome or MSigDB GMT. `data_adapters.reactome`
+# **Reactome.** With real data you would use a Reactome or MSigDB GMT. `deepgami.adapters.reactome`
 # writes one from the Reactome tables shipped in the `binn` package. Our simulated genes
 # (`G0000`, ...) are not human genes, so no Reactome set overlaps the background and the table
 # stays empty: that is the expected outcome here, not an error.
@@ -227,6 +227,6 @@ print(f"wrote {OUT}/edges.csv, features.csv, hubs.csv, modules.csv, class_overla
 
 # %% [markdown]
 # With your own data, replace the simulated cohort by your tables and graph (tutorial 02), and
-# `simulated_sets.gmt` by a Reactome (`data_adapters.reactome.reactome_gmt`, with a
+# `simulated_sets.gmt` by a Reactome (`deepgami.adapters.reactome.reactome_gmt`, with a
 # `symbol_map` for exact HGNC symbols) or MSigDB GMT. `deepgami explain RUN --gmt FILE` runs
 # these steps from the command line.

@@ -51,7 +51,7 @@ from deepgami.evaluation.cv import run_cv, write_cv
 from deepgami.metrics import classification_metrics
 from deepgami.plotting import plot_roc
 from deepgami.simulate import simulate_cohort
-from deepgami.workflow import load_data
+from deepgami.workflow import cv_settings, load_data
 
 START = time.perf_counter()
 QUICK = os.environ.get("DEEPGAMI_TUTORIAL_QUICK") == "1"
@@ -263,7 +263,8 @@ print("variant fitted?", hasattr(variant, "module_"))
 #
 # The run is described by a config, the same one `deepgami cv` reads from TOML. We write the
 # four modalities and the edge tables as CSV files and build the config as a dict with
-# `parse_config` (relative paths resolve against the folder given).
+# `parse_config` (relative paths resolve against the folder given); `cv_settings` takes from it
+# what `run_cv` needs (folds, methods, grids, ...).
 
 # %%
 folder = OUT / "cohort"
@@ -289,7 +290,7 @@ config = parse_config(raw, folder)
 cv_data, cv_graph = load_data(config)
 print(cv_data, "|", cv_graph)
 
-result = run_cv(cv_data, cv_graph, config)
+result = run_cv(cv_data, cv_graph, cv_settings(config))
 (OUT / "cv").mkdir(exist_ok=True)
 write_cv(result, OUT / "cv", np.unique(cv_data.labels.to_numpy()), f"{len(cv_data)} samples, {REPEATS} outer split(s), 3 inner folds")
 (OUT / "cv" / "config.toml").write_text(config.to_toml())

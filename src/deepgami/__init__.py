@@ -1,4 +1,16 @@
-"""deepgami: biologically guided multi-modal phenotype prediction on PyTorch Geometric."""
+"""deepgami: biologically guided multi-modal phenotype prediction on PyTorch Geometric.
+
+Layers, lowest first; a module imports only from its own layer or below:
+
+1. core: every module directly under ``deepgami`` (data, graph, nn, training, estimator,
+   explain, network, plotting, readers, persistence, preprocessing, simulate, ...) except the
+   app's;
+2. evaluation: ``deepgami.evaluation``;
+3. app: ``deepgami.cli``, ``deepgami.workflow``, ``deepgami.config`` (and ``__main__``).
+
+``deepgami.adapters`` sits beside the app: it imports the core only, and no other layer imports
+it. ``tests/test_layering.py`` enforces this.
+"""
 
 from __future__ import annotations
 

@@ -8,11 +8,13 @@ genotype modality may also be a PLINK ``.bed`` fileset.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import InputError
+from .plink import load_plink
 
 
 def _read(path: Path, what: str, **kwargs) -> pd.DataFrame:
@@ -39,26 +41,42 @@ def read_modality(path: str | Path, name: str) -> pd.DataFrame:
     """A samples x features table: first column sample ids, header row feature names.
 
     A PLINK ``.bed`` (with its ``.bim``/``.fam`` beside it) is read as int8 dosages of the A1
-    allele with missing calls kept (``data_adapters.plink.load_plink(dtype="int8",
+    allele with missing calls kept (``deepgami.plink.load_plink(dtype="int8",
     impute="none")``): one byte per call, converted to float one batch at a time, so a
     genome-wide panel fits in memory. Missing calls then need ``missing = "mean"``.
     """
     if Path(path).suffix == ".bed":
         return _read_plink(Path(path), name)
-    frame = _read(Path(path), f"modality '{name}'", index_col=0)
+    frame = read_sample_table(path, f"modality '{name}'")
     if frame.shape[1] == 0:
         msg = f"modality '{name}' file {path} has no feature columns (samples are rows, the first column holds ids)"
         raise InputError(msg)
-    frame.index = frame.index.astype(str)
     return frame
+
+
+def read_sample_table(path: str | Path, what: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A table with one row per sample (covariates, batches): first column sample ids (as str).
+
+    ``columns``: the columns to keep, in this order, each required; default every column.
+    """
+    frame = _read(Path(path), what, index_col=0)
+    frame.index = frame.index.astype(str)
+    if columns is None:
+        return frame
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = (
+            f"{what} file {path} has no column '{missing[0]}' (columns: {', '.join(map(str, frame.columns))}); "
+            "fix the column name"
+        )
+        raise InputError(msg)
+    return frame[list(columns)]
 
 
 def _read_plink(path: Path, name: str) -> pd.DataFrame:
     if importlib.util.find_spec("bed_reader") is None:  # an optional dependency
         msg = f"modality '{name}' is a PLINK .bed, which needs bed-reader: pip install 'deepgami[adapters]'"
         raise InputError(msg)
-    from data_adapters.plink import load_plink
-
     return load_plink(path, dtype="int8", impute="none").dosages
 
 

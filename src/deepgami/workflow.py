@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,10 @@ from .explain import Explanation, explain_model
 from .graph import RegulatoryGraph
 from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, top_edges, write_cytoscape
 from .plotting import plot_class_comparison, plot_network, plot_roc, plot_top_features
-from .readers import read_edges, read_ids, read_labels, read_modality
+from .readers import read_edges, read_ids, read_labels, read_modality, read_sample_table
+
+if TYPE_CHECKING:
+    from .evaluation.cv import CVSettings
 
 log = logging.getLogger(__name__)
 
@@ -280,18 +283,52 @@ def _file_label(label) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(label))
 
 
+def cv_settings(config: RunConfig) -> CVSettings:
+    """The settings of ``deepgami cv`` from a config; reads the covariate and batch tables it names."""
+    from .evaluation.cv import CVSettings
+
+    preprocessing = {k: v for k, v in config.preprocessing.items() if k not in ("covariates", "batch")}
+    if "covariates" in config.preprocessing:
+        spec = config.preprocessing["covariates"]
+        preprocessing["covariates"] = read_sample_table(spec["path"], "covariates", spec.get("columns"))
+        preprocessing["covariate_modalities"] = spec.get("modalities")
+    if "batch" in config.preprocessing:
+        spec = config.preprocessing["batch"]
+        table = read_sample_table(spec["path"], "batch", [spec["column"]] if "column" in spec else None)
+        if table.shape[1] == 0:
+            msg = f"batch file {spec['path']} holds only sample ids; add a column of batch labels"
+            raise InputError(msg)
+        preprocessing["batch"] = table.iloc[:, 0]
+        preprocessing["combat_modalities"] = spec.get("modalities")
+    return CVSettings(
+        folds=config.cv.get("folds", 5),
+        repeats=config.cv.get("repeats", 1),
+        training_seeds=config.cv.get("training_seeds", 1),
+        methods=config.cv.get("methods"),
+        ablations=config.cv.get("ablations"),
+        search={k: v for k, v in config.search.items() if not isinstance(v, dict)},
+        method_grids={k: v for k, v in config.search.items() if isinstance(v, dict)},
+        estimator_params=config.estimator_params,
+        preprocessing=preprocessing,
+        test_fraction=config.test_fraction,
+        test_ids=config.test_ids,
+        split_seed=config.split_seed,
+    )
+
+
 def run_cv_job(config: RunConfig, out: str | Path, *, repeats: int | None = None, progress: bool = False):
     """``deepgami cv``: nested model selection and comparison; writes results.csv, summary.md, ROC PNGs."""
     from .evaluation.cv import run_cv, write_cv
 
     start = time.perf_counter()
     data, graph = load_data(config)
-    result = run_cv(data, graph, config, repeats=repeats, progress=progress)
+    settings = cv_settings(config)
+    result = run_cv(data, graph, settings, repeats=repeats, progress=progress)
     seconds = time.perf_counter() - start
     counts = ", ".join(f"{m} {int(data.observed[m].sum())}" for m in data.modality_names)
     header = (
         f"{len(data)} samples ({counts}); {result.results['split'].nunique()} outer split(s), "
-        f"{config.cv.get('folds', 5)} inner folds; wall time {seconds:.0f} s."
+        f"{settings.folds} inner folds; wall time {seconds:.0f} s."
     )
     with staged_output(out) as stage:
         write_cv(result, stage, np.unique(data.labels.to_numpy()), header)

@@ -1,6 +1,6 @@
 """Nested, leak-free model selection and comparison on identical splits.
 
-For each repeat: an outer stratified split (or the config's ``test_ids``); for each method an
+For each repeat: an outer stratified split (or the settings' ``test_ids``); for each method an
 inner stratified k-fold grid search on the training part only (fold preprocessing fit on each
 inner training fold); the best setting refit on the whole training part; one evaluation on the
 test part with all modalities and with each single modality. DeepGAMI's prior is also replaced
@@ -25,7 +25,6 @@ from sklearn.metrics import balanced_accuracy_score, confusion_matrix
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, train_test_split
 from tqdm.auto import tqdm
 
-from ..config import RunConfig
 from ..data import MultiOmicsData, float_values
 from ..errors import InputError, preview
 from ..graph import RegulatoryGraph
@@ -38,6 +37,52 @@ from .methods import REGISTRY, MethodSpec
 log = logging.getLogger(__name__)
 
 ABLATIONS = (*NULL_GRAPHS, "no_aux")
+
+
+@dataclass
+class CVSettings:
+    """What :func:`run_cv` compares and how; ``deepgami cv`` builds it from its config's ``[cv]``,
+    ``[search]``, ``[preprocessing]`` and ``[split]`` tables.
+
+    Attributes
+    ----------
+    folds, repeats : int
+        Inner stratified folds; outer splits.
+    training_seeds : int
+        Fits per method that differ only in their training seed (averaged, :class:`SeedAverage`).
+    methods : list of str, optional
+        Registered method names; default every registered method.
+    ablations : list of str, optional
+        Names from ``ABLATIONS``; default all of them when there is a graph and DeepGAMI is
+        compared, else none.
+    search : dict of str to list
+        DeepGAMI's inner-fold grid: parameter name -> candidate values.
+    method_grids : dict of str to dict
+        Baseline name -> its grid, replacing the baseline's own.
+    estimator_params : dict
+        DeepGAMIClassifier parameters (``random_state`` is set per fit).
+    preprocessing : dict
+        FoldPreprocessor keyword arguments (``covariates`` a DataFrame, ``batch`` a Series).
+    test_fraction : float
+        Outer test share of a stratified split.
+    test_ids : Path, optional
+        Id list (one per line) that fixes the outer test set instead.
+    split_seed : int
+        Seed of the first outer split; split ``r`` uses ``split_seed + r``.
+    """
+
+    folds: int = 5
+    repeats: int = 1
+    training_seeds: int = 1
+    methods: list[str] | None = None
+    ablations: list[str] | None = None
+    search: dict[str, list] = field(default_factory=dict)
+    method_grids: dict[str, dict[str, list]] = field(default_factory=dict)
+    estimator_params: dict[str, Any] = field(default_factory=dict)
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+    test_fraction: float = 0.2
+    test_ids: Path | None = None
+    split_seed: int = 0
 
 
 @dataclass
@@ -56,15 +101,15 @@ def _load_baselines() -> None:
     from . import baselines  # noqa: F401
 
 
-def candidates(config: RunConfig, graph: RegulatoryGraph | None) -> list[Candidate]:
+def candidates(settings: CVSettings, graph: RegulatoryGraph | None) -> list[Candidate]:
     """The methods and ablations named in ``[cv]`` (default: every registered method, every ablation)."""
     _load_baselines()
-    names = config.cv.get("methods", list(REGISTRY))
+    names = list(REGISTRY) if settings.methods is None else settings.methods
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         msg = f"[cv] methods names unknown method '{unknown[0]}' (known: {', '.join(REGISTRY)})"
         raise InputError(msg)
-    method_grids = {k: v for k, v in config.search.items() if isinstance(v, dict)}
+    method_grids = settings.method_grids
     unknown = [n for n in method_grids if n not in REGISTRY or n == "deepgami"]
     if unknown:
         msg = f"[search.{unknown[0]}] names no baseline (known: {', '.join(n for n in REGISTRY if n != 'deepgami')})"
@@ -73,12 +118,13 @@ def candidates(config: RunConfig, graph: RegulatoryGraph | None) -> list[Candida
     for name in names:
         spec = REGISTRY[name]
         if name == "deepgami":
-            base = {k: v for k, v in config.estimator_params.items() if k != "random_state"}
-            grid = {k: v for k, v in config.search.items() if not isinstance(v, dict)}
-            out.append(Candidate(name, spec, grid, base))
+            base = {k: v for k, v in settings.estimator_params.items() if k != "random_state"}
+            out.append(Candidate(name, spec, dict(settings.search), base))
         else:
             out.append(Candidate(name, spec, dict(method_grids.get(name, spec.grid)), dict(spec.params)))
-    ablations = config.cv.get("ablations", list(ABLATIONS) if graph is not None and "deepgami" in names else [])
+    ablations = settings.ablations
+    if ablations is None:
+        ablations = list(ABLATIONS) if graph is not None and "deepgami" in names else []
     unknown = [a for a in ablations if a not in ABLATIONS]
     if unknown:
         msg = f"[cv] ablations names unknown ablation '{unknown[0]}' (known: {', '.join(ABLATIONS)})"
@@ -97,36 +143,19 @@ def candidates(config: RunConfig, graph: RegulatoryGraph | None) -> list[Candida
     return out
 
 
-def _settings(grid: dict[str, list]) -> list[dict[str, Any]]:
-    settings = list(ParameterGrid(grid)) if grid else [{}]
-    if not settings:
+def _grid_points(grid: dict[str, list]) -> list[dict[str, Any]]:
+    points = list(ParameterGrid(grid)) if grid else [{}]
+    if not points:
         msg = "the [search] grid produces no configuration; give every key at least one value"
         raise InputError(msg)
-    return settings
+    return points
 
 
-def _preprocessor(config: RunConfig, seed: int) -> FoldPreprocessor:
-    options = {k: v for k, v in config.preprocessing.items() if k not in ("covariates", "batch")}
-    if "covariates" in config.preprocessing:
-        spec = config.preprocessing["covariates"]
-        table = pd.read_csv(spec["path"], index_col=0)
-        table.index = table.index.astype(str)
-        options["covariates"] = table[spec["columns"]] if "columns" in spec else table
-        options["covariate_modalities"] = spec.get("modalities")
-    if "batch" in config.preprocessing:
-        spec = config.preprocessing["batch"]
-        table = pd.read_csv(spec["path"], index_col=0)
-        table.index = table.index.astype(str)
-        options["batch"] = table[spec.get("column", table.columns[0])]
-        options["combat_modalities"] = spec.get("modalities")
-    return FoldPreprocessor(random_state=seed, **options)
-
-
-def _prepare(config: RunConfig, train: MultiOmicsData, others: list[MultiOmicsData], seed: int):
+def _prepare(settings: CVSettings, train: MultiOmicsData, others: list[MultiOmicsData], seed: int):
     """Fit fold preprocessing on ``train``; return the transformed (and resampled) train and others."""
-    preprocessor = _preprocessor(config, seed).fit(train)
+    preprocessor = FoldPreprocessor(random_state=seed, **settings.preprocessing).fit(train)
     fitted = preprocessor.transform(train)
-    if config.preprocessing.get("smote"):
+    if settings.preprocessing.get("smote"):
         fitted = preprocessor.resample(fitted)
     return fitted, [preprocessor.transform(o) for o in others]
 
@@ -216,13 +245,13 @@ class CVResult:
     seconds: dict = field(default_factory=dict)
 
 
-def outer_splits(data: MultiOmicsData, config: RunConfig, repeats: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def outer_splits(data: MultiOmicsData, settings: CVSettings, repeats: int) -> list[tuple[np.ndarray, np.ndarray]]:
     rows = np.arange(len(data))
-    if config.test_ids is not None:
-        ids = read_ids(config.test_ids)
+    if settings.test_ids is not None:
+        ids = read_ids(settings.test_ids)
         is_test = data.samples.isin(ids)
         if not is_test.any():
-            msg = f"no id of {config.test_ids.name} is a usable sample (e.g. {preview(ids)}); check the ids"
+            msg = f"no id of {settings.test_ids.name} is a usable sample (e.g. {preview(ids)}); check the ids"
             raise InputError(msg)
         if repeats > 1:
             log.warning("test_ids fixes the split: --repeats %d runs the same split with different seeds", repeats)
@@ -230,7 +259,7 @@ def outer_splits(data: MultiOmicsData, config: RunConfig, repeats: int) -> list[
     splits = []
     for r in range(repeats):
         train, test = train_test_split(
-            rows, test_size=config.test_fraction, stratify=data.labels.to_numpy(), random_state=config.split_seed + r
+            rows, test_size=settings.test_fraction, stratify=data.labels.to_numpy(), random_state=settings.split_seed + r
         )
         splits.append((np.sort(train), np.sort(test)))
     return splits
@@ -248,18 +277,24 @@ def _check_folds(train: MultiOmicsData, folds: int) -> None:
 
 
 def run_cv(
-    data: MultiOmicsData, graph: RegulatoryGraph | None, config: RunConfig, *, repeats: int | None = None, progress: bool = False
+    data: MultiOmicsData,
+    graph: RegulatoryGraph | None,
+    settings: CVSettings,
+    *,
+    repeats: int | None = None,
+    progress: bool = False,
 ) -> CVResult:
     """Nested cross-validation of every candidate on identical splits; see the module docstring.
 
-    Returns tidy ``results`` (method, split, fold, modalities, metric, value, params) and a
-    ``summary`` (mean and sd over splits of each test metric).
+    ``repeats`` overrides ``settings.repeats``. Returns tidy ``results`` (method, split, fold,
+    modalities, metric, value, params) and a ``summary`` (mean and sd over splits of each test
+    metric).
     """
-    folds = int(config.cv.get("folds", 5))
-    repeats = int(repeats or config.cv.get("repeats", 1))
-    training_seeds = int(config.cv.get("training_seeds", 1))
-    entries = candidates(config, graph)
-    splits = outer_splits(data, config, repeats)
+    folds = settings.folds
+    repeats = int(repeats or settings.repeats)
+    training_seeds = settings.training_seeds
+    entries = candidates(settings, graph)
+    splits = outer_splits(data, settings, repeats)
     rows: list[dict] = []
     curves: dict = {}
     seconds: dict[str, float] = {}
@@ -268,26 +303,26 @@ def run_cv(
     for split, (train_rows, test_rows) in enumerate(splits):
         train_all, test = data.subset(train_rows), data.subset(test_rows)
         _check_folds(train_all, folds)
-        seed = config.split_seed + split
+        seed = settings.split_seed + split
         inner = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(train_rows, train_all.labels))
         for candidate in entries:
             start = time.perf_counter()
-            settings = _settings(candidate.grid)
-            best = settings[0]
-            if len(settings) > 1:
+            grid_points = _grid_points(candidate.grid)
+            best = grid_points[0]
+            if len(grid_points) > 1:
                 scores = []
-                for params in settings:
+                for params in grid_points:
                     fold_scores = []
                     for fold, (fit_idx, val_idx) in enumerate(inner):
-                        fit_part, (val_part,) = _prepare(config, train_all.subset(fit_idx), [train_all.subset(val_idx)], seed)
+                        fit_part, (val_part,) = _prepare(settings, train_all.subset(fit_idx), [train_all.subset(val_idx)], seed)
                         method = _fit(candidate, graph, params, seed, fit_part, training_seeds)
                         proba = _predict(method, fit_part, val_part)
                         score = balanced_accuracy_score(val_part.labels, method.classes_[proba.argmax(1)])
                         fold_scores.append(score)
                         rows.append(_row(candidate.name, split, fold, "all", "inner_bacc", score, params))
                     scores.append(np.mean(fold_scores))
-                best = settings[int(np.argmax(scores))]
-            train_part, (test_part,) = _prepare(config, train_all, [test], seed)
+                best = grid_points[int(np.argmax(scores))]
+            train_part, (test_part,) = _prepare(settings, train_all, [test], seed)
             method = _fit(candidate, graph, best, seed, train_part, training_seeds)
             proba = _predict(method, train_part, test_part)
             _record(rows, curves, candidate.name, split, "all", test_part.labels.to_numpy(), proba, method.classes_, best)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepgami.errors import InputError, preview
+from ..errors import InputError, preview
 
 __all__ = [
     "load_reactome_gene_pathways",

@@ -30,8 +30,7 @@ from xml.etree.ElementTree import ParseError
 import networkx as nx
 import pandas as pd
 
-from deepgami.errors import InputError, preview
-
+from ..errors import InputError, preview
 from ._tables import check_file, map_edge_ids, read_table, require_columns
 from ._tables import strip_ensembl_version as strip_ensembl_version
 
@@ -69,7 +68,7 @@ def load_graphml(path, *, node_type_key: str = "node_type"):
         relation has weights on some edges only or non-numeric weights, or parallel edges
         disagree on their relation.
     """
-    from deepgami import RegulatoryGraph
+    from ..graph import RegulatoryGraph
 
     path = check_file(path, what="GraphML")
     try:
@@ -109,7 +108,7 @@ def write_graphml(graph, path) -> Path:
     Path
         ``path``.
     """
-    from deepgami import RegulatoryGraph
+    from ..graph import RegulatoryGraph
 
     if not isinstance(graph, RegulatoryGraph):
         msg = f"write_graphml needs a RegulatoryGraph, got {type(graph).__name__}; build one with RegulatoryGraph.from_edge_tables"

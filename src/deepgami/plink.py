@@ -1,15 +1,16 @@
 """PLINK 1 binary filesets (.bed/.bim/.fam) as a genotype modality table.
 
-Needs the optional dependency ``bed-reader``, imported when :func:`load_plink` is called.
+Core code, because :func:`deepgami.readers.read_modality` reads a ``.bed`` modality with it;
+:mod:`deepgami.adapters.plink` exports it beside the other adapters. Needs the optional
+dependency ``bed-reader``, imported when :func:`load_plink` is called.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from deepgami.errors import InputError
-
-from ._genotypes import GenotypeTable, check_options, finalize_dosages
+from .errors import InputError
+from .genotypes import GenotypeTable, check_options, finalize_dosages
 
 __all__ = ["GenotypeTable", "load_plink"]
 
@@ -58,7 +59,7 @@ def load_plink(
     The dosage is the number of copies of the **A1 allele** (column 5 of the .bim), as
     PLINK and bed-reader count it by default (``count_A1=True``). A fileset converted from a VCF
     with PLINK 2, or with PLINK 1.9 and ``--keep-allele-order``, has A1 = ALT and A2 = REF, so
-    the dosage equals :func:`data_adapters.vcf.load_vcf`'s ALT count. PLINK 1.9 without
+    the dosage equals :func:`deepgami.adapters.vcf.load_vcf`'s ALT count. PLINK 1.9 without
     ``--keep-allele-order`` makes A1 the minor allele, which need not be the ALT allele.
 
     Parameters

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from deepgami.errors import InputError, preview
+from ..errors import InputError, preview
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import anndata

@@ -1,9 +1,10 @@
-"""Shared genotype code for the PLINK and VCF adapters: result type, options, filters, imputation.
+"""Shared genotype code for the PLINK reader and the VCF adapter: result type, options, filters, imputation.
 
-Both :func:`data_adapters.plink.load_plink` and :func:`data_adapters.vcf.load_vcf` read their
+Both :func:`deepgami.plink.load_plink` and :func:`deepgami.adapters.vcf.load_vcf` read their
 file into a float32 dosage matrix of shape (n_samples, n_snps) with NaN for missing calls, then
 hand it to :func:`finalize_dosages`, which applies the missingness and minor-allele-frequency
-filters, imputes, checks ids and builds the :class:`GenotypeTable`.
+filters, imputes, checks ids and builds the :class:`GenotypeTable`. It is core code because
+:func:`deepgami.readers.read_modality` reads PLINK filesets through it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from deepgami.data import MISSING_INT8
-from deepgami.errors import InputError, preview
+from .data import MISSING_INT8
+from .errors import InputError, preview
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Shared helpers for the edge-table adapters: reading delimited files and canonical edge tables.
 
-Private to :mod:`data_adapters`. Every adapter that returns an edge table goes through
+Private to :mod:`deepgami.adapters`. Every adapter that returns an edge table goes through
 :func:`finalize_edges`, so they all agree on the canonical form: a DataFrame with string columns
 ``source`` and ``target``, an optional float column ``weight``, no missing values and no duplicate
 ``(source, target)`` pairs.
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from deepgami.errors import InputError, preview
+from ..errors import InputError, preview
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ def check_edge_frame(edges: pd.DataFrame, *, what: str = "edge table") -> None:
     """Raise :class:`InputError` unless ``edges`` is a DataFrame with ``source`` and ``target``."""
     if not isinstance(edges, pd.DataFrame) or not {"source", "target"} <= set(edges.columns):
         found = ", ".join(map(str, edges.columns)) if isinstance(edges, pd.DataFrame) else type(edges).__name__
-        msg = f"{what} must be a DataFrame with columns source,target[,weight] (got {found}); use a data_adapters loader"
+        msg = f"{what} must be a DataFrame with columns source,target[,weight] (got {found}); use a deepgami.adapters loader"
         raise InputError(msg)
     if "weight" in edges.columns and not pd.api.types.is_numeric_dtype(edges["weight"]):
         msg = f"{what} column 'weight' must be numeric (got {edges['weight'].dtype}); convert it with pd.to_numeric"

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepgami.errors import InputError, preview
-
+from ..errors import InputError, preview
 from ._tables import (
     check_edge_frame,
     finalize_edges,
@@ -80,7 +79,7 @@ def load_gtex_eqtl(
         Numeric column to use as the edge weight; None returns ``source, target`` only.
     strip_version : bool, default True
         Drop Ensembl version suffixes from gene ids (``ENSG00000227232.5`` ->
-        ``ENSG00000227232``), see :func:`data_adapters.graphfiles.strip_ensembl_version`.
+        ``ENSG00000227232``), see :func:`deepgami.adapters.graphfiles.strip_ensembl_version`.
 
     Returns
     -------

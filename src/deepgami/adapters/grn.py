@@ -24,8 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from deepgami.errors import InputError, preview
-
+from ..errors import InputError, preview
 from ._tables import finalize_edges, is_real, numeric_column, read_table, require_columns
 
 log = logging.getLogger(__name__)

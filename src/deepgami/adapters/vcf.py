@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from deepgami.errors import InputError, preview
-
-from ._genotypes import GenotypeTable, check_options, finalize_dosages
+from ..errors import InputError, preview
+from ..genotypes import GenotypeTable, check_options, finalize_dosages
 
 __all__ = ["GenotypeTable", "load_vcf"]
 

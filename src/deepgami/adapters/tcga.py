@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepgami.errors import InputError, preview
+from ..errors import InputError, preview
 
 __all__ = ["DATASETS", "MODALITY_FILES", "TCGADataset", "dataset_folder", "load_tcga"]
 
