@@ -142,12 +142,13 @@ def pilot(args: argparse.Namespace, seeds: list[int]) -> None:
     cohort seed), on (a) the planted SNP components of the causal genes (reference), (b) the planted
     SNP components of all genes (a perfect SNP->gene layer, not told which genes are causal), (c) the
     standardised dosages of the SNPs the eQTL prior names."""
+    import warnings
+
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.metrics import balanced_accuracy_score, roc_auc_score
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    import warnings
 
     warnings.filterwarnings("ignore", category=FutureWarning)
     rows = []

@@ -50,6 +50,7 @@ def _at_least(kind: type, low: float) -> Interval:
     return Interval(kind, low, None, closed="left")
 
 
+#: Every parameter of :class:`~deepgami.DeepGAMIClassifier` but ``graph``.
 PARAMETERS: tuple[Parameter, ...] = (
     # [model]
     Parameter("n_members", 5, (_at_least(Integral, 1),), "model", int, searchable=True),
@@ -81,7 +82,9 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("verbose", False, ("boolean",)),
 )
 
+#: Parameter name -> default.
 DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMETERS}
+#: Parameter name -> scikit-learn constraints (the estimator's ``_parameter_constraints``).
 CONSTRAINTS: dict[str, list] = {p.name: list(p.constraints) for p in PARAMETERS}
 
 
@@ -95,4 +98,5 @@ def parameter_name(config_key: str) -> str:
     return next((p.name for p in PARAMETERS if p.section and p.config_key == config_key), config_key)
 
 
+#: Config keys that ``[search]`` may list candidate values for.
 SEARCH_KEYS: frozenset[str] = frozenset(p.config_key for p in PARAMETERS if p.searchable)

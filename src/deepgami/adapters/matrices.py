@@ -469,7 +469,8 @@ def load_mudata_labels(mdata: str | Path | mudata.MuData, column: str) -> pd.Ser
             labels = mdata.mod[mod].obs[col]
         else:
             owners = [f"{name}:{column}" for name, a in mdata.mod.items() if column in a.obs.columns]
-            hint = f"; it is in a modality's obs: pass {owners[0]!r}" if owners else f" (global obs columns: {preview(mdata.obs.columns, 5) or 'none'})"
+            columns = preview(mdata.obs.columns, 5) or "none"
+            hint = f"; it is in a modality's obs: pass {owners[0]!r}" if owners else f" (global obs columns: {columns})"
             msg = f"the MuData has no obs column '{column}'{hint}"
             raise InputError(msg)
     labels = labels.copy()

@@ -266,7 +266,8 @@ def _to_symbols(mapping: pd.DataFrame, symbol_map: Mapping[str, str] | pd.Series
     mapped = accessions.isin(lookup.index)
     logger.info("Reactome: mapped %d of %d UniProt accessions to gene names via %s", int(mapped.sum()), len(accessions), via)
     if not mapped.all():
-        msg = f"dropped {int((~mapped).sum())} of {len(accessions)} UniProt accessions with no gene name via {via} (e.g. {preview(accessions[~mapped])})"
+        examples = preview(accessions[~mapped])
+        msg = f"dropped {int((~mapped).sum())} of {len(accessions)} UniProt accessions with no gene name via {via} (e.g. {examples})"
         warnings.warn(msg, stacklevel=3)
     mapping = mapping[mapping["source"].isin(lookup.index)].copy()
     mapping["source"] = mapping["source"].map(lookup)

@@ -239,6 +239,8 @@ def per_class_bacc(y_true: np.ndarray, predicted: np.ndarray, classes: np.ndarra
 
 @dataclass
 class CVResult:
+    """What :func:`run_cv` returns: per-split results, their summary, ROC curves and timings."""
+
     results: pd.DataFrame
     summary: pd.DataFrame
     curves: dict = field(default_factory=dict)
