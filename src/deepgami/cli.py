@@ -103,6 +103,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _fit(config_path: Path, out: Path, *, quiet: bool, distributed: bool = False) -> int:
     from . import distributed as dist
+    from .params import DEFAULTS
     from .workflow import run_fit
 
     config = load_config(config_path)
@@ -110,7 +111,7 @@ def _fit(config_path: Path, out: Path, *, quiet: bool, distributed: bool = False
         if "RANK" not in os.environ or "MASTER_ADDR" not in os.environ:
             msg = "--distributed needs the environment torchrun sets; launch with: torchrun --nproc-per-node N -m deepgami fit ..."
             raise InputError(msg)
-        dist.init_from_environment(config.estimator_params.get("device", "cpu"))
+        dist.init_from_environment(config.estimator_params.get("device", DEFAULTS["device"]))
         if not dist.is_main_process():
             quiet = True
             logging.getLogger().setLevel(logging.ERROR)
