@@ -58,6 +58,21 @@ def test_two_processes_train_the_one_process_model(config, tmp_path):
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(p.name for p in (tmp_path / "one").iterdir())
 
 
+def test_two_processes_train_the_one_process_model_of_a_single_modality(config, tmp_path):
+    """Genotypes alone (no auxiliary maps, so DDP sees no unused parameters) under torchrun."""
+    document = tomllib.loads(config.read_text())
+    del document["data"]["modalities"]["tf"]
+    document["graph"]["edges"] = [e for e in document["graph"]["edges"] if e["source"] == "snp"]
+    single = config.with_name("config_snp_only.toml")  # beside the data its relative paths name
+    single.write_text(tomli_w.dumps(document))
+    assert main(["-q", "fit", str(single), "--out", str(tmp_path / "one")]) == 0
+    _torchrun(single, tmp_path / "two", 2)
+    one, two = _weights(tmp_path / "one"), _weights(tmp_path / "two")
+    assert one.keys() == two.keys() and not any("aux_maps" in name for name in one)
+    for name in one:
+        torch.testing.assert_close(two[name], one[name], rtol=1e-4, atol=1e-5, msg=name)
+
+
 def test_a_batch_smaller_than_the_process_count_still_trains(config, tmp_path):
     """76 rows in batches of 25: the last batch has 1 row, so process 1 gets none."""
     document = tomllib.loads(config.read_text())

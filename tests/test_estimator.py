@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import balanced_accuracy_score
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from deepgami import DeepGAMIClassifier, InputError, RegulatoryGraph
 from deepgami.config import MODEL_KEYS, SEARCH_KEYS, TRAINING_KEYS
+from deepgami.explain import Explainer
 from deepgami.params import DEFAULTS, PARAMETERS, parameter_name
 from deepgami.simulate import simulate_cohort
 from deepgami.splits import stratified_holdout
@@ -136,8 +137,6 @@ def test_bad_inputs(split, small_graph):
     X, y, _, _ = split
     with pytest.raises(InputError, match="single class"):
         DeepGAMIClassifier(small_graph).fit(X, pd.Series("case", index=y.index))
-    with pytest.raises(InputError, match="at least two modalities"):
-        DeepGAMIClassifier().fit({"snp": X["snp"]}, y)
     with pytest.raises(InputError, match="not a modality"):
         DeepGAMIClassifier(small_graph).fit({"snp": X["snp"], "rna": X["tf"]}, y)
     renamed = {"snp": X["snp"].add_prefix("x"), "tf": X["tf"]}
@@ -173,6 +172,23 @@ def test_the_parameter_table_is_the_one_source_of_defaults():
     keys = {**MODEL_KEYS, **TRAINING_KEYS}
     assert {parameter_name(k) for k in keys} == {p.name for p in PARAMETERS if p.section}
     assert SEARCH_KEYS <= set(keys)
+
+
+def test_one_modality_is_enough(small_cohort, split):
+    """Genotypes alone with a SNP -> gene prior: the guided network without auxiliary maps
+    learns, predicts, explains (completeness holds) and survives save/load."""
+    X, y, X_test, y_test = split
+    graph = RegulatoryGraph.from_edge_tables([(small_cohort.eqtl, "snp", "gene", "eqtl")])
+    model = DeepGAMIClassifier(graph, n_members=3, null_members=0, **FAST).fit({"snp": X["snp"]}, y)
+    assert model.modalities_ == ["snp"] and len(model.module_.aux_maps) == 0
+    proba = model.predict_proba({"snp": X_test["snp"]})
+    auc = roc_auc_score(y_test == model.classes_[1], proba[:, 1])
+    assert auc > 0.7, f"genotypes alone should predict this easy cohort (AUC {auc:.3f})"
+    edges = Explainer(model, {"snp": X_test["snp"]}, n_steps=32).edges()
+    assert set(edges.table["edge_type"]) == {"snp-eqtl->gene"}
+    assert all(gaps["relative_gap"] < 0.02 for gaps in edges.completeness.values())
+    with pytest.raises(InputError, match="trained on modalities"):
+        model.predict_proba({"tf": X_test["tf"]})
 
 
 def test_edge_lasso_shrinks_the_prior_edge_weights(split, small_graph):

@@ -81,8 +81,8 @@ def test_errors():
         net({"rna": torch.randn(2, 3)})
     with pytest.raises(ValueError, match="at least one observed"):
         net({"snp": torch.randn(2, 6)}, observed={"snp": torch.tensor([True, False])})
-    with pytest.raises(ValueError, match="two modalities"):
-        DeepGAMINet({"snp": DenseEncoder(3, 2)}, 2, 2)
+    with pytest.raises(ValueError, match="at least one modality"):
+        DeepGAMINet({}, 2, 2)
 
 
 def test_auxiliary_maps_shapes_and_identity_start():

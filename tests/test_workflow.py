@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from deepgami import DeepGAMIClassifier
+from deepgami.cli import main
 from deepgami.config import load_config
 from deepgami.simulate import simulate_cohort
 from deepgami.workflow import load_data, run_fit, run_predict, split_rows
@@ -88,3 +89,24 @@ def test_test_ids_split_and_predict_from_one_modality(cohort_config, tmp_path):
     model = DeepGAMIClassifier.load(tmp_path / "run" / "model")
     expected = model.predict_proba({"tf": cohort.tf})
     np.testing.assert_allclose(predictions[["p_case", "p_control"]].to_numpy(), expected, rtol=1e-5)
+
+
+def test_genotypes_alone_run_through_fit_predict_and_explain(cohort_config, tmp_path):
+    """One modality with a SNP -> gene prior (the GenNet / G2PT setting) through the CLI."""
+    cohort, config_path = cohort_config
+    text = config_path.read_text()
+    text = text.replace('[data.modalities.tf]\npath = "tf.csv"\n', "")
+    text = text.replace('[[graph.edges]]\npath = "grn.csv"\nsource = "tf"\ntarget = "gene"\nrelation = "regulates"\n', "")
+    assert "tf" not in text
+    config_path.write_text(text)
+    run, pred, explained = tmp_path / "run", tmp_path / "pred.csv", tmp_path / "explained"
+    assert main(["-q", "fit", str(config_path), "--out", str(run)]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"all", "snp"} and metrics["test"]["all"] == metrics["test"]["snp"]
+    assert main(["-q", "predict", str(run), "--modality", f"snp={config_path.parent / 'snp.csv'}", "--out", str(pred)]) == 0
+    model = DeepGAMIClassifier.load(run / "model")
+    expected = model.predict_proba({"snp": cohort.snp})
+    np.testing.assert_allclose(pd.read_csv(pred)[["p_case", "p_control"]].to_numpy(), expected, rtol=1e-5)
+    assert main(["-q", "explain", str(run), "--out", str(explained), "--n-steps", "8"]) == 0
+    edges = pd.read_csv(explained / "edges.csv")
+    assert set(edges["edge_type"]) == {"snp-eqtl->gene"} and len(edges) == 2 * len(model.graph_.edge_frame(model.graph_.edge_types[0]))

@@ -133,8 +133,8 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
         msg = "[data] needs 'labels', the path of a table with columns sample,label"
         raise InputError(msg)
     modalities_raw = _table(data, "modalities", "[data]")
-    if len(modalities_raw) < 2:
-        msg = f"[data.modalities] needs at least two modalities (got {len(modalities_raw)}); DeepGAMI integrates several"
+    if not modalities_raw:
+        msg = "[data.modalities] needs at least one [data.modalities.<name>] table with a 'path'"
         raise InputError(msg)
     modalities = []
     for name, spec in modalities_raw.items():

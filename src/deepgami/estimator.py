@@ -180,9 +180,6 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         self._check_params()
         data = self._as_data(X, y, join="inner")
         task, codes = Classification.from_labels(data.labels)
-        if len(data.modalities) < 2:
-            msg = f"DeepGAMI integrates at least two modalities (got {data.modality_names})"
-            raise InputError(msg)
         self.classes_ = task.classes
         self.modalities_ = data.modality_names
         self.feature_names_in_ = {m: data.modalities[m].columns.to_numpy(dtype=str) for m in self.modalities_}

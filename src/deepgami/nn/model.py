@@ -45,7 +45,8 @@ class DeepGAMINet(nn.Module):
     ordered pair ``(a, b)`` an auxiliary map estimates :math:`\hat C_b = f_{ab}(C_a)`. A sample
     missing modality ``b`` uses the mean of :math:`f_{ab}(C_a)` over its observed ``a``. The
     completed latents are concatenated (modality order fixed at construction) and fed to a
-    feed-forward head (Linear, ReLU, Dropout per hidden layer) that returns class logits.
+    feed-forward head (Linear, ReLU, Dropout per hidden layer) that returns class logits. A
+    single modality is the guided network alone: no auxiliary map, nothing to impute.
 
     The module holds ``n_members`` such networks (an ensemble; predictions average their
     probabilities) and ``n_null_members`` more trained on permuted labels (a null for link
@@ -78,8 +79,8 @@ class DeepGAMINet(nn.Module):
         n_null_members: int = 0,
     ) -> None:
         super().__init__()
-        if len(encoders) < 2:
-            msg = f"DeepGAMI needs at least two modalities (got {len(encoders)})"
+        if not encoders:
+            msg = "DeepGAMINet needs at least one modality"
             raise ValueError(msg)
         self.modalities = list(encoders)
         self.n_latent = int(n_latent)
