@@ -226,6 +226,18 @@ def test_unknown_config_key(capsys, data, out, extra, expected):
     assert_clean_error(*fit(capsys, data, out, GOOD_CONFIG + extra), out, *expected)
 
 
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        pytest.param('"error"', ("features without a prior edge", "snp: ", "unconnected_features"), id="refused"),
+        pytest.param('"keep"', ("'unconnected_features' parameter", "'dense'", "'keep'"), id="unknown-value"),
+    ],
+)
+def test_features_without_prior_edges(capsys, data, out, setting, expected):
+    config = GOOD_CONFIG + f"\n[model]\nunconnected_features = {setting}\n"
+    assert_clean_error(*fit(capsys, data, out, config), out, *expected)
+
+
 def test_config_file_missing(capsys, tmp_path, out):
     assert_clean_error(*run_cli(capsys, "fit", tmp_path / "nope.toml", "--out", out), out, "nope.toml", "does not exist")
 

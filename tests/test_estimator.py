@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from sklearn.model_selection import train_test_split
 from deepgami import DeepGAMIClassifier, InputError, RegulatoryGraph
 from deepgami.config import MODEL_KEYS, SEARCH_KEYS, TRAINING_KEYS
 from deepgami.explain import Explainer
+from deepgami.graph import LEFTOVER_NODES, leftover_node_names
 from deepgami.params import DEFAULTS, PARAMETERS, parameter_name
 from deepgami.simulate import simulate_cohort
 from deepgami.splits import stratified_holdout
@@ -189,6 +191,36 @@ def test_one_modality_is_enough(small_cohort, split):
     assert all(gaps["relative_gap"] < 0.02 for gaps in edges.completeness.values())
     with pytest.raises(InputError, match="trained on modalities"):
         model.predict_proba({"tf": X_test["tf"]})
+
+
+@pytest.mark.parametrize("mode", ["drop", "dense"])
+def test_features_without_prior_edges_are_reported_and_handled(split, small_graph, mode, caplog, tmp_path):
+    """A third of the SNPs have no eQTL edge: fit says so; ``drop`` leaves them out (no
+    attribution), ``dense`` connects them to the leftover nodes (attributed, saved, loaded)."""
+    X, y, X_test, _ = split
+    with caplog.at_level(logging.INFO, logger="deepgami.estimator"):
+        model = DeepGAMIClassifier(small_graph, unconnected_features=mode, n_members=2, null_members=0, **FAST).fit(X, y)
+    unconnected = model.unconnected_features_["snp"]
+    assert len(unconnected) == 100 and set(model.unconnected_features_) == {"snp"}
+    assert "prior edges reach snp 200 of 300, tf 30 of 30 features" in caplog.text
+    assert f"(unconnected_features = '{mode}'" in caplog.text and "snp: 100 of 300" in caplog.text
+    features = Explainer(model, X_test, n_steps=8).features().table
+    per_feature = features[features["modality"] == "snp"].groupby("feature")["abs_score"].sum()
+    leftover = ("snp", "unconnected", "gene")
+    if mode == "drop":
+        assert per_feature.loc[unconnected].max() == 0 and leftover not in model.graph_.edge_types
+        return
+    assert model.graph_.edge_index(leftover).shape[1] == 100 * LEFTOVER_NODES
+    assert model.latent_names()[-LEFTOVER_NODES:] == leftover_node_names()
+    assert (per_feature.loc[unconnected] > 0).all()
+    loaded = DeepGAMIClassifier.load(model.save(tmp_path / "model"))
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
+
+
+def test_features_without_prior_edges_can_be_refused(split, small_graph):
+    X, y, _, _ = split
+    with pytest.raises(InputError, match=r"features without a prior edge: snp: 100 of 300 \(rs"):
+        DeepGAMIClassifier(small_graph, unconnected_features="error").fit(X, y)
 
 
 def test_edge_lasso_shrinks_the_prior_edge_weights(split, small_graph):

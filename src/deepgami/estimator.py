@@ -18,8 +18,8 @@ from sklearn.utils.validation import check_is_fitted
 from .batches import Batchable, SampleStore
 from .data import MultiOmicsData, align_features
 from .distributed import local_device
-from .errors import InputError
-from .graph import RegulatoryGraph
+from .errors import InputError, preview
+from .graph import LEFTOVER_NODES, RegulatoryGraph
 from .nn.model import DeepGAMINet
 from .params import CONSTRAINTS, DEFAULTS
 from .persistence import load_model, save_model
@@ -84,6 +84,13 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         random start, because Adam moves every weight by about ``lr`` per step, far less than
         their size, while the head overfits. Small values make the final edge weights (and
         the edge attributions, which scale with them) reflect what was learned.
+    unconnected_features : {"drop", "dense", "error"}, default="drop"
+        What happens to features of a modality with prior edges that have no edge themselves
+        (``fit`` reports how many there are): ``drop`` leaves them out; ``dense`` connects
+        each of them to ``LEFTOVER_NODES`` (8) extra latent nodes ``unconnected_1..`` through a
+        relation ``unconnected`` (P-NET's leftover node), learned and attributed like any
+        other edge but not prior biology; ``error`` refuses to fit. Chosen by
+        bench/study_unconnected.md.
     scaling : str or mapping of modality -> str, default="standard"
         ``standard``, ``minmax``, ``log1p`` or ``none``, per modality or for all.
     missing : str or mapping of modality -> str, default="error"
@@ -121,6 +128,8 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     feature_names_in_ : dict of modality -> ndarray of str
     graph_ : RegulatoryGraph or None, the prior restricted to the training features
     graph_report_ : RestrictionReport, what that restriction dropped (when there is a graph)
+    unconnected_features_ : dict of modality -> ndarray of str, the features of each modality
+        with prior edges that have none themselves (when there is a graph)
     scalers_ : dict of modality -> ModalityScaler
     module_ : DeepGAMINet
     history_ : list of dict, one per epoch
@@ -149,6 +158,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         modality_dropout: float = DEFAULTS["modality_dropout"],
         latent_activation: str = DEFAULTS["latent_activation"],
         edge_init_scale: float = DEFAULTS["edge_init_scale"],
+        unconnected_features: str = DEFAULTS["unconnected_features"],
         scaling: str | Mapping[str, str] = DEFAULTS["scaling"],
         missing: str | Mapping[str, str] = DEFAULTS["missing"],
         lr: float = DEFAULTS["lr"],
@@ -187,6 +197,8 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         if self.graph is not None:
             self.graph_, self.graph_report_ = self.graph.restrict_to_data(self.feature_names_in_)
             log.debug("prior graph: %s", self.graph_report_)
+            if self.graph_ is not None:
+                self.graph_ = self._handle_unconnected(self.graph_)
 
         folds = self._member_folds(codes)
         if folds is None:
@@ -233,6 +245,34 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         self.edge_movement_ = edge_movement(self.module_, initial)
         self.oof_proba_ = None if folds is None else self._out_of_fold_proba(data, folds)
         return self
+
+    def _handle_unconnected(self, graph: RegulatoryGraph) -> RegulatoryGraph:
+        """Report, per modality with prior edges, how many features have none; leave those out,
+        connect them to leftover latent nodes or refuse, as ``unconnected_features`` says."""
+        reached, self.unconnected_features_ = {}, {}
+        for m in self.modalities_:
+            relations = graph.relations_from(m)
+            if relations:
+                has_edge = np.zeros(len(self.feature_names_in_[m]), dtype=bool)
+                for edge_type in relations:
+                    has_edge[graph.edge_index(edge_type)[0].numpy()] = True
+                reached[m] = f"{m} {int(has_edge.sum())} of {len(has_edge)}"
+                if not has_edge.all():
+                    self.unconnected_features_[m] = self.feature_names_in_[m][~has_edge]
+        counts = "; ".join(f"{m}: {len(v)} of {len(self.feature_names_in_[m])} ({preview(v)})" for m, v in self.unconnected_features_.items())
+        if counts and self.unconnected_features == "error":
+            msg = f"features without a prior edge: {counts}; give them edges, or set unconnected_features to 'drop' or 'dense'"
+            raise InputError(msg)
+        log.info("prior edges reach %s features", ", ".join(reached.values()))
+        if not counts:
+            return graph
+        if self.unconnected_features == "drop":
+            log.warning("features without a prior edge are left out (unconnected_features = 'drop'; 'dense' keeps them): %s", counts)
+            return graph
+        log.warning(
+            "features without a prior edge are connected to %d leftover latent nodes (unconnected_features = 'dense'): %s", LEFTOVER_NODES, counts
+        )
+        return graph.with_leftover_nodes(self.unconnected_features_)
 
     def _check_params(self) -> None:
         """Check every parameter against :data:`deepgami.params.PARAMETERS`; one-line InputError."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -19,6 +19,16 @@ from .errors import InputError, preview
 log = logging.getLogger(__name__)
 
 DEFAULT_RELATION = "regulates"
+# The relation from features without a prior edge to the leftover latent nodes (not prior biology).
+UNCONNECTED_RELATION = "unconnected"
+# Leftover latent nodes: P-NET's one leftover node, widened so a multi-class head can read more
+# than one direction of the leftover features.
+LEFTOVER_NODES = 8
+
+
+def leftover_node_names(n_nodes: int = LEFTOVER_NODES) -> list[str]:
+    """Names of the leftover latent nodes: ``unconnected_1..unconnected_<n_nodes>``."""
+    return [f"{UNCONNECTED_RELATION}_{k + 1}" for k in range(n_nodes)]
 
 
 @dataclass
@@ -348,6 +358,25 @@ class RegulatoryGraph:
                 )
                 raise InputError(msg)
         return graph, report
+
+    def with_leftover_nodes(self, features: Mapping[NodeType, Sequence[str]], n_nodes: int = LEFTOVER_NODES) -> RegulatoryGraph:
+        """A copy plus ``n_nodes`` leftover latent nodes (:func:`leftover_node_names`) and, per
+        modality of ``features``, a relation ``unconnected`` from each listed feature to every
+        leftover node: features without a prior edge still reach the model (P-NET's leftover node).
+        """
+        latent = self.latent_type
+        leftover = leftover_node_names(n_nodes)
+        clash = sorted(set(leftover) & set(self.node_names[latent]))
+        if clash:
+            msg = f"the prior already has {latent} nodes named {preview(clash)}, the names of the leftover nodes; rename them"
+            raise InputError(msg)
+        tables = [(self.edge_frame(t), t[0], t[2], t[1]) for t in self.edge_types]
+        for modality, names in features.items():
+            names = np.asarray(names, dtype=object)
+            if len(names):
+                frame = pd.DataFrame({"source": np.repeat(names, n_nodes), "target": np.tile(leftover, len(names))})
+                tables.append((frame, modality, latent, UNCONNECTED_RELATION))
+        return RegulatoryGraph.from_edge_tables(tables, node_names={**self.node_names, latent: [*self.node_names[latent], *leftover]})
 
     def to_networkx(self) -> nx.DiGraph:
         """A networkx DiGraph keyed by ``(node_type, name)`` with ``node_type``, ``name``,

@@ -64,6 +64,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("modality_dropout", 0.5, (Interval(Real, 0, 1, closed="left"),), "model", float, searchable=True),
     Parameter("latent_activation", "relu", (StrOptions(set(ACTIVATIONS)),), "model", str, searchable=True),
     Parameter("edge_init_scale", 0.1, (Interval(Real, 0, None, closed="neither"),), "model", float, searchable=True),
+    Parameter("unconnected_features", "drop", (StrOptions({"drop", "dense", "error"}),), "model", str, searchable=True),
     Parameter("kernel", "auto", (StrOptions(set(KERNELS)),), "model", str, searchable=True),
     # Per modality, set under [data.modalities.<name>].
     Parameter("scaling", "standard", (StrOptions(set(SCALINGS)), dict)),

@@ -27,7 +27,7 @@ from .distributed import is_main_process
 from .errors import InputError, preview
 from .estimator import DeepGAMIClassifier
 from .explain import Explanation, explain_model
-from .graph import RegulatoryGraph
+from .graph import RegulatoryGraph, leftover_node_names
 from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, top_edges, write_cytoscape
 from .plotting import plot_class_comparison, plot_network, plot_roc, plot_top_features
 from .readers import read_edges, read_ids, read_labels, read_modality, read_sample_table
@@ -262,7 +262,8 @@ def _write_networks(
         label: prioritized_network(edges, label, top_fraction=top_fraction, max_q_value=max_q_value) for label in model.classes_
     }
     latent_type = model.graph_.latent_type
-    background = model.graph_.node_names[latent_type]
+    # Gene sets are tested against the prior's own nodes, not the leftover ones.
+    background = [n for n in model.graph_.node_names[latent_type] if n not in set(leftover_node_names())]
     hub_tables, module_tables = [], []
     for label, graph in networks.items():
         name = _file_label(label)
