@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from deepgami import DeepGAMIClassifier, InputError, RegulatoryGraph
+from deepgami import DeepGAMIClassifier, InputError, MultiOmicsData, RegulatoryGraph
 from deepgami.config import MODEL_KEYS, SEARCH_KEYS, TRAINING_KEYS
 from deepgami.explain import Explainer
 from deepgami.graph import LEFTOVER_NODES, leftover_node_names
@@ -221,6 +221,25 @@ def test_features_without_prior_edges_can_be_refused(split, small_graph):
     X, y, _, _ = split
     with pytest.raises(InputError, match=r"features without a prior edge: snp: 100 of 300 \(rs"):
         DeepGAMIClassifier(small_graph, unconnected_features="error").fit(X, y)
+
+
+def test_fit_joins_like_the_cli_keeping_samples_that_miss_a_modality(split, small_graph):
+    """Python and CLI share one join rule (outer): 10 samples without TF expression still train."""
+    X, y, _, _ = split
+    partial = {"snp": X["snp"], "tf": X["tf"].iloc[10:]}
+    model = DeepGAMIClassifier(small_graph, n_members=2, null_members=0, **FAST).fit(partial, y)
+    assert len(model.oof_proba_) == len(y) and set(model.oof_proba_.index) == set(y.index)
+
+
+def test_dropped_samples_are_named_by_cause_and_modality():
+    rna = pd.DataFrame(np.ones((4, 2)), index=["s1", "s2", "s3", "s4"], columns=["x", "y"])
+    meth = pd.DataFrame(np.ones((3, 2)), index=["s1", "s2", "s5"], columns=["u", "v"])
+    labels = pd.Series(["a", "b", "a", "b"], index=["s1", "s2", "s3", "s9"])
+    causes = r"2 without a label \(e.g. s4, s5\); 1 labelled but in no modality \(e.g. s9\)"
+    with pytest.warns(UserWarning, match=rf"kept 2 samples, dropped 4: {causes}; 1 missing from meth \(e.g. s3\)$"):
+        assert list(MultiOmicsData({"rna": rna, "meth": meth}, labels, join="inner").samples) == ["s1", "s2"]
+    with pytest.warns(UserWarning, match=rf"kept 3 samples, dropped 3: {causes}$"):
+        assert list(MultiOmicsData({"rna": rna, "meth": meth}, labels, join="outer").samples) == ["s1", "s2", "s3"]
 
 
 def test_edge_lasso_shrinks_the_prior_edge_weights(split, small_graph):

@@ -169,12 +169,11 @@ class MultiOmicsData:
         if len(samples) == 0:
             msg = "no sample is shared by all modalities" + (" and the labels" if labels is not None else "")
             raise InputError(msg)
-        dropped = {name: int((~frame.index.isin(samples)).sum()) for name, frame in tables.items()}
-        if labels is not None:
-            dropped["labels"] = int((~labels.index.isin(samples)).sum())
-        if any(dropped.values()):
-            counts = ", ".join(f"{n} from {name}" for name, n in dropped.items() if n)
-            msg = f"kept {len(samples)} samples; dropped unmatched sample ids: {counts}"
+        causes = _dropped_samples(tables, labels, samples)
+        if causes:
+            dropped = pd.Index([]).append([ids for ids in causes.values()]).unique()
+            reasons = "; ".join(f"{len(ids)} {cause} (e.g. {preview(ids)})" for cause, ids in causes.items())
+            msg = f"kept {len(samples)} samples, dropped {len(dropped)}: {reasons}"
             warnings.warn(msg, stacklevel=3)
         return samples
 
@@ -206,3 +205,17 @@ class MultiOmicsData:
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}: {int(self.observed[n].sum())} x {f.shape[1]}" for n, f in self.modalities.items())
         return f"MultiOmicsData({len(self)} samples; {shapes})"
+
+
+def _dropped_samples(tables: Mapping[str, pd.DataFrame], labels: pd.Series | None, samples: pd.Index) -> dict[str, pd.Index]:
+    """Why sample ids of the tables or labels are not among ``samples``: cause -> ids."""
+    union = pd.Index(pd.unique(np.concatenate([frame.index.to_numpy() for frame in tables.values()])))
+    causes = {}
+    if labels is not None:
+        causes["without a label"] = union[~union.isin(labels.index)]
+        causes["labelled but in no modality"] = labels.index[~labels.index.isin(union)]
+        union = union[union.isin(labels.index)]
+    for name, frame in tables.items():
+        # Under an inner join a sample missing from one modality is dropped from all.
+        causes[f"missing from {name}"] = union[~union.isin(frame.index) & ~union.isin(samples)]
+    return {cause: ids for cause, ids in causes.items() if len(ids)}

@@ -185,10 +185,11 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
 
         ``y`` is a Series indexed by sample id (aligned by id), or array-like in the row order
         of ``X`` when every table has the same index; it may be omitted when ``X`` is a
-        :class:`MultiOmicsData` with labels.
+        :class:`MultiOmicsData` with labels. Tables are joined as the CLI joins them (outer):
+        a labelled sample missing a modality trains with that modality's latent imputed.
         """
         self._check_params()
-        data = self._as_data(X, y, join="inner")
+        data = self._as_data(X, y, join="outer")
         task, codes = Classification.from_labels(data.labels)
         self.classes_ = task.classes
         self.modalities_ = data.modality_names
