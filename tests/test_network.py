@@ -155,3 +155,28 @@ def test_cli_explain_refuses_a_q_cut_before_explaining_a_model_without_null_memb
     assert not (tmp_path / "exp").exists()
     assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp"), "--max-q-value", "1.5"]) == 2
     assert "(0, 1]" in capsys.readouterr().err
+
+
+def test_cli_explain_says_what_it_cannot_write(tmp_path, capsys):
+    """A GMT over other ids than the latent nodes, or a model without a prior, fails before any
+    attribution runs (one line, nothing written); without a prior, explain says it writes no networks."""
+    cohort = simulate_cohort(n_samples=100, n_snps=120, n_tfs=15, n_genes=30, seed=4)
+    config = cohort.write(tmp_path / "cohort")
+    config.write_text(config.read_text() + "\n[model]\nn_members = 2\nnull_members = 0\n[training]\nmax_epochs = 2\n")
+    assert main(["-q", "fit", str(config), "--out", str(tmp_path / "run")]) == 0
+    pathways = tmp_path / "pathways.gmt"
+    pathways.write_text("P1\tpathway\tR-HSA-1\tR-HSA-2\tR-HSA-3\n")
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp"), "--gmt", str(pathways)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "names no 'gene' node of the model" in err and "R-HSA-1" in err
+    assert not (tmp_path / "exp").exists()
+
+    no_graph = config.read_text().split("[[graph.edges]]")[0] + "\n[model]\nn_members = 2\nnull_members = 0\n[training]\nmax_epochs = 2\n"
+    config.write_text(no_graph)
+    assert main(["-q", "fit", str(config), "--out", str(tmp_path / "dense")]) == 0
+    assert main(["explain", str(tmp_path / "dense"), "--out", str(tmp_path / "exp"), "--gmt", str(pathways)]) == 2
+    assert "no prior graph" in capsys.readouterr().err
+    assert main(["explain", str(tmp_path / "dense"), "--out", str(tmp_path / "exp"), "--n-steps", "4"]) == 0
+    assert "no prior edges: edges.csv is empty, no networks" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "exp" / "edges.csv").empty and not (tmp_path / "exp" / "networks").exists()

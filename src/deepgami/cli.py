@@ -160,7 +160,8 @@ def _explain(args: argparse.Namespace) -> int:
             q = explanation.edges.loc[explanation.edges["class"] == label, "q_value"]
             if q.notna().any():
                 print(f"  {label}: {int((q <= 0.1).sum())} of {len(q)} edges with q_value <= 0.1 (permuted-label null members)")
-        print(f"wrote {args.out}/edges.csv, features.csv, latents.csv, explain.json, networks/ and figures")
+        networks = ", networks/" if len(explanation.edges) else " (no prior edges: edges.csv is empty, no networks)"
+        print(f"wrote {args.out}/edges.csv, features.csv, latents.csv, explain.json{networks} and figures")
     return 0
 
 

@@ -227,7 +227,12 @@ def run_explain(
         if model.module_.n_null_members == 0:
             msg = "--max-q-value needs q-values, and this model has no null members; refit with null_members > 0 or cut by --top-fraction"
             raise InputError(msg)
-    gene_sets = read_gmt(gmt) if gmt is not None else None
+    gene_sets = None
+    if gmt is not None:
+        gene_sets = read_gmt(gmt)
+        _check_gene_sets(gene_sets, gmt, model)
+    if model.graph_ is None:
+        log.warning("the model has no prior graph: edges.csv will hold no rows and no networks are written")
     log.info("explaining %d %s samples with %s", len(data), samples, ", ".join(use_modalities or model.modalities_))
     explanation = explain_model(
         model, data, use_modalities=use_modalities, baseline=baseline, n_steps=n_steps, output=output, progress=progress
@@ -255,6 +260,23 @@ def run_explain(
     return explanation
 
 
+def _check_gene_sets(gene_sets: dict, gmt: str | Path, model: DeepGAMIClassifier) -> None:
+    """Refuse, before any attribution runs, a GMT that cannot give an enrichment table: one that
+    names none of the model's latent nodes, or a model without prior networks."""
+    if model.graph_ is None:
+        msg = f"--gmt needs prioritised networks, and this model has no prior graph; drop --gmt ({Path(gmt).name})"
+        raise InputError(msg)
+    latent = model.graph_.latent_type
+    nodes = set(model.graph_.node_names[latent]) - set(leftover_node_names())
+    members = {gene for _, genes in gene_sets.values() for gene in genes}
+    if not members & nodes:
+        msg = (
+            f"gene-set file {Path(gmt).name} names no '{latent}' node of the model (sets hold e.g. {preview(sorted(members))}; "
+            f"'{latent}' nodes are e.g. {preview(sorted(nodes))}); give sets over the latent nodes"
+        )
+        raise InputError(msg)
+
+
 def _write_networks(
     edges: pd.DataFrame, model: DeepGAMIClassifier, stage: Path, top_fraction: float, max_q_value: float | None, gene_sets
 ) -> None:
@@ -273,7 +295,10 @@ def _write_networks(
         module_tables.append(modules(graph).assign(**{"class": label}))
         if gene_sets is not None:
             genes = [graph.nodes[n]["name"] for n in graph if graph.nodes[n]["node_type"] == latent_type]
-            enrichment(genes, gene_sets, background).to_csv(stage / f"enrichment_{name}.csv", index=False)
+            table = enrichment(genes, gene_sets, background)
+            if table.empty:
+                log.warning("class %s: no gene set keeps 3 latent nodes of the model; enrichment_%s.csv holds no rows", label, name)
+            table.to_csv(stage / f"enrichment_{name}.csv", index=False)
     pd.concat(hub_tables, ignore_index=True).to_csv(stage / "hubs.csv", index=False)
     pd.concat(module_tables, ignore_index=True).to_csv(stage / "modules.csv", index=False)
     class_overlap(networks).to_csv(stage / "class_overlap.csv", index=False)
