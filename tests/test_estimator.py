@@ -242,6 +242,21 @@ def test_dropped_samples_are_named_by_cause_and_modality():
         assert list(MultiOmicsData({"rna": rna, "meth": meth}, labels, join="outer").samples) == ["s1", "s2", "s3"]
 
 
+def test_fit_warns_of_a_small_class_unless_classes_are_weighted(split, small_graph, caplog):
+    X, y, _, _ = split
+    rare = y.copy()
+    rare.iloc[: len(y) - 8] = "control"
+    rare.iloc[len(y) - 8 :] = "case"  # 8 of 120: 6.7 %, under half of its balanced 50 %
+    with caplog.at_level(logging.WARNING, logger="deepgami.estimator"):
+        DeepGAMIClassifier(small_graph, n_members=1, null_members=0, max_epochs=1).fit(X, rare)
+    assert "the smallest class, 'case', holds 6.7% of the 120 training samples; class_weight = 'balanced'" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="deepgami.estimator"):
+        DeepGAMIClassifier(small_graph, n_members=1, null_members=0, max_epochs=1, class_weight="balanced").fit(X, rare)
+        DeepGAMIClassifier(small_graph, n_members=1, null_members=0, max_epochs=1).fit(X, y)
+    assert "smallest class" not in caplog.text
+
+
 def test_edge_lasso_shrinks_the_prior_edge_weights(split, small_graph):
     X, y, _, _ = split
     settings = dict(max_epochs=60, validation_fraction=0.0, random_state=0)

@@ -191,6 +191,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         self._check_params()
         data = self._as_data(X, y, join="outer")
         task, codes = Classification.from_labels(data.labels)
+        self._warn_imbalance(task.classes, codes)
         self.classes_ = task.classes
         self.modalities_ = data.modality_names
         self.feature_names_in_ = {m: data.modalities[m].columns.to_numpy(dtype=str) for m in self.modalities_}
@@ -274,6 +275,17 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             "features without a prior edge are connected to %d leftover latent nodes (unconnected_features = 'dense'): %s", LEFTOVER_NODES, counts
         )
         return graph.with_leftover_nodes(self.unconnected_features_)
+
+    def _warn_imbalance(self, classes: np.ndarray, codes: np.ndarray) -> None:
+        """Say so when, without class weights, a class holds less than half its balanced share."""
+        shares = np.bincount(codes, minlength=len(classes)) / len(codes)
+        smallest = int(shares.argmin())
+        if self.class_weight is None and shares[smallest] < 0.5 / len(classes):
+            log.warning(
+                "the smallest class, %r, holds %.1f%% of the %d training samples; class_weight = 'balanced' weighs classes "
+                "inversely to their frequency",
+                classes[smallest], 100 * shares[smallest], len(codes),
+            )
 
     def _check_params(self) -> None:
         """Check every parameter against :data:`deepgami.params.PARAMETERS`; one-line InputError."""

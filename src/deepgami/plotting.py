@@ -10,6 +10,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import auc, roc_curve
 
+from .metrics import classification_metrics
+
 NODE_COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
 
 
@@ -79,30 +81,41 @@ def plot_class_comparison(edges: pd.DataFrame, path: str | Path, *, n: int = 30)
     return _save(fig, path)
 
 
-def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], classes: np.ndarray, path: str | Path) -> Path:
-    """ROC curves of the test set, one per modality set.
+def plot_roc(
+    curves: dict[str, tuple[np.ndarray, np.ndarray]], classes: np.ndarray, path: str | Path, *, subtitle: str | None = None
+) -> Path:
+    """ROC curves of the test set, one per method or modality set.
 
     ``curves`` maps a name ("all", "snp only", ...) to ``(y_true, proba)`` with proba columns
-    in ``classes`` order. Two classes: the curve of ``classes[1]``; more: the micro-averaged
-    one-vs-rest curve.
+    in ``classes`` order. Two classes: the curve of ``classes[1]``. More: the one-vs-rest
+    curves averaged over the classes (macro, each class's true positive rate interpolated on
+    one false positive grid), labelled with the macro one-vs-rest AUC that the metric tables
+    report, so a plot and a table never disagree. ``subtitle`` names what the curves share
+    (e.g. the modalities used).
     """
     fig = Figure(figsize=(5.5, 5), layout="constrained")
     ax = fig.subplots()
+    grid = np.linspace(0, 1, 201)
     for name, (y_true, proba) in curves.items():
+        y_true = np.asarray(y_true)
         if len(classes) == 2:
-            truth, scores = np.asarray(y_true) == classes[1], proba[:, 1]
-        else:
-            truth = (np.asarray(y_true)[:, None] == np.asarray(classes)[None, :]).ravel()
-            scores = proba.ravel()
-        if truth.all() or not truth.any():
+            truth = y_true == classes[1]
+            if truth.all() or not truth.any():
+                continue
+            fpr, tpr, _ = roc_curve(truth, proba[:, 1])
+            ax.plot(fpr, tpr, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
             continue
-        fpr, tpr, _ = roc_curve(truth, scores)
-        ax.plot(fpr, tpr, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+        present = [i for i, c in enumerate(classes) if 0 < (y_true == c).sum() < len(y_true)]
+        if len(present) < 2:
+            continue
+        tprs = [np.interp(grid, *roc_curve(y_true == classes[i], proba[:, i])[:2]) for i in present]
+        macro = classification_metrics(y_true, proba, classes)["auc"]
+        ax.plot(grid, np.mean(tprs, axis=0), label=f"{name} (macro AUC {macro:.3f})")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
-    positive = f"class {classes[1]}" if len(classes) == 2 else "micro-averaged one-vs-rest"
-    ax.set_title(f"Test ROC ({positive})")
+    kind = f"class {classes[1]} vs {classes[0]}" if len(classes) == 2 else f"one-vs-rest, macro-averaged over {len(classes)} classes"
+    ax.set_title(f"Test ROC ({kind})" + (f"\n{subtitle}" if subtitle else ""))
     ax.legend(loc="lower right", frameon=False)
     return _save(fig, path)
 

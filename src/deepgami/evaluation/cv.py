@@ -378,7 +378,8 @@ def write_cv(result: CVResult, out: Path, classes: np.ndarray, header: str) -> N
     for modalities, part in result.summary.groupby("modalities", sort=False):
         table = part[part["metric"].isin(["bacc", "f1", "auc"])].pivot(index="method", columns="metric", values=["mean", "sd"])
         lines.append(f"\n## Test set, modalities: {modalities}\n")
-        lines.append("| method | BACC | macro-F1 | AUC | seconds, all splits |\n|---|---|---|---|---|")
+        auc_name = "AUC" if len(classes) == 2 else "macro one-vs-rest AUC"
+        lines.append(f"| method | BACC | macro-F1 | {auc_name} | seconds, all splits |\n|---|---|---|---|---|")
         for method in part["method"].unique():
             cells = []
             for metric in ("bacc", "f1", "auc"):
@@ -396,4 +397,5 @@ def write_cv(result: CVResult, out: Path, classes: np.ndarray, header: str) -> N
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     for modalities, by_method in result.curves.items():
         curves = {method: (y, p) for method, (y, p, _) in by_method.items()}
-        plot_roc(curves, classes, out / f"roc_{modalities}.png")
+        used = "all modalities" if modalities == "all" else f"{modalities} only"
+        plot_roc(curves, classes, out / f"roc_{modalities}.png", subtitle=f"{used}, test rows of the first outer split")
