@@ -257,6 +257,15 @@ def test_fit_warns_of_a_small_class_unless_classes_are_weighted(split, small_gra
     assert "smallest class" not in caplog.text
 
 
+def test_a_mudata_is_refused_at_once_with_the_adapter_to_use(fitted, split):
+    """Iterating a MuData as if it were a mapping ran for minutes and filled 11 GB."""
+    X, y, _, _ = split
+    mudata_like = type("MuData", (), {})()
+    for call in (lambda: fitted.predict_proba(mudata_like), lambda: DeepGAMIClassifier().fit(mudata_like, y)):
+        with pytest.raises(TypeError, match=r"\(got MuData\); read it with deepgami.adapters.matrices.load_mudata"):
+            call()
+
+
 def test_edge_lasso_shrinks_the_prior_edge_weights(split, small_graph):
     X, y, _, _ = split
     settings = dict(max_epochs=60, validation_fraction=0.0, random_state=0)

@@ -434,6 +434,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         :class:`InputError` for a modality or feature the model was not trained on or lacks.
         """
         check_is_fitted(self, "module_")
+        _check_input_type(X)
         order = None
         if isinstance(X, MultiOmicsData):
             order = X.samples
@@ -462,9 +463,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             if y is None:
                 return X
             X = {m: X.modalities[m][X.observed[m]] for m in X.modality_names}
-        if not isinstance(X, Mapping):
-            msg = f"X must be a mapping of modality name -> DataFrame or a MultiOmicsData (got {type(X).__name__})"
-            raise TypeError(msg)
+        _check_input_type(X)
         labels = None
         if y is not None:
             if isinstance(y, pd.Series):
@@ -521,3 +520,15 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
 
 def _per_modality(setting: str | Mapping[str, str], modality: str, default: str) -> str:
     return setting.get(modality, default) if isinstance(setting, Mapping) else setting
+
+
+def _check_input_type(X) -> None:
+    """TypeError unless ``X`` is a mapping of modality -> DataFrame or a MultiOmicsData (a MuData
+    or AnnData is neither: iterating one never ends well)."""
+    if isinstance(X, (Mapping, MultiOmicsData)):
+        return
+    hint = ""
+    if type(X).__name__ in ("MuData", "AnnData"):
+        hint = "; read it with deepgami.adapters.matrices.load_mudata / load_anndata (labels: load_mudata_labels)"
+    msg = f"X must be a mapping of modality name -> DataFrame or a MultiOmicsData (got {type(X).__name__}){hint}"
+    raise TypeError(msg)
