@@ -103,9 +103,10 @@ def slot_labels(y: Tensor, n_slots: int) -> Tensor:
 
 class DeepGAMILoss(nn.Module):
     """The training objective as one module: per member, the task's loss (cross-entropy for
-    a classification) on the completed latents plus ``aux_weight`` times the auxiliary MSE plus ``edge_l1`` times the summed
-    absolute prior edge weights (a lasso on the edges: each latent node keeps few of its
-    prior inputs); the total is the sum over the members, so members never interact.
+    a classification) on the completed latents plus ``aux_weight`` times the auxiliary MSE
+    plus ``edge_l1`` times the summed absolute prior edge weights (a lasso on the edges: each
+    latent node keeps few of its prior inputs); the total is the sum over the members, so
+    members never interact.
 
     A module (not a function) so DistributedDataParallel sees the whole computation as one
     forward. ``head_observed`` (default ``batch.observed``) hides modalities from the

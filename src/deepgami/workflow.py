@@ -297,7 +297,7 @@ def _write_networks(
             genes = [graph.nodes[n]["name"] for n in graph if graph.nodes[n]["node_type"] == latent_type]
             table = enrichment(genes, gene_sets, background)
             if table.empty:
-                log.warning("class %s: no gene set keeps 3 latent nodes of the model; enrichment_%s.csv holds no rows", label, name)
+                log.warning("class %s: no gene set holds enough latent nodes of the model to test; enrichment_%s.csv holds no rows", label, name)
             table.to_csv(stage / f"enrichment_{name}.csv", index=False)
     pd.concat(hub_tables, ignore_index=True).to_csv(stage / "hubs.csv", index=False)
     pd.concat(module_tables, ignore_index=True).to_csv(stage / "modules.csv", index=False)
