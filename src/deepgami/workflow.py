@@ -327,11 +327,7 @@ def cv_settings(config: RunConfig) -> CVSettings:
         preprocessing["batch"] = table.iloc[:, 0]
         preprocessing["combat_modalities"] = spec.get("modalities")
     return CVSettings(
-        folds=config.cv.get("folds", 5),
-        repeats=config.cv.get("repeats", 1),
-        training_seeds=config.cv.get("training_seeds", 1),
-        methods=config.cv.get("methods"),
-        ablations=config.cv.get("ablations"),
+        **config.cv,  # [cv] keys are CVSettings fields; the ones left out keep its defaults
         search={k: v for k, v in config.search.items() if not isinstance(v, dict)},
         method_grids={k: v for k, v in config.search.items() if isinstance(v, dict)},
         estimator_params=config.estimator_params,
