@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.ERROR if args.quiet else logging.INFO, format="deepgami: %(message)s", stream=sys.stderr
     )
     logging.captureWarnings(True)
+    # A warning is one line naming the problem, not the source file and line that raised it.
+    warnings.formatwarning = lambda message, category, *_, **__: f"warning: {message}"
     try:
         if args.command != "fit" and os.environ.get("WORLD_SIZE", "1") != "1":
             msg = f"`deepgami {args.command}` runs in one process; only `deepgami fit` can be launched by torchrun"
