@@ -266,6 +266,17 @@ def test_a_mudata_is_refused_at_once_with_the_adapter_to_use(fitted, split):
             call()
 
 
+def test_predict_aligns_columns_by_name_and_notes_extra_ones(fitted, split, caplog):
+    _, _, X_test, _ = split
+    expected = fitted.predict_proba(X_test)
+    shuffled = {m: frame[frame.columns[::-1]] for m, frame in X_test.items()}
+    np.testing.assert_array_equal(fitted.predict_proba(shuffled), expected)
+    extra = {**X_test, "tf": X_test["tf"].assign(extra_feature=1.0)}
+    with caplog.at_level(logging.INFO, logger="deepgami.data"):
+        np.testing.assert_array_equal(fitted.predict_proba(extra), expected)
+    assert "modality 'tf': 1 columns not seen in training are ignored (extra_feature)" in caplog.text
+
+
 def test_edge_lasso_shrinks_the_prior_edge_weights(split, small_graph):
     X, y, _, _ = split
     settings = dict(max_epochs=60, validation_fraction=0.0, random_state=0)

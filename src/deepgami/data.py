@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Mapping, Sequence
 
@@ -9,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, preview
+
+log = logging.getLogger(__name__)
 
 # Missing genotype calls in int8 tables, bed-reader's convention (dosages are 0, 1, 2).
 MISSING_INT8 = -127
@@ -93,6 +96,9 @@ def align_features(frame: pd.DataFrame, features: Sequence[str], modality: str) 
             f"({preview(absent)}); give the same features as in training"
         )
         raise InputError(msg)
+    extra = columns.difference(pd.Index(features))
+    if len(extra):
+        log.info("modality '%s': %d columns not seen in training are ignored (%s)", modality, len(extra), preview(extra))
     return frame.set_axis(columns, axis=1)[list(features)]
 
 
