@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/deepgami demo --out runs/demo
+	$(BIN)/deepgami demo --out runs/demo --overwrite
 
 # The suite's models are tiny and tutorial tests run beside pytest: one BLAS/OpenMP thread per
 # process avoids oversubscribing the cores (set OMP_NUM_THREADS to override).

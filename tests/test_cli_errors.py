@@ -127,6 +127,39 @@ def test_missing_modality_file(capsys, data, out):
     assert_clean_error(*fit(capsys, data, out), out, "tf.csv", "does not exist")
 
 
+def test_every_missing_file_is_named_at_once(capsys, data, out):
+    for name in ("tf.csv", "snp.csv", "grn.csv"):
+        (data / name).unlink()
+    message = assert_clean_error(*fit(capsys, data, out), out, "3 files do not exist", "resolve against the config file's folder")
+    for name in ("modality 'snp' file", "snp.csv", "modality 'tf' file", "tf.csv", "edge table", "grn.csv"):
+        assert name in message
+
+
+def test_a_transposed_table_is_named_and_can_be_declared(capsys, data, out):
+    tf = pd.read_csv(data / "tf.csv", index_col=0)
+    tf.T.to_csv(data / "tf.csv")  # features as rows
+    assert_clean_error(*fit(capsys, data, out), out, "modality 'tf' looks transposed", 'orientation = "features_by_samples"')
+    config = GOOD_CONFIG.replace('path = "tf.csv"\n', 'path = "tf.csv"\norientation = "features_by_samples"\n')
+    assert "features_by_samples" in config
+    assert fit(capsys, data, out, config)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("rename", "hint"),
+    [
+        pytest.param(lambda ids: ids + "-01A", "differ by a suffix", id="aliquot-suffix"),
+        pytest.param(lambda ids: ids.str.lower(), "differ only in upper/lower case", id="case"),
+    ],
+)
+def test_id_mismatch_shows_both_sides_and_the_likely_cause(capsys, data, out, rename, hint):
+    def edit(frame):
+        frame["sample"] = rename(frame["sample"])
+        return frame
+
+    edit_csv(data / "tf.csv", edit)
+    assert_clean_error(*fit(capsys, data, out), out, "no sample of modality 'tf' matches", "ids of the labels e.g. S0000", hint)
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [pytest.param("", "empty", id="zero-bytes"), pytest.param("sample,TF000,TF001\n", "no rows", id="header-only")],
@@ -236,6 +269,17 @@ def test_unknown_config_key(capsys, data, out, extra, expected):
 def test_features_without_prior_edges(capsys, data, out, setting, expected):
     config = GOOD_CONFIG + f"\n[model]\nunconnected_features = {setting}\n"
     assert_clean_error(*fit(capsys, data, out, config), out, *expected)
+
+
+def test_an_out_folder_with_files_is_refused_unless_overwrite(capsys, data, out):
+    out.mkdir()  # an empty folder is fine
+    assert main(["-q", "fit", str(data / "config.toml"), "--out", str(out)]) == 0
+    before = sorted(p.name for p in out.iterdir())
+    code, stdout, stderr = run_cli(capsys, "fit", data / "config.toml", "--out", out)
+    assert "Traceback" not in stderr and code == 2 and len(stderr.splitlines()) == 1
+    assert "already holds" in stderr and "metrics.json" in stderr and "--overwrite" in stderr
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert main(["-q", "fit", str(data / "config.toml"), "--out", str(out), "--overwrite"]) == 0
 
 
 def test_config_file_missing(capsys, tmp_path, out):

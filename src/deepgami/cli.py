@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import load_config
-from .errors import InputError
+from .errors import InputError, preview
 
 log = logging.getLogger("deepgami")
 
@@ -27,10 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="simulate the embedded default cohort and run `fit` on it")
     demo.add_argument("--out", required=True, type=Path, help="run folder to write")
+    _overwrite_flag(demo)
 
     fit = commands.add_parser("fit", help="train and evaluate from a TOML config")
     fit.add_argument("config", type=Path, help="TOML config (see README)")
     fit.add_argument("--out", required=True, type=Path, help="run folder to write")
+    _overwrite_flag(fit)
     fit.add_argument(
         "--distributed",
         action="store_true",
@@ -40,11 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     cv = commands.add_parser("cv", help="nested cross-validation: DeepGAMI, baselines and ablations on the same splits")
     cv.add_argument("config", type=Path, help="TOML config with optional [cv], [search], [preprocessing] tables")
     cv.add_argument("--out", required=True, type=Path, help="folder to write results.csv, summary.md and ROC plots")
+    _overwrite_flag(cv)
     cv.add_argument("--repeats", type=int, help="repeated random outer splits (overrides [cv] repeats)")
 
     explain = commands.add_parser("explain", help="prioritise features, latent nodes and prior edges of a trained run")
     explain.add_argument("run", type=Path, help="run folder written by `fit`")
     explain.add_argument("--out", required=True, type=Path, help="folder to write the attributions, networks and figures")
+    _overwrite_flag(explain)
     explain.add_argument("--samples", choices=("test", "all"), default="test", help="samples to explain (default: test)")
     explain.add_argument(
         "--modality", action="append", metavar="NAME", help="explain prediction from these modalities only (repeat)"
@@ -68,6 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _overwrite_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--overwrite", action="store_true", help="replace the files of an existing, non-empty --out folder")
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an --out folder that already holds files, unless --overwrite."""
+    out = args.out
+    if getattr(args, "overwrite", True) or not out.is_dir():
+        return
+    entries = sorted(p.name for p in out.iterdir())
+    if entries:
+        msg = f"--out {out} already holds {len(entries)} entries ({preview(entries)}); pass --overwrite to replace them, or choose another folder"
+        raise InputError(msg)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -80,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command != "fit" and os.environ.get("WORLD_SIZE", "1") != "1":
             msg = f"`deepgami {args.command}` runs in one process; only `deepgami fit` can be launched by torchrun"
             raise InputError(msg)
+        _check_out(args)
         if args.command == "demo":
             return _demo(args)
         if args.command == "fit":

@@ -18,6 +18,7 @@ import tomli_w
 from .errors import InputError
 from .params import DEFAULTS, PARAMETERS, config_keys, parameter_name
 from .params import SEARCH_KEYS as PARAMETER_SEARCH_KEYS
+from .readers import ORIENTATIONS
 
 # [model] and [training] keys set DeepGAMIClassifier parameters; keys, types and defaults come
 # from the parameter table (deepgami.params).
@@ -31,7 +32,7 @@ SEARCH_KEYS = set(PARAMETER_SEARCH_KEYS)
 PREPROCESSING_KEYS = {"select_k", "variance_threshold", "knn_impute", "smote", "smote_k", "covariates", "batch"}
 COVARIATE_KEYS = {"path", "columns", "modalities"}
 BATCH_KEYS = {"path", "column", "modalities"}
-MODALITY_KEYS = {"path", "scaling", "missing"}
+MODALITY_KEYS = {"path", "scaling", "missing", "orientation"}
 EDGE_KEYS = {"path", "source", "target", "relation", "source_column", "target_column", "weight_column"}
 SPLIT_KEYS = {"test_fraction", "test_ids", "seed"}
 
@@ -44,6 +45,7 @@ class ModalitySpec:
     path: Path
     scaling: str = DEFAULTS["scaling"]
     missing: str = DEFAULTS["missing"]
+    orientation: str = ORIENTATIONS[0]
 
 
 @dataclass
@@ -91,7 +93,8 @@ class RunConfig:
                 "id_column": self.id_column,
                 "label_column": self.label_column,
                 "modalities": {
-                    m.name: {"path": str(m.path), "scaling": m.scaling, "missing": m.missing} for m in self.modalities
+                    m.name: {"path": str(m.path), "scaling": m.scaling, "missing": m.missing, "orientation": m.orientation}
+                    for m in self.modalities
                 },
             },
             "split": {"test_fraction": self.test_fraction, "seed": self.split_seed},
@@ -144,7 +147,11 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
             raise InputError(msg)
         _check_keys(spec, MODALITY_KEYS, where)
         scaling, missing = spec.get("scaling", DEFAULTS["scaling"]), spec.get("missing", DEFAULTS["missing"])
-        modalities.append(ModalitySpec(name, _path(base, spec["path"]), scaling, missing))
+        orientation = spec.get("orientation", ORIENTATIONS[0])
+        if orientation not in ORIENTATIONS:
+            msg = f"{where} orientation must be one of {', '.join(ORIENTATIONS)} (got {orientation!r})"
+            raise InputError(msg)
+        modalities.append(ModalitySpec(name, _path(base, spec["path"]), scaling, missing, orientation))
 
     graph = _table(raw, "graph") if "graph" in raw else {}
     _check_keys(graph, {"edges"}, "[graph]")

@@ -91,10 +91,9 @@ def align_features(frame: pd.DataFrame, features: Sequence[str], modality: str) 
     columns = frame.columns.astype(str)
     absent = pd.Index(features).difference(columns)
     if len(absent):
-        msg = (
-            f"modality '{modality}' lacks {len(absent)} of the {len(features)} features seen in training "
-            f"({preview(absent)}); give the same features as in training"
-        )
+        transposed = frame.index.astype(str).isin(absent).sum() > len(absent) / 2
+        fix = "the table looks transposed (its rows are features): give samples as rows" if transposed else "give the same features as in training"
+        msg = f"modality '{modality}' lacks {len(absent)} of the {len(features)} features seen in training ({preview(absent)}); {fix}"
         raise InputError(msg)
     extra = columns.difference(pd.Index(features))
     if len(extra):
@@ -159,7 +158,17 @@ class MultiOmicsData:
             against = "the labels" if labels is not None else "the other modalities"
             reference = labels.index if labels is not None else others[0].append(others[1:]) if others else frame.index
             if not frame.index.isin(reference).any():
-                msg = f"no sample of modality '{name}' matches {against} (e.g. {preview(frame.index)}); check the sample id columns"
+                if frame.columns.isin(reference).any():
+                    msg = (
+                        f"modality '{name}' looks transposed: its columns are sample ids of {against} (e.g. "
+                        f"{preview(frame.columns[frame.columns.isin(reference)])}); give samples as rows, or set "
+                        f'orientation = "features_by_samples" for it'
+                    )
+                    raise InputError(msg)
+                msg = (
+                    f"no sample of modality '{name}' matches {against} (its ids e.g. {preview(frame.index)}; ids of {against} "
+                    f"e.g. {preview(reference)}){_id_hint(frame.index, reference)}; check the sample id columns"
+                )
                 raise InputError(msg)
         if join == "inner":
             samples = indices[0]
@@ -211,6 +220,17 @@ class MultiOmicsData:
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}: {int(self.observed[n].sum())} x {f.shape[1]}" for n, f in self.modalities.items())
         return f"MultiOmicsData({len(self)} samples; {shapes})"
+
+
+def _id_hint(ids: pd.Index, reference: pd.Index) -> str:
+    """Why two id lists that share no id may still name the same samples: case, or a suffix
+    (TCGA aliquot barcodes such as ``TCGA-A1-A0SB-01A`` against patient ``TCGA-A1-A0SB``)."""
+    if ids.str.lower().isin(reference.str.lower()).any():
+        return "; the ids differ only in upper/lower case"
+    pairs = [(a, b) for a in ids[:200] for b in reference[:200] if a.startswith(b) or b.startswith(a)]
+    if pairs:
+        return f"; the ids differ by a suffix (e.g. {pairs[0][0]!r} and {pairs[0][1]!r}): strip it from one side"
+    return ""
 
 
 def _dropped_samples(tables: Mapping[str, pd.DataFrame], labels: pd.Series | None, samples: pd.Index) -> dict[str, pd.Index]:

@@ -1,8 +1,9 @@
 """Reading the core's file formats: samples x features tables, labels, edge tables, id lists.
 
 Tables are CSV (``.csv``) or tab-separated (``.tsv``, ``.txt``, ``.tab``), optionally gzipped.
-Samples are rows and the first column holds sample ids; orientation is never guessed. A
-genotype modality may also be a PLINK ``.bed`` fileset.
+Samples are rows and the first column holds sample ids, unless a modality is declared
+``features_by_samples``; orientation is never guessed. A genotype modality may also be a PLINK
+``.bed`` fileset.
 """
 
 from __future__ import annotations
@@ -37,8 +38,13 @@ def _read(path: Path, what: str, **kwargs) -> pd.DataFrame:
     return frame
 
 
-def read_modality(path: str | Path, name: str) -> pd.DataFrame:
-    """A samples x features table: first column sample ids, header row feature names.
+#: How a modality table is laid out: rows are samples (the default), or rows are features.
+ORIENTATIONS = ("samples_by_features", "features_by_samples")
+
+
+def read_modality(path: str | Path, name: str, orientation: str = ORIENTATIONS[0]) -> pd.DataFrame:
+    """A samples x features table: first column sample ids, header row feature names
+    (``features_by_samples``: first column feature names, header row sample ids, transposed).
 
     A PLINK ``.bed`` (with its ``.bim``/``.fam`` beside it) is read as int8 dosages of the A1
     allele with missing calls kept (``deepgami.plink.load_plink(dtype="int8",
@@ -47,9 +53,16 @@ def read_modality(path: str | Path, name: str) -> pd.DataFrame:
     """
     if Path(path).suffix == ".bed":
         return _read_plink(Path(path), name)
+    if orientation not in ORIENTATIONS:
+        msg = f"orientation of modality '{name}' must be one of {', '.join(ORIENTATIONS)} (got {orientation!r})"
+        raise InputError(msg)
     frame = read_sample_table(path, f"modality '{name}'")
+    if orientation == "features_by_samples":
+        frame = frame.T
+        frame.index = frame.index.astype(str)
     if frame.shape[1] == 0:
-        msg = f"modality '{name}' file {path} has no feature columns (samples are rows, the first column holds ids)"
+        rows, first = ("samples", "sample ids") if orientation == ORIENTATIONS[0] else ("features", "feature names")
+        msg = f"modality '{name}' file {path} has no feature columns ({rows} are rows, the first column holds {first})"
         raise InputError(msg)
     return frame
 

@@ -51,10 +51,29 @@ class FitResult:
     seconds: float
 
 
+def check_files(config: RunConfig) -> None:
+    """Every file the config names exists, or one error listing all that do not."""
+    named = {config.labels: "labels file"}
+    named.update({m.path: f"modality '{m.name}' file" for m in config.modalities})
+    named.update({e.path: "edge table" for e in config.edges})
+    if config.test_ids is not None:
+        named[config.test_ids] = "test_ids file"
+    named.update({config.preprocessing[k]["path"]: f"{k} file" for k in ("covariates", "batch") if k in config.preprocessing})
+    # A PLINK .bed needs its .bim and .fam beside it (bed-reader's default names).
+    named.update({p.with_suffix(s): f"{what} ({s})" for p, what in list(named.items()) if p.suffix == ".bed" for s in (".bim", ".fam")})
+    missing = [f"{what} {path}" for path, what in named.items() if not path.is_file()]
+    if missing:
+        rule = "relative paths in a config resolve against the config file's folder"
+        head = f"{missing[0]} does not exist" if len(missing) == 1 else f"{len(missing)} files do not exist: {'; '.join(missing)}"
+        msg = f"{head} ({rule})"
+        raise InputError(msg)
+
+
 def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None]:
     """Read the labels, modalities and edge tables of a config; align samples."""
+    check_files(config)
     labels = read_labels(config.labels, config.id_column, config.label_column)
-    tables = {m.name: read_modality(m.path, m.name) for m in config.modalities}
+    tables = {m.name: read_modality(m.path, m.name, m.orientation) for m in config.modalities}
     data = MultiOmicsData(tables, labels, join=config.join)
     for name in data.modality_names:
         log.info("modality %s: %d of %d samples", name, int(data.observed[name].sum()), len(data))
