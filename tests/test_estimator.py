@@ -257,12 +257,13 @@ def test_fit_warns_of_a_small_class_unless_classes_are_weighted(split, small_gra
     assert "smallest class" not in caplog.text
 
 
-def test_a_mudata_is_refused_at_once_with_the_adapter_to_use(fitted, split):
-    """Iterating a MuData as if it were a mapping ran for minutes and filled 11 GB."""
+def test_an_unknown_input_type_is_refused_at_once(fitted, split):
+    """Iterating a MuData as if it were a mapping ran for minutes and filled 11 GB: X is checked
+    first. A look-alike that is no mapping, MultiOmicsData, MuData or AnnData is refused."""
     X, y, _, _ = split
     mudata_like = type("MuData", (), {})()
     for call in (lambda: fitted.predict_proba(mudata_like), lambda: DeepGAMIClassifier().fit(mudata_like, y)):
-        with pytest.raises(TypeError, match=r"\(got MuData\); read it with deepgami.adapters.matrices.load_mudata"):
+        with pytest.raises(TypeError, match=r"a MultiOmicsData, a MuData or an AnnData \(got MuData\)$"):
             call()
 
 

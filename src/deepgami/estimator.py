@@ -24,6 +24,7 @@ from .nn.model import DeepGAMINet
 from .params import CONSTRAINTS, DEFAULTS
 from .persistence import load_model, save_model
 from .preprocessing import ModalityScaler
+from .scverse import as_multiomics, is_scverse, prediction_input
 from .splits import stratified_folds, stratified_holdout
 from .tasks import HELD_OUT, Classification
 from .training import EVAL_BATCH_SIZE, TrainingSettings, edge_movement, edge_weights, train_module
@@ -183,10 +184,14 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y=None) -> DeepGAMIClassifier:
         """Fit on ``X`` (modality -> samples x features) and labels ``y``.
 
-        ``y`` is a Series indexed by sample id (aligned by id), or array-like in the row order
-        of ``X`` when every table has the same index; it may be omitted when ``X`` is a
-        :class:`MultiOmicsData` with labels. Tables are joined as the CLI joins them (outer):
-        a labelled sample missing a modality trains with that modality's latent imputed.
+        ``X`` may also be a MuData (one modality per ``mdata.mod``, each its ``X``) or an
+        AnnData (one modality named ``"X"``); see :func:`deepgami.scverse.as_multiomics` for
+        layers and other names. ``y`` is a Series indexed by sample id (aligned by id), the
+        name of an ``obs`` column of a MuData or AnnData ``X`` (e.g. ``fit(mdata, "subtype")``),
+        or array-like in the row order of ``X`` when every table has the same index; it may be
+        omitted when ``X`` is a :class:`MultiOmicsData` with labels. Tables are joined as the
+        CLI joins them (outer): a labelled sample missing a modality trains with that
+        modality's latent imputed.
         """
         self._check_params()
         data = self._as_data(X, y, join="outer")
@@ -430,11 +435,15 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         """``X`` as the model reads it: the used modalities with exactly the training features.
 
         Samples follow ``X.samples`` for a MultiOmicsData (those observed in none of the used
-        modalities left out), otherwise the outer join of the tables. Raises
+        modalities left out), otherwise the outer join of the tables. A MuData gives its
+        modalities that the model reads, an AnnData the one modality it reads (or names in
+        ``use_modalities``); see :func:`deepgami.scverse.prediction_input`. Raises
         :class:`InputError` for a modality or feature the model was not trained on or lacks.
         """
         check_is_fitted(self, "module_")
         _check_input_type(X)
+        if is_scverse(X):
+            X = prediction_input(X, self.modalities_ if use_modalities is None else list(use_modalities))
         order = None
         if isinstance(X, MultiOmicsData):
             order = X.samples
@@ -459,11 +468,17 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ helpers
     def _as_data(self, X, y, join: str) -> MultiOmicsData:
+        _check_input_type(X)
+        if is_scverse(X):
+            column, y = (y, None) if isinstance(y, str) else (None, y)
+            X = as_multiomics(X, column)
+        elif isinstance(y, str):
+            msg = f"y={y!r} names an obs column, which needs X to be a MuData or AnnData; pass the labels as a Series"
+            raise InputError(msg)
         if isinstance(X, MultiOmicsData):
             if y is None:
                 return X
             X = {m: X.modalities[m][X.observed[m]] for m in X.modality_names}
-        _check_input_type(X)
         labels = None
         if y is not None:
             if isinstance(y, pd.Series):
@@ -523,12 +538,9 @@ def _per_modality(setting: str | Mapping[str, str], modality: str, default: str)
 
 
 def _check_input_type(X) -> None:
-    """TypeError unless ``X`` is a mapping of modality -> DataFrame or a MultiOmicsData (a MuData
-    or AnnData is neither: iterating one never ends well)."""
-    if isinstance(X, (Mapping, MultiOmicsData)):
+    """TypeError unless ``X`` is a mapping of modality -> DataFrame, a MultiOmicsData, a MuData or
+    an AnnData (checked before anything iterates ``X``: iterating some objects never ends well)."""
+    if isinstance(X, (Mapping, MultiOmicsData)) or is_scverse(X):
         return
-    hint = ""
-    if type(X).__name__ in ("MuData", "AnnData"):
-        hint = "; read it with deepgami.adapters.matrices.load_mudata / load_anndata (labels: load_mudata_labels)"
-    msg = f"X must be a mapping of modality name -> DataFrame or a MultiOmicsData (got {type(X).__name__}){hint}"
+    msg = f"X must be a mapping of modality name -> DataFrame, a MultiOmicsData, a MuData or an AnnData (got {type(X).__name__})"
     raise TypeError(msg)

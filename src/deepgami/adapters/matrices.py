@@ -4,27 +4,20 @@ The canonical modality table is a :class:`pandas.DataFrame` of shape (n_samples,
 sample ids (str) in the index, feature names (str) in the columns, numeric values.
 
 Orientation of a plain matrix file is never guessed: :func:`load_matrix` needs it spelled out.
-AnnData and MuData are samples (``obs``) x features (``var``) by definition, so they need no
-orientation. ``anndata`` and ``mudata`` are imported only when their loaders are called.
+The AnnData and MuData loaders live in the core, :mod:`deepgami.scverse` (the estimator reads
+those objects directly), and are re-exported here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import warnings
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError, preview
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    import anndata
-    import mudata
+from ..scverse import _check_ids, load_anndata, load_mudata, load_mudata_labels
 
 __all__ = ["ORIENTATIONS", "load_anndata", "load_matrix", "load_mudata", "load_mudata_labels"]
 
@@ -220,18 +213,6 @@ def _excel_reader(path: Path, suffix: str, sheet: str | int | None):
     return reader
 
 
-def _check_ids(ids: pd.Index, axis: str, source: Any) -> None:
-    missing = int(pd.isna(ids).sum()) if len(ids) else 0
-    if missing:
-        msg = f"{source}: {missing} {axis} id(s) are empty; give every {axis} an id"
-        raise InputError(msg)
-    text = pd.Index(ids.astype(str))
-    if text.has_duplicates:
-        dups = text[text.duplicated()].unique()
-        msg = f"{source}: {len(dups)} duplicate {axis} id(s) ({preview(dups)}); make them unique or aggregate them before loading"
-        raise InputError(msg)
-
-
 def _check_numeric(frame: pd.DataFrame, source: Any) -> None:
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         msg = f"{source}: the table is empty ({frame.shape[0]} rows x {frame.shape[1]} value columns)"
@@ -247,243 +228,3 @@ def _check_numeric(frame: pd.DataFrame, source: Any) -> None:
             msg = f"{source}: column '{column}' holds non-numeric values{example}; remove annotation columns or fix the values"
             raise InputError(msg)
         frame.isetitem(position, converted)
-
-
-# --------------------------------------------------------------------------- AnnData / MuData
-
-
-def _import(module: str) -> Any:
-    try:
-        return __import__(module)
-    except ImportError as error:
-        msg = f"this loader needs {module}; install it with: pip install {module}"
-        raise InputError(msg) from error
-
-
-@contextlib.contextmanager
-def _mudata_options(md: Any):
-    """Silence mudata 0.3's FutureWarning about pulling columns on update by adopting the new default."""
-    try:
-        context = md.set_options(pull_on_update=False)
-    except (AttributeError, KeyError, ValueError, TypeError):  # older or newer mudata without the option
-        context = contextlib.nullcontext()
-    with context:
-        yield
-
-
-def load_anndata(
-    path_or_adata: str | Path | anndata.AnnData,
-    *,
-    layer: str | None = None,
-    use_raw: bool = False,
-    var_names_column: str | None = None,
-) -> pd.DataFrame:
-    """Return one AnnData matrix as a canonical samples x features table.
-
-    Parameters
-    ----------
-    path_or_adata : str, Path or AnnData
-        An ``.h5ad`` file (read with :func:`anndata.read_h5ad`) or an AnnData object.
-    layer : str, optional
-        Read ``adata.layers[layer]`` instead of ``adata.X`` (e.g. ``"counts"``).
-    use_raw : bool, default False
-        Read ``adata.raw.X`` with ``adata.raw.var`` instead (exclusive with ``layer``).
-    var_names_column : str, optional
-        A column of ``var`` to use as feature names (e.g. ``"gene_symbols"``) instead of
-        ``var_names``.
-
-    Returns
-    -------
-    DataFrame of shape (n_obs, n_vars)
-        ``obs_names`` as index, feature names as columns, the matrix's dtype.
-
-    Raises
-    ------
-    InputError
-        For a missing file, layer or column, ``layer`` together with ``use_raw``, no ``raw``,
-        an empty ``X``, or duplicate sample or feature ids.
-
-    Notes
-    -----
-    A sparse matrix is densified: the table takes ``n_obs * n_vars * itemsize`` bytes
-    (e.g. 10,000 cells x 30,000 genes in float32 take 1.2 GB). Subset the AnnData first
-    (``adata[:, genes]``) when that is too much.
-    """
-    ad = _import("anndata")
-    adata = _read_h5(path_or_adata, ad.AnnData, ad.read_h5ad, "AnnData", ".h5ad")
-    if layer is not None and use_raw:
-        msg = "load_anndata takes either layer= or use_raw=True, not both; choose one"
-        raise InputError(msg)
-    if use_raw:
-        if adata.raw is None:
-            msg = "use_raw=True but the AnnData has no .raw; read .X (use_raw=False) or a layer"
-            raise InputError(msg)
-        matrix, var, source = adata.raw.X, adata.raw.var, "raw.X"
-    elif layer is not None:
-        if layer not in adata.layers:
-            msg = f"the AnnData has no layer '{layer}' (layers: {preview(adata.layers.keys(), 5) or 'none'}); fix layer"
-            raise InputError(msg)
-        matrix, var, source = adata.layers[layer], adata.var, f"layers['{layer}']"
-    else:
-        matrix, var, source = adata.X, adata.var, "X"
-    if matrix is None:
-        msg = f"the AnnData has no {source} matrix; pass layer= to read one of its layers"
-        raise InputError(msg)
-    if var_names_column is None:
-        features = pd.Index(var.index.astype(str))
-    else:
-        if var_names_column not in var.columns:
-            msg = f"the AnnData var has no column '{var_names_column}' (columns: {preview(var.columns, 5) or 'none'}); fix var_names_column"
-            raise InputError(msg)
-        column = var[var_names_column]
-        if column.isna().any():
-            msg = f"var column '{var_names_column}' is empty for {int(column.isna().sum())} features; fill it or use var_names"
-            raise InputError(msg)
-        features = pd.Index(column.astype(str).to_numpy())
-    samples = pd.Index(adata.obs_names.astype(str))
-    _check_ids(samples, "sample", f"AnnData {source}")
-    _check_ids(features, "feature", f"AnnData {source}")
-    dense = _to_dense(matrix)
-    if not np.issubdtype(dense.dtype, np.number):
-        msg = f"AnnData {source} has non-numeric dtype {dense.dtype}; convert it to numbers"
-        raise InputError(msg)
-    logger.debug("AnnData %s: %d x %d, %.1f MB dense", source, *dense.shape, dense.nbytes / 1e6)
-    return pd.DataFrame(dense, index=samples, columns=features, copy=False)
-
-
-def _to_dense(matrix: Any) -> np.ndarray:
-    if hasattr(matrix, "toarray"):  # scipy sparse matrices and arrays, anndata backed sparse datasets
-        return np.asarray(matrix.toarray())
-    if hasattr(matrix, "to_memory"):  # anndata backed sparse datasets in some versions
-        return _to_dense(matrix.to_memory())
-    if hasattr(matrix, "compute"):  # dask arrays
-        return _to_dense(matrix.compute())
-    return np.array(matrix)  # a copy, so the table never shares memory with the AnnData
-
-
-def _read_h5(obj: Any, cls: type, read: Any, what: str, suffix: str) -> Any:
-    if isinstance(obj, cls):
-        return obj
-    if not isinstance(obj, (str, Path)):
-        msg = f"expected a {what} object or a path to a {suffix} file, got {type(obj).__name__}"
-        raise InputError(msg)
-    path = Path(obj)
-    if not path.is_file():
-        msg = f"{what} file {path} does not exist; check the path"
-        raise InputError(msg)
-    try:
-        return read(path)
-    except (OSError, KeyError, ValueError) as error:
-        msg = f"{path} could not be read as {what} ({suffix}): {error}".splitlines()[0]
-        raise InputError(msg) from error
-
-
-def _read_mudata(path_or_mdata: str | Path | mudata.MuData) -> Any:
-    md = _import("mudata")
-    with _mudata_options(md):
-        return _read_h5(path_or_mdata, md.MuData, md.read_h5mu, "MuData", ".h5mu")
-
-
-def load_mudata(
-    path_or_mdata: str | Path | mudata.MuData,
-    *,
-    layers: str | Mapping[str, str | None] | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Return every MuData modality as a canonical samples x features table.
-
-    Parameters
-    ----------
-    path_or_mdata : str, Path or MuData
-        An ``.h5mu`` file (read with :func:`mudata.read_h5mu`) or a MuData object.
-    layers : str or mapping of modality -> layer name, optional
-        Which matrix to read per modality: ``None`` reads each ``X``; a string reads that layer
-        in every modality; a mapping names a layer per modality (``None`` or absent: ``X``).
-
-    Returns
-    -------
-    dict of modality name -> DataFrame of shape (n_obs_m, n_vars_m)
-        One table per ``mdata.mod``, in its order, indexed by that modality's ``obs_names``.
-        Modalities may cover different samples; deepgami aligns them by id (see
-        :class:`deepgami.data.MultiOmicsData`).
-
-    Raises
-    ------
-    InputError
-        For a missing file, a ``layers`` key that names no modality, or any error of
-        :func:`load_anndata` (with the modality named).
-
-    Notes
-    -----
-    Sparse matrices are densified (see :func:`load_anndata`).
-    """
-    mdata = _read_mudata(path_or_mdata)
-    names = list(mdata.mod)
-    if isinstance(layers, Mapping):
-        unknown = [k for k in layers if k not in mdata.mod]
-        if unknown:
-            msg = f"layers names modalities the MuData lacks ({preview(unknown)}; modalities: {preview(names, 5)}); fix the keys"
-            raise InputError(msg)
-        chosen = {name: layers.get(name) for name in names}
-    else:
-        chosen = dict.fromkeys(names, layers)
-    tables = {}
-    for name in names:
-        try:
-            tables[name] = load_anndata(mdata.mod[name], layer=chosen[name])
-        except InputError as error:
-            msg = f"modality '{name}': {error}"
-            raise InputError(msg) from error
-    return tables
-
-
-def load_mudata_labels(mdata: str | Path | mudata.MuData, column: str) -> pd.Series:
-    """Return one sample annotation of a MuData as a labels Series.
-
-    Parameters
-    ----------
-    mdata : str, Path or MuData
-        An ``.h5mu`` file or a MuData object.
-    column : str
-        A column of the global ``mdata.obs``; or ``"mod:col"``, the name MuData gives column
-        ``col`` of modality ``mod`` once pulled into the global ``obs`` (read from
-        ``mdata.mod[mod].obs`` when it has not been pulled).
-
-    Returns
-    -------
-    Series
-        Labels indexed by sample id (str), named ``column``; categorical values are returned
-        as plain values. Samples without a value are dropped with a warning.
-
-    Raises
-    ------
-    InputError
-        When the column is found neither in the global ``obs`` nor in the named modality, or
-        holds no value at all.
-    """
-    mdata = _read_mudata(mdata)
-    if column in mdata.obs.columns:
-        labels = mdata.obs[column]
-    else:
-        mod, _, col = column.partition(":")
-        if col and mod in mdata.mod and col in mdata.mod[mod].obs.columns:
-            labels = mdata.mod[mod].obs[col]
-        else:
-            owners = [f"{name}:{column}" for name, a in mdata.mod.items() if column in a.obs.columns]
-            columns = preview(mdata.obs.columns, 5) or "none"
-            hint = f"; it is in a modality's obs: pass {owners[0]!r}" if owners else f" (global obs columns: {columns})"
-            msg = f"the MuData has no obs column '{column}'{hint}"
-            raise InputError(msg)
-    labels = labels.copy()
-    if isinstance(labels.dtype, pd.CategoricalDtype):
-        labels = labels.astype(labels.cat.categories.dtype)
-    labels.index = pd.Index(labels.index.astype(str), name=None)
-    labels.name = column
-    missing = labels.isna()
-    if missing.all():
-        msg = f"obs column '{column}' holds no value for any sample; choose another column"
-        raise InputError(msg)
-    if missing.any():
-        msg = f"dropped {int(missing.sum())} samples with no value in '{column}' (e.g. {preview(labels.index[missing])})"
-        warnings.warn(msg, stacklevel=2)
-        labels = labels[~missing]
-    return labels
