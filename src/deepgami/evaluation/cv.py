@@ -3,7 +3,11 @@
 For each repeat: an outer stratified split (or the settings' ``test_ids``); for each method an
 inner stratified k-fold grid search on the training part only (fold preprocessing fit on each
 inner training fold); the best setting refit on the whole training part; one evaluation on the
-test part with all modalities and with each single modality. DeepGAMI's prior is also replaced
+test part with all modalities and with each single modality. A method that scores its own
+training rows out of fold (DeepGAMI's cross-fitted members, ``oof_proba_``) is tuned on those
+scores instead, one fit per grid point, unless a fold preprocessing step reads the labels
+(``select_k``, ``smote``). Every method is tuned (DeepGAMI over its head by default), and the
+summary says how. DeepGAMI's prior is also replaced
 by null graphs (random, Bernoulli, degree-preserving shuffle) and trained without the
 auxiliary loss, as ablations. With ``[cv] training_seeds = K`` every fit is K fits that differ
 only in their training seed, and the method predicts their mean probability.
@@ -21,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, train_test_split
 from tqdm.auto import tqdm
@@ -119,7 +124,9 @@ def candidates(settings: CVSettings, graph: RegulatoryGraph | None) -> list[Cand
         spec = REGISTRY[name]
         if name == "deepgami":
             base = {k: v for k, v in settings.estimator_params.items() if k != "random_state"}
-            out.append(Candidate(name, spec, dict(settings.search), base))
+            # [search] replaces DeepGAMI's default grid; a grid key the config fixes is not searched.
+            grid = dict(settings.search) if settings.search else {k: v for k, v in spec.grid.items() if k not in base}
+            out.append(Candidate(name, spec, grid, base))
         else:
             out.append(Candidate(name, spec, dict(method_grids.get(name, spec.grid)), dict(spec.params)))
     ablations = settings.ablations
@@ -198,6 +205,12 @@ class SeedAverage:
         """(n_samples, n_classes): the members' mean probability."""
         return np.mean([m.predict_proba(data, use_modalities=use_modalities) for m in self.members], axis=0)
 
+    @property
+    def oof_proba_(self) -> pd.DataFrame | None:
+        """The members' mean out-of-fold probabilities of the training rows, when each has them."""
+        parts = [getattr(m, "oof_proba_", None) for m in self.members]
+        return None if any(p is None for p in parts) else sum(parts) / len(parts)
+
 
 def _fit(candidate: Candidate, graph, params: dict, seed: int, train: MultiOmicsData, training_seeds: int = 1):
     """A fitted method; methods that need every modality get training means in unobserved rows.
@@ -239,12 +252,14 @@ def per_class_bacc(y_true: np.ndarray, predicted: np.ndarray, classes: np.ndarra
 
 @dataclass
 class CVResult:
-    """What :func:`run_cv` returns: per-split results, their summary, ROC curves and timings."""
+    """What :func:`run_cv` returns: per-split results, their summary, ROC curves, timings and,
+    per method, how it was tuned."""
 
     results: pd.DataFrame
     summary: pd.DataFrame
     curves: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
+    tuning: dict = field(default_factory=dict)
 
 
 def outer_splits(data: MultiOmicsData, settings: CVSettings, repeats: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -300,6 +315,7 @@ def run_cv(
     rows: list[dict] = []
     curves: dict = {}
     seconds: dict[str, float] = {}
+    tuning: dict[str, str] = {}
     total = len(splits) * len(entries)
     bar = tqdm(total=total, desc="cv", unit="fit", disable=None if progress else True, leave=False)
     for split, (train_rows, test_rows) in enumerate(splits):
@@ -310,22 +326,19 @@ def run_cv(
         for candidate in entries:
             start = time.perf_counter()
             grid_points = _grid_points(candidate.grid)
-            best = grid_points[0]
-            if len(grid_points) > 1:
-                scores = []
-                for params in grid_points:
-                    fold_scores = []
-                    for fold, (fit_idx, val_idx) in enumerate(inner):
-                        fit_part, (val_part,) = _prepare(settings, train_all.subset(fit_idx), [train_all.subset(val_idx)], seed)
-                        method = _fit(candidate, graph, params, seed, fit_part, training_seeds)
-                        proba = _predict(method, fit_part, val_part)
-                        score = balanced_accuracy_score(val_part.labels, method.classes_[proba.argmax(1)])
-                        fold_scores.append(score)
-                        rows.append(_row(candidate.name, split, fold, "all", "inner_bacc", score, params))
-                    scores.append(np.mean(fold_scores))
-                best = grid_points[int(np.argmax(scores))]
             train_part, (test_part,) = _prepare(settings, train_all, [test], seed)
-            method = _fit(candidate, graph, best, seed, train_part, training_seeds)
+            best, method, how = grid_points[0], None, "fixed (no grid)"
+            if len(grid_points) > 1 and candidate.spec.scores_out_of_fold and not _reads_labels(settings.preprocessing):
+                best, method = _select_out_of_fold(candidate, graph, grid_points, seed, train_part, training_seeds, rows, split)
+                how = "out-of-fold BACC of the cross-fitted members"
+            if len(grid_points) > 1 and method is None:
+                best = _select_inner(candidate, graph, grid_points, settings, train_all, inner, seed, training_seeds, rows, split)
+                how = f"{folds}-fold inner BACC"
+            if method is None:
+                method = _fit(candidate, graph, best, seed, train_part, training_seeds)
+            if len(grid_points) > 1:
+                how = f"{', '.join(f'{k} in {v}' for k, v in candidate.grid.items())} by {how}"
+            tuning[candidate.name] = how
             proba = _predict(method, train_part, test_part)
             _record(rows, curves, candidate.name, split, "all", test_part.labels.to_numpy(), proba, method.classes_, best)
             for m in data.modality_names:
@@ -343,7 +356,45 @@ def run_cv(
             log.info("split %d: %s done in %.1f s (best %s)", split, candidate.name, time.perf_counter() - start, best or "defaults")
     bar.close()
     results = pd.DataFrame(rows, columns=["method", "split", "fold", "modalities", "metric", "value", "params"])
-    return CVResult(results, summarise(results), curves, seconds)
+    return CVResult(results, summarise(results), curves, seconds, tuning)
+
+
+def _reads_labels(preprocessing: dict) -> bool:
+    """Whether fold preprocessing looks at the labels (then out-of-fold scores would too)."""
+    return bool(preprocessing.get("select_k") or preprocessing.get("smote"))
+
+
+def _select_out_of_fold(candidate, graph, grid_points, seed, train_part, training_seeds, rows, split):
+    """``(best params, its fitted method)`` by the BACC of each fit's out-of-fold predictions of
+    its training rows; ``(first params, None)`` when a fit has none (then inner folds decide)."""
+    labels = train_part.labels.to_numpy()
+    best = (-np.inf, grid_points[0], None)
+    for params in grid_points:
+        method = _fit(candidate, graph, params, seed, train_part, training_seeds)
+        oof = getattr(method, "oof_proba_", None)
+        if oof is None:
+            return grid_points[0], None
+        score = balanced_accuracy_score(labels, method.classes_[oof.loc[train_part.samples].to_numpy().argmax(1)])
+        rows.append(_row(candidate.name, split, "oof", "all", "inner_bacc", score, params))
+        if score > best[0]:
+            best = (score, params, method)
+    return best[1], best[2]
+
+
+def _select_inner(candidate, graph, grid_points, settings, train_all, inner, seed, training_seeds, rows, split):
+    """The grid point with the best mean BACC over the inner folds (preprocessing refit per fold)."""
+    scores = []
+    for params in grid_points:
+        fold_scores = []
+        for fold, (fit_idx, val_idx) in enumerate(inner):
+            fit_part, (val_part,) = _prepare(settings, train_all.subset(fit_idx), [train_all.subset(val_idx)], seed)
+            method = _fit(candidate, graph, params, seed, fit_part, training_seeds)
+            proba = _predict(method, fit_part, val_part)
+            score = balanced_accuracy_score(val_part.labels, method.classes_[proba.argmax(1)])
+            fold_scores.append(score)
+            rows.append(_row(candidate.name, split, fold, "all", "inner_bacc", score, params))
+        scores.append(np.mean(fold_scores))
+    return grid_points[int(np.argmax(scores))]
 
 
 def _row(method, split, fold, modalities, metric, value, params) -> dict:
@@ -367,6 +418,45 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     test = results[results["fold"] == "test"]
     summary = test.groupby(["method", "modalities", "metric"], sort=False)["value"].agg(["mean", "std", "count"]).reset_index()
     return summary.rename(columns={"std": "sd", "count": "n_splits"})
+
+
+def _tuning_lines(tuning: dict[str, str]) -> list[str]:
+    """The summary's account of what each method had tuned on the training rows, and how."""
+    lines = ["\n## How each method was tuned (training rows of each outer split only)\n", "| method | tuned |", "|---|---|"]
+    return lines + [f"| {method} | {how} |" for method, how in tuning.items()]
+
+
+def null_graph_comparison(results: pd.DataFrame) -> pd.DataFrame:
+    """Per null-graph ablation, DeepGAMI's test BACC (all modalities) with the real prior and with
+    the null graph, paired by outer split: means, mean difference and the paired t-test p-value
+    (NaN with fewer than two splits)."""
+    test = results[(results["fold"] == "test") & (results["modalities"] == "all") & (results["metric"] == "bacc")]
+    bacc = test.pivot_table(index="split", columns="method", values="value")
+    rows = []
+    for column in bacc.columns:
+        if column.startswith("deepgami_") and column.endswith("_graph") and "deepgami" in bacc:
+            pair = bacc[["deepgami", column]].dropna()
+            differences = pair["deepgami"] - pair[column]
+            p_value = stats.ttest_rel(pair["deepgami"], pair[column]).pvalue if len(pair) > 1 and differences.std() > 0 else np.nan
+            rows.append({"null_graph": column.removeprefix("deepgami_").removesuffix("_graph"), "prior": pair["deepgami"].mean(),
+                         "null": pair[column].mean(), "difference": differences.mean(), "p_value": p_value, "n_splits": len(pair)})
+    return pd.DataFrame(rows, columns=["null_graph", "prior", "null", "difference", "p_value", "n_splits"])
+
+
+def _null_graph_lines(results: pd.DataFrame) -> list[str]:
+    """The summary's verdict on the prior against each null graph, flagged when a null does as well."""
+    table = null_graph_comparison(results)
+    if table.empty:
+        return []
+    lines = ["\n## The prior against null graphs (test BACC, all modalities, paired by split)\n"]
+    for row in table.itertuples():
+        test = f"paired t p = {row.p_value:.3g}" if not np.isnan(row.p_value) else "no test with one split"
+        scores = f"BACC {row.null:.3f} against {row.prior:.3f} with the prior ({test}, {row.n_splits} splits)"
+        if row.null >= row.prior:
+            lines.append(f"- **The {row.null_graph} graph scored at or above the real prior**: {scores}; the prior's structure did not help here.")
+        else:
+            lines.append(f"- The prior is ahead of the {row.null_graph} graph by {row.difference:+.3f}: {scores}.")
+    return lines
 
 
 def write_cv(result: CVResult, out: Path, classes: np.ndarray, header: str) -> None:
@@ -394,6 +484,7 @@ def write_cv(result: CVResult, out: Path, classes: np.ndarray, header: str) -> N
             lines.append("|---|" + "---|" * len(pivot.columns))
             for method, values in pivot.loc[part["method"].unique()].iterrows():
                 lines.append(f"| {method} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+    lines += _tuning_lines(result.tuning) + _null_graph_lines(result.results)
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     for modalities, by_method in result.curves.items():
         curves = {method: (y, p) for method, (y, p, _) in by_method.items()}
