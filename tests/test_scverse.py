@@ -73,6 +73,8 @@ def test_fit_on_a_mudata_with_an_obs_column_equals_fit_on_the_tables(model, tabl
     assert list(model.predict_table(mdata)["sample"]) == SAMPLES
     # labels as a Series work with a MuData too
     np.testing.assert_array_equal(DeepGAMIClassifier(graph, **SETTINGS).fit(mdata, labels).predict_proba(tables), expected)
+    # and score reads the same obs column
+    assert model.score(mdata, "subtype") == model.score(tables, labels)
 
 
 def test_predict_transform_and_explain_from_a_mudata_missing_a_modality_for_some_samples(model, tables, mdata):

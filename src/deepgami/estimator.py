@@ -36,7 +36,8 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     """DeepGAMI: biologically guided multi-modal classification with cross-modal imputation.
 
     ``X`` is a mapping of modality name -> DataFrame (samples x features, sample ids in the
-    index, feature names in the columns) or a :class:`~deepgami.data.MultiOmicsData`.
+    index, feature names in the columns), a :class:`~deepgami.data.MultiOmicsData`, a MuData
+    (one modality per ``mdata.mod``) or an AnnData (one modality; see :mod:`deepgami.scverse`).
     Modalities whose name is a source node type of ``graph`` are connected to the latent
     nodes by its edges; the others are fully connected. All preprocessing (imputation,
     scaling) and the early-stopping split are fit inside :meth:`fit` on its own rows, so a
@@ -382,7 +383,10 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         return self.task_.prediction_table(data.samples, self._proba(data))
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy; a Series ``y`` is aligned to the predicted samples by id."""
+        """Accuracy; a Series ``y`` (or an ``obs`` column named by ``y`` of a MuData or AnnData
+        ``X``) is aligned to the predicted samples by id."""
+        if isinstance(y, str) and is_scverse(X):
+            y = as_multiomics(X, y).labels
         data = self.prediction_data(X, None)
         if isinstance(y, pd.Series):
             y = y.set_axis(y.index.astype(str)).reindex(data.samples).to_numpy()

@@ -17,14 +17,12 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError, preview
+from ..readers import ORIENTATIONS
 from ..scverse import _check_ids, load_anndata, load_mudata, load_mudata_labels
 
 __all__ = ["ORIENTATIONS", "load_anndata", "load_matrix", "load_mudata", "load_mudata_labels"]
 
 logger = logging.getLogger(__name__)
-
-#: The two accepted values of ``orientation`` in :func:`load_matrix`.
-ORIENTATIONS = ("samples_by_features", "features_by_samples")
 
 _TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
 _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
