@@ -110,3 +110,16 @@ def test_genotypes_alone_run_through_fit_predict_and_explain(cohort_config, tmp_
     assert main(["-q", "explain", str(run), "--out", str(explained), "--n-steps", "8"]) == 0
     edges = pd.read_csv(explained / "edges.csv")
     assert set(edges["edge_type"]) == {"snp-eqtl->gene"} and len(edges) == 2 * len(model.graph_.edge_frame(model.graph_.edge_types[0]))
+
+
+def test_class_names_are_the_label_strings_of_the_file(cohort_config, tmp_path):
+    """Numeric labels with a gap made the column float: classes read "0.0" and "1.0"."""
+    _, config_path = cohort_config
+    labels_path = config_path.parent / "labels.csv"
+    labels = pd.read_csv(labels_path)
+    labels["label"] = (labels["label"] == "case").astype(int).astype(object)
+    labels.loc[0, "label"] = None
+    labels.to_csv(labels_path, index=False)
+    result = run_fit(load_config(config_path), tmp_path / "run")
+    assert list(result.model.classes_) == ["0", "1"]
+    assert list(result.predictions.columns) == ["sample", "predicted", "p_0", "p_1"]

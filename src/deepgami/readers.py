@@ -94,8 +94,9 @@ def _read_plink(path: Path, name: str) -> pd.DataFrame:
 
 
 def read_labels(path: str | Path, id_column: str = "sample", label_column: str = "label") -> pd.Series:
-    """Labels as a Series indexed by sample id (string labels kept as they are)."""
-    frame = _read(Path(path), "labels", dtype={id_column: str})
+    """Labels as a Series indexed by sample id; labels are the strings in the file (classes 0..4
+    stay "0".."4", never "0.0" because a missing value made the column float)."""
+    frame = _read(Path(path), "labels", dtype={id_column: str, label_column: str})
     for column, key in ((id_column, "id_column"), (label_column, "label_column")):
         if column not in frame.columns:
             msg = (
