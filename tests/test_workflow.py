@@ -120,6 +120,7 @@ def test_class_names_are_the_label_strings_of_the_file(cohort_config, tmp_path):
     labels["label"] = (labels["label"] == "case").astype(int).astype(object)
     labels.loc[0, "label"] = None
     labels.to_csv(labels_path, index=False)
-    result = run_fit(load_config(config_path), tmp_path / "run")
+    with pytest.warns(UserWarning, match="1 without a label"):
+        result = run_fit(load_config(config_path), tmp_path / "run")
     assert list(result.model.classes_) == ["0", "1"]
     assert list(result.predictions.columns) == ["sample", "predicted", "p_0", "p_1"]
