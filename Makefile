@@ -39,6 +39,10 @@ bench: install
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_recovery.py --cohorts 12-23 --results-csv bench/out/recovery_part2.csv && wait $$part1
 	$(BIN)/python bench/bench_recovery.py --merge bench/out/recovery_part1.csv,bench/out/recovery_part2.csv --out bench/results_recovery.md
 	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_defaults.py --splits 5
+	# Features without a prior edge (bench/study_unconnected.md): both parts, then one report.
+	OMP_NUM_THREADS=1 $(BIN)/python bench/study_unconnected.py --part S --results-csv bench/out/unconnected_S.csv & part_s=$$!; \
+	OMP_NUM_THREADS=1 $(BIN)/python bench/study_unconnected.py --part R --results-csv bench/out/unconnected_R.csv && wait $$part_s
+	$(BIN)/python bench/study_unconnected.py --merge bench/out/unconnected_S.csv,bench/out/unconnected_R.csv --out bench/results_unconnected.md
 	$(BIN)/python bench/bench_members.py --cohorts 3
 	$(BIN)/python bench/bench_layer.py --threads 1
 	$(BIN)/python bench/bench_layer.py --threads 1 --skip-paper --densities --large --out bench/results_layer_large.md
