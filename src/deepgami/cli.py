@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Biologically guided multi-modal phenotype prediction (DeepGAMI).",
     )
     parser.add_argument("--version", action="version", version=f"deepgami {__version__}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only print errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or log lines; results and errors still print")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="simulate the embedded default cohort and run `fit` on it")
@@ -130,19 +130,21 @@ def _fit(config_path: Path, out: Path, *, quiet: bool, distributed: bool = False
     from .workflow import run_fit
 
     config = load_config(config_path)
+    main_process = True
     if distributed or dist.launched_by_torchrun():
         if "RANK" not in os.environ or "MASTER_ADDR" not in os.environ:
             msg = "--distributed needs the environment torchrun sets; launch with: torchrun --nproc-per-node N -m deepgami fit ..."
             raise InputError(msg)
         dist.init_from_environment(config.estimator_params.get("device", DEFAULTS["device"]))
-        if not dist.is_main_process():
+        main_process = dist.is_main_process()
+        if not main_process:
             quiet = True
             logging.getLogger().setLevel(logging.ERROR)
     try:
         result = run_fit(config, out, progress=not quiet)
     finally:
         dist.shutdown()
-    if not quiet:
+    if main_process:
         print(_report(result.metrics, out, result.seconds))
     return 0
 
@@ -154,12 +156,12 @@ def _cv(args: argparse.Namespace) -> int:
         msg = f"--repeats must be at least 1 (got {args.repeats})"
         raise InputError(msg)
     result, seconds = run_cv_job(load_config(args.config), args.out, repeats=args.repeats, progress=not args.quiet)
-    if not args.quiet:
-        table = result.summary[(result.summary["modalities"] == "all") & (result.summary["metric"] == "bacc")]
-        print(f"test balanced accuracy, all modalities (mean ± sd over {int(table['n_splits'].max())} split(s)); {seconds:.0f} s:")
-        for row in table.itertuples():
-            print(f"  {row.method:<28} {row.mean:.3f} ± {0.0 if row.sd != row.sd else row.sd:.3f}")
-        print(f"wrote {args.out}/results.csv, summary.md, roc_*.png")
+    table = result.summary[(result.summary["modalities"] == "all") & (result.summary["metric"] == "bacc")]
+    print(f"test balanced accuracy, all modalities (mean ± sd over {int(table['n_splits'].max())} split(s)); {seconds:.0f} s:")
+    width = max(len(m) for m in table["method"]) + 2
+    for row in table.itertuples():
+        print(f"  {row.method:<{width}} {row.mean:.3f} ± {0.0 if row.sd != row.sd else row.sd:.3f}")
+    print(f"wrote {args.out}/results.csv, summary.md, roc_*.png")
     return 0
 
 
@@ -170,21 +172,20 @@ def _explain(args: argparse.Namespace) -> int:
         args.run, args.out, samples=args.samples, use_modalities=args.modality, baseline=args.baseline,
         n_steps=args.n_steps, output=args.output, top_fraction=args.top_fraction, max_q_value=args.max_q_value, gmt=args.gmt, progress=not args.quiet,
     )
-    if not args.quiet:
-        print(f"explained {explanation.settings['n_samples']} samples; completeness per class:")
-        for label, gaps in explanation.completeness.items():
-            edge_gap = gaps.get("edges_relative_gap")
-            edge_text = f", edge attributions relative gap {edge_gap:.2%}" if edge_gap is not None else ""
-            print(f"  {label}: feature IG max |delta| {gaps['features_max_abs_delta']:.2e}{edge_text}")
-        for label in explanation.edges["class"].unique():
-            top = explanation.edges[explanation.edges["class"] == label].head(3)
-            links = ", ".join(f"{s}->{t}" for s, t in zip(top["source"], top["target"]))
-            print(f"  top links for {label}: {links}")
-            q = explanation.edges.loc[explanation.edges["class"] == label, "q_value"]
-            if q.notna().any():
-                print(f"  {label}: {int((q <= 0.1).sum())} of {len(q)} edges with q_value <= 0.1 (permuted-label null members)")
-        networks = ", networks/" if len(explanation.edges) else " (no prior edges: edges.csv is empty, no networks)"
-        print(f"wrote {args.out}/edges.csv, features.csv, latents.csv, explain.json{networks} and figures")
+    print(f"explained {explanation.settings['n_samples']} samples; completeness per class:")
+    for label, gaps in explanation.completeness.items():
+        edge_gap = gaps.get("edges_relative_gap")
+        edge_text = f", edge attributions relative gap {edge_gap:.2%}" if edge_gap is not None else ""
+        print(f"  {label}: feature IG max |delta| {gaps['features_max_abs_delta']:.2e}{edge_text}")
+    for label in explanation.edges["class"].unique():
+        top = explanation.edges[explanation.edges["class"] == label].head(3)
+        links = ", ".join(f"{s}->{t}" for s, t in zip(top["source"], top["target"]))
+        print(f"  top links for {label}: {links}")
+        q = explanation.edges.loc[explanation.edges["class"] == label, "q_value"]
+        if q.notna().any():
+            print(f"  {label}: {int((q <= 0.1).sum())} of {len(q)} edges with q_value <= 0.1 (permuted-label null members)")
+    networks = ", networks/" if len(explanation.edges) else " (no prior edges: edges.csv is empty, no networks)"
+    print(f"wrote {args.out}/edges.csv, features.csv, latents.csv, explain.json{networks} and figures")
     return 0
 
 
@@ -202,18 +203,18 @@ def _predict(args: argparse.Namespace) -> int:
             raise InputError(msg)
         tables[name] = Path(path)
     predictions = run_predict(args.run, tables, args.out)
-    if not args.quiet:
-        print(f"wrote {len(predictions)} predictions from {', '.join(tables)} to {args.out}")
+    print(f"wrote {len(predictions)} predictions from {', '.join(tables)} to {args.out}")
     return 0
 
 
 def _report(metrics: dict, out: Path, seconds: float) -> str:
     lines = [f"test set ({metrics['n_test']} samples; trained on {metrics['n_train']}, {metrics['epochs']} epochs, {seconds:.1f} s):"]
-    lines.append(f"  {'modalities':<12} {'acc':>6} {'bacc':>6} {'auc':>6} {'f1':>6}")
+    labels = {name: "all" if name == "all" else f"{name} only" for name in metrics["test"]}
+    width = max(12, *(len(label) for label in labels.values()))
+    lines.append(f"  {'modalities':<{width}} {'acc':>6} {'bacc':>6} {'auc':>6} {'f1':>6}")
     for name, row in metrics["test"].items():
         auc = "  n/a" if row["auc"] is None else f"{row['auc']:.3f}"
-        label = "all" if name == "all" else f"{name} only"
-        lines.append(f"  {label:<12} {row['acc']:>6.3f} {row['bacc']:>6.3f} {auc:>6} {row['f1']:>6.3f}")
+        lines.append(f"  {labels[name]:<{width}} {row['acc']:>6.3f} {row['bacc']:>6.3f} {auc:>6} {row['f1']:>6.3f}")
     lines.append(f"wrote {out}/metrics.json, {out}/predictions.csv, {out}/roc.png, {out}/model/, {out}/config.toml")
     return "\n".join(lines)
 
