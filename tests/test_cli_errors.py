@@ -227,6 +227,12 @@ def test_single_class_labels(capsys, data, out):
     assert_clean_error(*fit(capsys, data, out), out, "single class", "'case'")
 
 
+def test_a_column_name_with_a_leading_space_shows_it(capsys, data, out):
+    labels = data / "labels.csv"
+    labels.write_text(labels.read_text().replace("sample,label", "sample, label", 1))
+    assert_clean_error(*fit(capsys, data, out), out, "no column 'label'", "(columns: 'sample', ' label')")
+
+
 def test_labels_without_label_column(capsys, data, out):
     edit_csv(data / "labels.csv", lambda frame: frame.rename(columns={"label": "phenotype"}))
     assert_clean_error(*fit(capsys, data, out), out, "labels.csv", "'label'", "label_column")

@@ -397,7 +397,7 @@ class RegulatoryGraph:
 def _check_edge_columns(frame: pd.DataFrame) -> None:
     missing = {"source", "target"} - set(frame.columns)
     if missing:
-        msg = f"edge table needs columns source,target[,weight] (got {', '.join(map(str, frame.columns))})"
+        msg = f"edge table needs columns source,target[,weight] (got {', '.join(repr(str(c)) for c in frame.columns)})"
         raise InputError(msg)
     if "weight" in frame.columns and not pd.api.types.is_numeric_dtype(frame["weight"]):
         msg = "edge table column 'weight' must be numeric"

@@ -79,7 +79,7 @@ def read_sample_table(path: str | Path, what: str, columns: Sequence[str] | None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         msg = (
-            f"{what} file {path} has no column '{missing[0]}' (columns: {', '.join(map(str, frame.columns))}); "
+            f"{what} file {path} has no column '{missing[0]}' (columns: {', '.join(repr(str(c)) for c in frame.columns)}); "
             "fix the column name"
         )
         raise InputError(msg)
@@ -100,7 +100,7 @@ def read_labels(path: str | Path, id_column: str = "sample", label_column: str =
     for column, key in ((id_column, "id_column"), (label_column, "label_column")):
         if column not in frame.columns:
             msg = (
-                f"labels file {path} has no column '{column}' (columns: {', '.join(map(str, frame.columns))}); "
+                f"labels file {path} has no column '{column}' (columns: {', '.join(repr(str(c)) for c in frame.columns)}); "
                 f"rename it or set {key} in [data]"
             )
             raise InputError(msg)
@@ -120,7 +120,7 @@ def read_edges(
     if missing:
         msg = (
             f"edge table {path} needs columns '{source_column}' and '{target_column}' "
-            f"(found: {', '.join(map(str, frame.columns))}); rename them or set source_column/target_column"
+            f"(found: {', '.join(repr(str(c)) for c in frame.columns)}); rename them or set source_column/target_column"
         )
         raise InputError(msg)
     columns = {source_column: "source", target_column: "target"}
