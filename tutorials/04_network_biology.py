@@ -47,7 +47,7 @@ from deepgami.adapters.reactome import reactome_gmt
 from deepgami.explain import Explainer
 from deepgami.metrics import classification_metrics
 from deepgami.network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, write_cytoscape
-from deepgami.plotting import plot_class_comparison, plot_network, plot_top_features
+from deepgami.plotting import plot_class_comparison, plot_feature_summary, plot_network
 from deepgami.simulate import simulate_cohort
 
 # The model is small: one CPU thread trains it fastest, above all on a busy machine.
@@ -103,7 +103,8 @@ print(f"edge attributions: {edges['class'].nunique()} classes x {len(edges) // e
       f"in {time.perf_counter() - tic:.1f} s; completeness gap per class: "
       + ", ".join(f"{c} {g['relative_gap']:.1%}" for c, g in completeness.items()))
 edges.to_csv(OUT / "edges.csv", index=False)
-features = explainer.features().table
+feature_attributions = explainer.features()
+features = feature_attributions.table
 features.to_csv(OUT / "features.csv", index=False)
 
 # Sanity check against the simulation: are top-ranked edges planted edges more often than
@@ -216,7 +217,12 @@ for label, net in networks.items():
     graphml, node_table, edge_table = write_cytoscape(net, OUT / "networks", f"network_{label}")
     plot_network(net, figures / f"network_{label}.png")
 plot_class_comparison(edges, figures / "class_comparison.png")
-plot_top_features(features, figures / "top_features.png")
+# One point per test sample and top feature: right of 0 raises the class probability; colour is
+# the sample's (scaled) value of the feature, so the figure shows whether high or low values do it.
+x_scaled = {m: x.cpu().numpy() for m, x in explainer.batch.x_dict.items()}
+plot_feature_summary(
+    feature_attributions.per_sample, x_scaled, model.feature_names_in_, figures / "top_features.png", observed=explainer.data.observed
+)
 
 back = nx.read_graphml(graphml)
 node, attrs = next(iter(back.nodes(data=True)))

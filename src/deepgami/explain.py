@@ -62,6 +62,9 @@ class Explanation:
         stability, q_value (see :meth:`Explainer.edges`)
     settings : dict, the settings used
     completeness : dict of class -> dict of gaps (edge and feature attributions)
+    feature_per_sample : dict of class -> modality -> ndarray (n_samples, n_features), or None
+        Per-sample feature attributions (:attr:`FeatureAttributions.per_sample`), rows in the
+        order of the explained samples (``Explainer.data.samples``).
     """
 
     features: pd.DataFrame
@@ -69,6 +72,7 @@ class Explanation:
     edges: pd.DataFrame
     settings: dict = field(default_factory=dict)
     completeness: dict = field(default_factory=dict)
+    feature_per_sample: dict | None = None
 
 
 @dataclass
@@ -478,4 +482,4 @@ def explain_model(model: DeepGAMIClassifier, X, **options) -> Explanation:
         edge_table = edges.table
     else:
         edge_table = pd.DataFrame(columns=["edge_type", "source", "target", "class", "score", "abs_score", "rank", "weight", "stability", "q_value"])
-    return Explanation(features.table, explainer.latents(), edge_table, settings, completeness)
+    return Explanation(features.table, explainer.latents(), edge_table, settings, completeness, features.per_sample)

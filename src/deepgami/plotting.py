@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from scipy.cluster.hierarchy import leaves_list, linkage
 from sklearn.metrics import auc, roc_curve
 
+from .graph import parse_relation_name
 from .metrics import classification_metrics
 
 NODE_COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
+FEATURE_VALUE_LABEL = "feature value (scaled; low -> high)"
+# Node labels sit on a light box, readable over the edges they cross.
+LABEL_BOX = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
+EDGE_SCORE_LABEL = "mean signed edge attribution to the class score\n(red raises it, blue lowers it)"
 
 
 def plot_top_features(features: pd.DataFrame, path: str | Path, *, n: int = 15) -> Path:
@@ -31,12 +42,94 @@ def plot_top_features(features: pd.DataFrame, path: str | Path, *, n: int = 15) 
         ax.barh(names, top["abs_score"], color=colours)
         ax.set_title(f"class {label}")
         ax.set_xlabel("mean |integrated gradient|")
-    fig.suptitle("Top features (red: raises the class score, blue: lowers it)")
+    fig.suptitle("Top features (red: mean attribution > 0, blue: < 0; says nothing about high or low feature values)")
     return _save(fig, path)
 
 
-def plot_network(graph: nx.DiGraph, path: str | Path, *, max_nodes: int = 60, seed: int = 0) -> Path:
-    """Draw the prioritised subnetwork coloured by node type: its best-ranked edges, up to ``max_nodes`` nodes."""
+def plot_feature_summary(
+    attributions: Mapping[Any, Mapping[str, np.ndarray]],
+    values: Mapping[str, np.ndarray],
+    feature_names: Mapping[str, Sequence[str]],
+    path: str | Path,
+    *,
+    observed: Mapping[str, np.ndarray] | None = None,
+    label: Any = None,
+    n: int = 15,
+    score: str = "class probability",
+) -> Path:
+    """Per-sample attributions of each class's top ``n`` features, coloured by the feature's value.
+
+    One panel per class (or ``label`` only), one row per feature (``<modality>:<feature>``),
+    ranked by mean |attribution| over the samples drawn, and one point per sample at its
+    attribution (right of 0: the feature raised that sample's class score), coloured blue (low)
+    to red (high) by the sample's value of the feature, scaled per feature to its 5th-95th
+    percentiles. Points sharing a position are stacked vertically (deterministic beeswarm).
+
+    Parameters
+    ----------
+    attributions : mapping of class -> modality -> ndarray of shape (n_samples, n_features_m)
+        Per-sample attributions, e.g. :attr:`deepgami.explain.FeatureAttributions.per_sample`.
+    values : mapping of modality -> array of shape (n_samples, n_features_m)
+        The same samples' (scaled) inputs, e.g. ``Explainer.batch.x_dict``.
+    feature_names : mapping of modality -> sequence of n_features_m names
+    path : PNG file to write
+    observed : mapping of modality -> bool array of shape (n_samples,), optional
+        Samples not observed in a modality are neither drawn nor ranked for its features (as in
+        the ``abs_score`` of features.csv); non-finite values are not drawn either.
+    label : a class of ``attributions`` to draw alone (default: every class)
+    n : int, default=15
+        Features per panel.
+    score : str, default="class probability"
+        What was attributed, for the axis label and caption.
+    """
+    classes = list(attributions) if label is None else [label]
+    samples = {m: np.ones(len(x), dtype=bool) if observed is None else np.asarray(observed[m], dtype=bool) for m, x in values.items()}
+    fig = Figure(figsize=(5.2 * len(classes) + 1.2, 0.36 * n + 2.4), layout="constrained")
+    axes = fig.subplots(1, len(classes), squeeze=False)[0]
+    cmap = colormaps["coolwarm"]
+    for ax, c in zip(axes, classes):
+        top = _top_features(attributions[c], samples, n)[::-1]  # best at the top
+        points = []
+        for m, j in top:
+            value = np.asarray(values[m][:, j], dtype=float)
+            rows = samples[m] & np.isfinite(value)
+            points.append((attributions[c][m][rows, j], _relative(value[rows])))
+        bin_width = max(np.ptp(np.concatenate([x for x, _ in points])), 1e-12) / 90 if points else 1.0
+        for y, (x, colour) in enumerate(points):
+            ax.scatter(x, y + _swarm(x, bin_width), c=colour, cmap=cmap, vmin=0, vmax=1, s=9, linewidths=0)
+        ax.axvline(0, color="grey", linewidth=0.8, zorder=0)
+        ax.set_yticks(range(len(top)), [f"{m}:{feature_names[m][j]}" for m, j in top])
+        ax.set_ylim(-0.6, len(top) - 0.4)
+        ax.set_xlabel(f"attribution to the {score}")
+        ax.set_title(f"class {c}")
+    colorbar = fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=axes, ticks=[0, 1], label=FEATURE_VALUE_LABEL, shrink=0.6)
+    colorbar.ax.set_yticklabels(["low", "high"])
+    fig.suptitle(f"Top {n} features per class by mean |attribution|, one point per sample")
+    fig.supxlabel(
+        f"Points right of 0 raise the {score}, left of 0 lower it; colour is the sample's value of the feature\n"
+        "(scaled per feature), so red points on the right read: high values raise the score.",
+        fontsize=9,
+    )
+    return _save(fig, path)
+
+
+def plot_network(
+    graph: nx.DiGraph,
+    path: str | Path,
+    *,
+    max_nodes: int = 60,
+    n_labels: int = 15,
+    names: Mapping[str, str] | None = None,
+    seed: int = 0,
+) -> Path:
+    """Draw the prioritised subnetwork: its best-ranked edges, up to ``max_nodes`` nodes.
+
+    Node colour shows the node type, node size its score (summed |attribution| of its
+    prioritised edges), edge width the edge's mean |attribution|; a legend keys all three.
+    Connected components are laid out apart, largest first. The ``n_labels`` highest-scoring
+    nodes are labelled beside their node, placed to avoid other labels and nodes. ``names``
+    maps a node name (e.g. a Reactome pathway id) to the text shown (default: the name).
+    """
     keep: set = set()
     for u, v, _ in sorted(graph.edges(data="rank"), key=lambda edge: edge[2]):
         if len(keep | {u, v}) > max_nodes:
@@ -45,39 +138,82 @@ def plot_network(graph: nx.DiGraph, path: str | Path, *, max_nodes: int = 60, se
     sub = graph.subgraph(keep)
     types = sorted({graph.nodes[n]["node_type"] for n in sub})
     colour = {t: NODE_COLOURS[i % len(NODE_COLOURS)] for i, t in enumerate(types)}
-    fig = Figure(figsize=(9, 8), layout="constrained")
+    fig = Figure(figsize=(11, 8), layout="constrained")
     ax = fig.subplots()
-    if sub.number_of_nodes():
-        position = nx.spring_layout(sub, seed=seed, k=1.5 / np.sqrt(sub.number_of_nodes()))
-        scores = np.array([sub.nodes[n]["score"] for n in sub])
-        sizes = 80 + 600 * scores / max(scores.max(), 1e-12)
-        widths = [0.5 + 3 * a / max(max(nx.get_edge_attributes(sub, "abs_score").values()), 1e-12) for *_, a in sub.edges(data="abs_score")]
-        nx.draw_networkx_edges(sub, position, ax=ax, width=widths, alpha=0.5, arrowsize=8, node_size=sizes)
-        nx.draw_networkx_nodes(sub, position, ax=ax, node_size=sizes, node_color=[colour[sub.nodes[n]["node_type"]] for n in sub])
-        nx.draw_networkx_labels(sub, position, ax=ax, labels={n: sub.nodes[n]["name"] for n in sub}, font_size=7)
-    for t in types:
-        ax.scatter([], [], color=colour[t], label=t)
-    ax.legend(loc="upper left", frameon=False)
-    ax.set_title(f"Prioritised network, class {graph.graph.get('label', '')} ({sub.number_of_nodes()} of {graph.number_of_nodes()} nodes)")
     ax.set_axis_off()
+    handles = [Line2D([], [], linestyle="", label="node type")]
+    handles += [Line2D([], [], marker="o", linestyle="", markersize=8, color=colour[t], label=t) for t in types]
+    labelled = sorted(sub, key=lambda n: -sub.nodes[n]["score"])[:n_labels]
+    ax.set_title(
+        f"Prioritised network, class {graph.graph.get('label', '')}: {sub.number_of_nodes()} of {graph.number_of_nodes()} nodes\n"
+        f"labels: the {len(labelled)} highest-scoring nodes",
+        fontsize=11,
+    )
+    if sub.number_of_nodes():
+        position = _component_layout(sub, seed)
+        scores = [s for _, s in sub.nodes(data="score")]
+        edge_scores = [a for *_, a in sub.edges(data="abs_score")]
+        top_score, top_edge = max(max(scores), 1e-12), max(max(edge_scores), 1e-12)
+        sizes = [_node_size(s, top_score) for s in scores]
+        nx.draw_networkx_edges(sub, position, ax=ax, width=[_edge_width(a, top_edge) for a in edge_scores], alpha=0.45, arrowsize=8, node_size=sizes)
+        nx.draw_networkx_nodes(sub, position, ax=ax, node_size=sizes, node_color=[colour[sub.nodes[n]["node_type"]] for n in sub])
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.margins(0.08)
+        handles.append(Line2D([], [], linestyle="", label="node size: score\n(summed |attribution|)"))
+        handles += [
+            Line2D([], [], marker="o", linestyle="", color="#8C8C8C", markersize=np.sqrt(_node_size(s, top_score)), label=f"{s:.2g}")
+            for s in _legend_values(scores)
+        ]
+        handles.append(Line2D([], [], linestyle="", label="edge width:\nmean |attribution|"))
+        handles += [Line2D([], [], color="grey", linewidth=_edge_width(a, top_edge), label=f"{a:.2g}") for a in _legend_values(edge_scores)]
+    legend = fig.legend(handles=handles, loc="outside right upper", frameon=False, labelspacing=0.9, handlelength=2.5)
+    for text, handle in zip(legend.get_texts(), handles):
+        if handle.get_marker() == "None" and handle.get_linestyle() == "None":
+            text.set_fontweight("bold")
+    if labelled:
+        radius = {n: np.sqrt(size) / 2 * fig.dpi / 72 for n, size in zip(sub, sizes)}
+        _place_labels(ax, position, radius, {n: _display(sub.nodes[n]["name"], names) for n in labelled})
     return _save(fig, path)
 
 
-def plot_class_comparison(edges: pd.DataFrame, path: str | Path, *, n: int = 30) -> Path:
-    """Heatmap of the mean edge attribution per class for the union of each class's top ``n`` edges."""
-    top = edges[edges["rank"] <= n]
-    keys = list(dict.fromkeys(zip(top["source"], top["target"])))
-    table = edges.assign(key=list(zip(edges["source"], edges["target"])))
-    matrix = table[table["key"].isin(keys)].pivot_table(index="key", columns="class", values="score", aggfunc="first")
-    matrix = matrix.reindex(keys)
-    fig = Figure(figsize=(2 + 1.2 * matrix.shape[1], 0.25 * len(keys) + 1.5), layout="constrained")
+def plot_class_comparison(
+    edges: pd.DataFrame, path: str | Path, *, n: int = 15, max_rows: int = 40, names: Mapping[str, str] | None = None
+) -> Path:
+    """Heatmap of the mean edge attribution per class for the union of each class's top ``n`` edges.
+
+    At most ``max_rows`` rows (the edges with the best rank in any class), clustered by their
+    pattern across classes (average linkage on rows scaled to max |value| 1). Rows read
+    ``<source type>:<source> -> <target>`` (the relation added when two relations share a
+    source type); a dot marks an edge within that class's top ``n``. ``names`` maps node names
+    to the text shown.
+    """
+    edge = ["edge_type", "source", "target"]
+    best = edges[edges["rank"] <= n].groupby(edge, sort=False)["rank"].min().sort_values(kind="stable")
+    keys = list(best.index[:max_rows])
+    wide = edges.pivot_table(index=edge, columns="class", values=["score", "rank"], aggfunc="first", sort=False).reindex(keys)
+    classes = list(wide["score"].columns)
+    values, ranks = wide["score"].to_numpy(dtype=float), wide["rank"].to_numpy(dtype=float)
+    if len(keys) > 2:
+        scaled = values / np.maximum(np.nanmax(np.abs(values), axis=1, keepdims=True), 1e-12)
+        order = leaves_list(linkage(np.nan_to_num(scaled), method="average", optimal_ordering=True))
+        keys, values, ranks = [keys[i] for i in order], values[order], ranks[order]
+    relations = {t: parse_relation_name(t) for t in dict.fromkeys(k[0] for k in keys)}
+    shared = len({s for s, _, _ in relations.values()}) < len(relations)
+    labels = []
+    for edge_type, source, target in keys:
+        source_type, relation, _ = relations[edge_type]
+        arrow = f" -{relation}-> " if shared else " -> "
+        labels.append(f"{source_type}:{_display(source, names)}{arrow}{_display(target, names)}")
+    fig = Figure(figsize=(4.5 + 1.1 * len(classes), 0.24 * len(keys) + 2.2), layout="constrained")
     ax = fig.subplots()
-    limit = max(np.nanmax(np.abs(matrix.to_numpy())), 1e-12) if len(matrix) else 1.0
-    image = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit)
-    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns])
-    ax.set_yticks(range(len(keys)), [f"{s} -> {t}" for s, t in keys], fontsize=7)
-    fig.colorbar(image, ax=ax, label="mean edge attribution")
-    ax.set_title("Top edges per class")
+    limit = max(np.nanmax(np.abs(values)), 1e-12) if len(keys) else 1.0
+    image = ax.imshow(values, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit)
+    in_top = np.argwhere(ranks <= n)
+    ax.scatter(in_top[:, 1], in_top[:, 0], s=6, color="black", marker="o")
+    ax.set_xticks(range(len(classes)), [str(c) for c in classes])
+    ax.set_yticks(range(len(keys)), labels, fontsize=7)
+    fig.colorbar(image, ax=ax, label=EDGE_SCORE_LABEL, shrink=0.8)
+    ax.set_title(f"Each class's top {n} edges by mean |attribution| ({len(keys)} rows, clustered)\n• = in that class's top {n}", fontsize=10)
     return _save(fig, path)
 
 
@@ -118,6 +254,127 @@ def plot_roc(
     ax.set_title(f"Test ROC ({kind})" + (f"\n{subtitle}" if subtitle else ""))
     ax.legend(loc="lower right", frameon=False)
     return _save(fig, path)
+
+
+def _top_features(attributions: Mapping[str, np.ndarray], samples: Mapping[str, np.ndarray], n: int) -> list[tuple[str, int]]:
+    """``(modality, feature index)`` of the ``n`` features with the largest mean |attribution| over
+    the samples (modality -> bool (n_samples,)) observed in their modality, best first;
+    ``attributions`` maps modality -> (n_samples, n_features)."""
+    candidates = []
+    for m, rows in samples.items():
+        if rows.any():
+            mean_abs = np.abs(attributions[m][rows]).mean(axis=0)
+            candidates += [(-mean_abs[j], m, j) for j in range(len(mean_abs))]
+    return [(m, j) for _, m, j in sorted(candidates, key=lambda item: item[0])[:n]]
+
+
+def _relative(values: np.ndarray) -> np.ndarray:
+    """Values (n,) mapped to [0, 1] between their 5th and 95th percentiles (min and max if those
+    coincide; 0.5 for a constant)."""
+    if len(values) == 0:
+        return values
+    low, high = np.percentile(values, [5, 95])
+    if high <= low:
+        low, high = values.min(), values.max()
+    if high <= low:
+        return np.full(len(values), 0.5)
+    return np.clip((values - low) / (high - low), 0, 1)
+
+
+def _swarm(x: np.ndarray, bin_width: float, *, half_width: float = 0.38) -> np.ndarray:
+    """Vertical offsets (n,) for a beeswarm: points in the same x bin stacked 0, +1, -1, +2, ...
+    steps in input order (deterministic), the widest stack spanning at most ``half_width``."""
+    if len(x) == 0:
+        return x
+    bins = np.round((x - x.min()) / bin_width)
+    order = np.argsort(bins, kind="stable")
+    ordered = bins[order]
+    k = np.arange(len(x)) - np.searchsorted(ordered, ordered, side="left")
+    slot = np.where(k % 2 == 1, (k + 1) // 2, -(k // 2))
+    offsets = np.empty(len(x))
+    offsets[order] = slot
+    return offsets * min(half_width / max(np.abs(slot).max(), 1), 0.05)
+
+
+def _node_size(score: float, top: float) -> float:
+    return 60 + 540 * score / top
+
+
+def _edge_width(abs_score: float, top: float) -> float:
+    return 0.5 + 3.5 * abs_score / top
+
+
+def _legend_values(values: Sequence[float]) -> list[float]:
+    """Largest, middle and smallest of ``values`` (fewer when they coincide), for a size legend."""
+    ordered = np.sort(np.asarray(values, dtype=float))[::-1]
+    return list(dict.fromkeys([ordered[0], ordered[len(ordered) // 2], ordered[-1]]))
+
+
+def _display(name: str, names: Mapping[str, str] | None, *, width: int = 34) -> str:
+    """The text shown for a node name: ``names[name]`` when given, shortened to ``width`` characters."""
+    text = str(names.get(name, name)) if names else str(name)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _component_layout(graph: nx.DiGraph, seed: int, *, gap: float = 0.6) -> dict:
+    """Node positions (x, y): each weakly connected component laid out alone (spring layout,
+    unweighted: learned edge weights may be negative) in a disc of radius ~ sqrt(its size), the
+    discs packed in rows, largest first."""
+    components = sorted(nx.weakly_connected_components(graph), key=lambda c: (-len(c), min(c)))
+    radii = [0.5 * np.sqrt(len(c)) for c in components]
+    row_width = 1.15 * np.sqrt(sum((2 * r + gap) ** 2 for r in radii))
+    position, x, y, row_height = {}, 0.0, 0.0, 0.0
+    for component, r in zip(components, radii):
+        if x > 0 and x + 2 * r > row_width:
+            x, y, row_height = 0.0, y - row_height - gap, 0.0
+        part = graph.subgraph(component)
+        local = nx.spring_layout(part, seed=seed, weight=None, scale=r) if len(part) > 1 else {n: np.zeros(2) for n in part}
+        position.update({n: p + np.array([x + r, y - r]) for n, p in local.items()})
+        x, row_height = x + 2 * r + gap, max(row_height, 2 * r)
+    return position
+
+
+def _place_labels(ax, position: Mapping[str, np.ndarray], radius: Mapping[str, float], text: Mapping[str, str]) -> None:
+    """Label the nodes of ``text`` in order, each beside its node: the first of eight directions,
+    one to three steps out, whose text box overlaps no earlier label and no node and stays in the
+    axes, else the least overlapping; a leader line marks a label set off by more than one step.
+    ``position``: every node's data coordinates; ``radius``: every node's radius in pixels."""
+    ax.figure.draw_without_rendering()  # settles the layout, so that data -> pixel is final
+    to_pixels, to_data = ax.transData, ax.transData.inverted()
+    frame = ax.get_window_extent()
+    centres = {n: to_pixels.transform(p) for n, p in position.items()}
+    discs = {n: np.r_[c - radius[n], c + radius[n]] for n, c in centres.items()}
+    placed: list[np.ndarray] = []
+    directions = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)]
+    for node, label in text.items():
+        artist = ax.text(0, 0, label, fontsize=8, zorder=5, in_layout=False, bbox=LABEL_BOX)
+        extent = artist.get_window_extent()
+        width, height = extent.width, extent.height
+        obstacles = placed + [box for n, box in discs.items() if n != node]
+        best, best_overlap = None, np.inf
+        for step, (dx, dy) in ((step, d) for step in range(3) for d in directions):
+            anchor = centres[node] + (radius[node] + 2 + 12 * step) * np.array([dx, dy]) / np.hypot(dx, dy)
+            left = anchor[0] - (0 if dx > 0 else width if dx < 0 else width / 2)
+            bottom = anchor[1] - (0 if dy > 0 else height if dy < 0 else height / 2)
+            box = np.array([left, bottom, left + width, bottom + height])
+            inside = frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1
+            overlap = sum(_overlap(box, other) for other in obstacles) + (0 if inside else width * height)
+            if overlap < best_overlap:
+                best, best_overlap = (step, anchor, box, dx, dy), overlap
+            if overlap == 0:
+                break
+        step, anchor, box, dx, dy = best
+        artist.set_position(to_data.transform(anchor))
+        artist.set_horizontalalignment("left" if dx > 0 else "right" if dx < 0 else "center")
+        artist.set_verticalalignment("bottom" if dy > 0 else "top" if dy < 0 else "center")
+        if step:
+            ax.plot(*np.transpose([position[node], to_data.transform(anchor)]), color="#808080", linewidth=0.6, zorder=4)
+        placed.append(box)
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Overlap area of two boxes (x0, y0, x1, y1)."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
 def _save(fig: Figure, path: str | Path) -> Path:

@@ -29,7 +29,7 @@ from .estimator import DeepGAMIClassifier
 from .explain import Explanation, explain_model
 from .graph import RegulatoryGraph, leftover_node_names
 from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, top_edges, write_cytoscape
-from .plotting import plot_class_comparison, plot_network, plot_roc, plot_top_features
+from .plotting import plot_class_comparison, plot_feature_summary, plot_network, plot_roc
 from .readers import read_edges, read_ids, read_labels, read_modality, read_sample_table
 
 if TYPE_CHECKING:
@@ -266,11 +266,21 @@ def run_explain(
             if passing == 0:
                 msg = f"no edge of class {label} has q_value <= {max_q_value}; raise --max-q-value or cut by --top-fraction"
                 raise InputError(msg)
+    # The explained samples' scaled inputs, rows as in the attributions, colour the feature summary.
+    explained = model.prediction_data(data, use_modalities)
+    inputs = model.model_inputs(explained)
     with staged_output(out) as stage:
         explanation.features.to_csv(stage / "features.csv", index=False)
         explanation.latents.to_csv(stage / "latents.csv", index=False)
         explanation.edges.to_csv(stage / "edges.csv", index=False)
-        plot_top_features(explanation.features, stage / "top_features.png")
+        plot_feature_summary(
+            explanation.feature_per_sample,
+            {m: x.cpu().numpy() for m, x in inputs.x_dict.items()},
+            model.feature_names_in_,
+            stage / "top_features.png",
+            observed=explained.observed,
+            score="class probability" if output == "proba" else "class logit",
+        )
         if len(explanation.edges):
             _write_networks(explanation.edges, model, stage, top_fraction, max_q_value, gene_sets)
         (stage / "explain.json").write_text(
@@ -305,11 +315,18 @@ def _write_networks(
     latent_type = model.graph_.latent_type
     # Gene sets are tested against the prior's own nodes, not the leftover ones.
     background = [n for n in model.graph_.node_names[latent_type] if n not in set(leftover_node_names())]
+    # Latent node ids that are GMT set names (e.g. Reactome pathway ids) are drawn with the set's description.
+    latent_nodes = set(model.graph_.node_names[latent_type])
+    names = {
+        k: description
+        for k, (description, _) in (gene_sets or {}).items()
+        if k in latent_nodes and description and not description.startswith("http")
+    }
     hub_tables, module_tables = [], []
     for label, graph in networks.items():
         name = _file_label(label)
         write_cytoscape(graph, stage / "networks", f"network_{name}")
-        plot_network(graph, stage / f"network_{name}.png")
+        plot_network(graph, stage / f"network_{name}.png", names=names)
         hub_tables.append(hubs(graph).assign(**{"class": label}))
         module_tables.append(modules(graph).assign(**{"class": label}))
         if gene_sets is not None:
@@ -321,7 +338,7 @@ def _write_networks(
     pd.concat(hub_tables, ignore_index=True).to_csv(stage / "hubs.csv", index=False)
     pd.concat(module_tables, ignore_index=True).to_csv(stage / "modules.csv", index=False)
     class_overlap(networks).to_csv(stage / "class_overlap.csv", index=False)
-    plot_class_comparison(edges, stage / "class_comparison.png")
+    plot_class_comparison(edges, stage / "class_comparison.png", names=names)
 
 
 def _file_label(label) -> str:
