@@ -51,7 +51,7 @@ from deepgami import DeepGAMIClassifier, RegulatoryGraph
 from deepgami.explain import Explainer
 from deepgami.metrics import classification_metrics
 from deepgami.network import hubs, prioritized_network
-from deepgami.plotting import plot_network, plot_roc, plot_top_features
+from deepgami.plotting import plot_feature_summary, plot_network, plot_roc
 from deepgami.simulate import simulate_cohort
 
 START = time.perf_counter()
@@ -164,12 +164,17 @@ print(f"wrote {OUT / 'roc.png'}")
 
 # %%
 explainer = Explainer(model, test, n_steps=N_STEPS)
-features = explainer.features().table
+feature_attributions = explainer.features()
+features = feature_attributions.table
 result = explainer.edges()
 edges, completeness = result.table, result.completeness
 features.to_csv(OUT / "features.csv", index=False)
 edges.to_csv(OUT / "edges.csv", index=False)
-plot_top_features(features, OUT / "top_features.png")
+# One point per test sample, coloured by its (scaled) value of the feature: whether high or low values raise the score.
+x_scaled = {m: x.cpu().numpy() for m, x in explainer.batch.x_dict.items()}
+plot_feature_summary(
+    feature_attributions.per_sample, x_scaled, model.feature_names_in_, OUT / "top_features.png", observed=explainer.data.observed
+)
 gap = completeness["case"]["relative_gap"]
 print(f"edge attributions: {edges['edge_type'].nunique()} relations, {len(edges) // len(model.classes_)} edges; completeness gap {gap:.1%}")
 

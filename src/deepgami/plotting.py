@@ -26,26 +26,6 @@ LABEL_BOX = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "n
 EDGE_SCORE_LABEL = "mean signed edge attribution to the class score\n(red raises it, blue lowers it)"
 
 
-def plot_top_features(features: pd.DataFrame, path: str | Path, *, n: int = 15) -> Path:
-    """One panel per class: the ``n`` features with the largest mean |attribution|.
-
-    Bars show mean |IG|; colour shows the sign of the mean attribution (towards or away from
-    the class).
-    """
-    classes = list(dict.fromkeys(features["class"]))
-    fig = Figure(figsize=(5 * len(classes), 0.32 * n + 1.5), layout="constrained")
-    axes = fig.subplots(1, len(classes), squeeze=False)[0]
-    for ax, label in zip(axes, classes):
-        top = features[features["class"] == label].nsmallest(n, "rank").iloc[::-1]
-        names = [f"{f} ({m})" for m, f in zip(top["modality"], top["feature"])]
-        colours = np.where(top["score"] >= 0, "#C44E52", "#4C72B0")
-        ax.barh(names, top["abs_score"], color=colours)
-        ax.set_title(f"class {label}")
-        ax.set_xlabel("mean |integrated gradient|")
-    fig.suptitle("Top features (red: mean attribution > 0, blue: < 0; says nothing about high or low feature values)")
-    return _save(fig, path)
-
-
 def plot_feature_summary(
     attributions: Mapping[Any, Mapping[str, np.ndarray]],
     values: Mapping[str, np.ndarray],
