@@ -134,7 +134,7 @@ def test_cv_settings_take_the_config_tables_and_read_covariates_and_batches(coho
     pd.testing.assert_series_equal(preprocessing["batch"], table["site"].rename(index=str))
 
     path.write_text(path.read_text().replace('columns = ["age"]', 'columns = ["agee"]'))
-    with pytest.raises(InputError, match=r"covariates file \S+covariates.tsv has no column 'agee' \(columns: site, age\)"):
+    with pytest.raises(InputError, match=r"covariates file \S+covariates.tsv has no column 'agee' \(columns: 'site', 'age'\)"):
         cv_settings(load_config(path))
     table[[]].to_csv(path.parent / "sites.csv")
     text = path.read_text().replace('columns = ["agee"]', 'columns = ["age"]')

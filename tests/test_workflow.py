@@ -124,3 +124,11 @@ def test_class_names_are_the_label_strings_of_the_file(cohort_config, tmp_path):
         result = run_fit(load_config(config_path), tmp_path / "run")
     assert list(result.model.classes_) == ["0", "1"]
     assert list(result.predictions.columns) == ["sample", "predicted", "p_0", "p_1"]
+
+
+def test_the_fit_report_names_the_auc_averaging_for_several_classes(tmp_path, capsys):
+    cohort = simulate_cohort(n_samples=90, n_snps=60, n_tfs=8, n_genes=12, n_classes=3, seed=5)
+    config = cohort.write(tmp_path / "cohort")
+    config.write_text(config.read_text() + "\n[model]\nn_members = 2\nnull_members = 0\n[training]\nmax_epochs = 2\n")
+    assert main(["-q", "fit", str(config), "--out", str(tmp_path / "run")]) == 0
+    assert "(auc: macro-averaged one-vs-rest, as in metrics.json and roc.png)" in capsys.readouterr().out

@@ -145,7 +145,7 @@ def _fit(config_path: Path, out: Path, *, quiet: bool, distributed: bool = False
     finally:
         dist.shutdown()
     if main_process:
-        print(_report(result.metrics, out, result.seconds))
+        print(_report(result.metrics, out, result.seconds, len(result.model.classes_)))
     return 0
 
 
@@ -207,7 +207,7 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(metrics: dict, out: Path, seconds: float) -> str:
+def _report(metrics: dict, out: Path, seconds: float, n_classes: int) -> str:
     lines = [f"test set ({metrics['n_test']} samples; trained on {metrics['n_train']}, {metrics['epochs']} epochs, {seconds:.1f} s):"]
     labels = {name: "all" if name == "all" else f"{name} only" for name in metrics["test"]}
     width = max(12, *(len(label) for label in labels.values()))
@@ -215,6 +215,8 @@ def _report(metrics: dict, out: Path, seconds: float) -> str:
     for name, row in metrics["test"].items():
         auc = "  n/a" if row["auc"] is None else f"{row['auc']:.3f}"
         lines.append(f"  {labels[name]:<{width}} {row['acc']:>6.3f} {row['bacc']:>6.3f} {auc:>6} {row['f1']:>6.3f}")
+    if n_classes > 2:
+        lines.append("  (auc: macro-averaged one-vs-rest, as in metrics.json and roc.png)")
     lines.append(f"wrote {out}/metrics.json, {out}/predictions.csv, {out}/roc.png, {out}/model/, {out}/config.toml")
     return "\n".join(lines)
 
