@@ -275,3 +275,18 @@ def test_null_graph_comparison_pairs_the_splits_and_flags_a_null_that_does_as_we
     assert row["p_value"] == pytest.approx(stats.ttest_rel(prior, null).pvalue)
     verdict = _null_graph_lines(pd.DataFrame(rows))[1]
     assert verdict.startswith("- **The random graph scored at or above the real prior**: BACC 0.673 against 0.650")
+
+
+def test_cv_runs_on_one_modality(cohort_config, tmp_path):
+    """Genotypes alone with their eQTL prior: DeepGAMI (tuned), a baseline and a null graph."""
+    _, path = cohort_config
+    text = path.read_text().replace(CV_TABLES, "")
+    text = text.replace('[data.modalities.tf]\npath = "tf.csv"\n', "")
+    text = text.replace('[[graph.edges]]\npath = "grn.csv"\nsource = "tf"\ntarget = "gene"\nrelation = "regulates"\n', "")
+    assert "tf.csv" not in text and "grn.csv" not in text
+    tables = '\n[model]\nn_members = 2\nnull_members = 0\n[training]\nmax_epochs = 3\n[cv]\nfolds = 2\nmethods = ["deepgami", "logistic_l2"]\n'
+    path.write_text(text + tables.replace("[cv]", '[cv]\nablations = ["random"]'))
+    assert main(["-q", "cv", str(path), "--out", str(tmp_path / "cv")]) == 0
+    test = pd.read_csv(tmp_path / "cv" / "results.csv").query("fold == 'test'")
+    assert set(test["method"]) == {"deepgami", "logistic_l2", "deepgami_random_graph"}
+    assert set(test["modalities"]) == {"all", "snp"}
