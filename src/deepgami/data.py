@@ -28,6 +28,11 @@ def check_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         msg = f"modality '{name}' is empty ({frame.shape[0]} samples x {frame.shape[1]} features)"
         raise InputError(msg)
+    empty = frame.index.isna() | (frame.index.astype(str).str.strip() == "")
+    if empty.any():
+        rows = preview(np.flatnonzero(empty))
+        msg = f"modality '{name}' has {int(empty.sum())} rows without a sample id (row positions {rows}); give every row an id"
+        raise InputError(msg)
     frame = frame.copy(deep=False)  # new labels below; the values stay shared
     frame.index = frame.index.astype(str)
     frame.columns = frame.columns.astype(str)

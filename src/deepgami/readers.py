@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, preview
 from .plink import load_plink
 
 
@@ -73,6 +73,11 @@ def read_sample_table(path: str | Path, what: str, columns: Sequence[str] | None
     ``columns``: the columns to keep, in this order, each required; default every column.
     """
     frame = _read(Path(path), what, index_col=0)
+    empty = frame.index.isna()
+    if empty.any():
+        rows = preview(empty.nonzero()[0] + 1)
+        msg = f"{what} file {path} has {int(empty.sum())} rows without a sample id (data rows {rows}); give every row an id"
+        raise InputError(msg)
     frame.index = frame.index.astype(str)
     if columns is None:
         return frame
