@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -233,6 +234,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             train = self._store(data, np.where(validating, HELD_OUT, slot_codes), checked=True)
             validation = self._store(data, np.where(validating, slot_codes, HELD_OUT), checked=True)
 
+        self._check_dense_memory()
         device = local_device(self.device)
         with torch.random.fork_rng(devices=[]):
             seeds = [self.random_state + k for k in range(self.n_members + self.null_members)]
@@ -292,6 +294,25 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 "inversely to their frequency",
                 classes[smallest], 100 * shares[smallest], len(codes),
             )
+
+    def _check_dense_memory(self) -> None:
+        """Refuse, before training, ``kernel = "dense"`` on relations whose dense weight matrices
+        cannot fit in this machine's memory (the estimate and the fix in one line)."""
+        if self.kernel != "dense" or self.graph_ is None:
+            return
+        slots = self.n_members + self.null_members
+        n_latent = self.graph_.num_nodes(self.graph_.latent_type)
+        # Per relation one float32 (n_sources, n_latent * slots) matrix, kept for the backward
+        # pass, plus its gradient and a temporary of the same size.
+        need = sum(3 * 4 * self.graph_.num_nodes(t[0]) * n_latent * slots for t in self.graph_.edge_types)
+        have = _physical_memory()
+        if have is not None and need > have:
+            msg = (
+                f'kernel = "dense" needs about {_bytes(need)} for the dense weight matrices of '
+                f"{len(self.graph_.edge_types)} relations, more than this machine's {_bytes(have)}; "
+                'use kernel = "auto" or "sparse"'
+            )
+            raise InputError(msg)
 
     def _check_params(self) -> None:
         """Check every parameter against :data:`deepgami.params.PARAMETERS`; one-line InputError."""
@@ -539,6 +560,23 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
 
 def _per_modality(setting: str | Mapping[str, str], modality: str, default: str) -> str:
     return setting.get(modality, default) if isinstance(setting, Mapping) else setting
+
+
+def _bytes(n: float) -> str:
+    """``n`` bytes in the largest binary unit that keeps the number at least 1."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def _physical_memory() -> int | None:
+    """Bytes of physical memory, or None where the platform does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _check_input_type(X) -> None:

@@ -403,10 +403,18 @@ def run_predict(model_dir: str | Path, tables: Mapping[str, str | Path], out: st
     frames = {name: read_modality(path, name) for name, path in tables.items()}
     predictions = model.predict_table(frames)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=out.parent, suffix=".tmp", delete=False) as handle:
-        predictions.to_csv(handle, index=False)
-    Path(handle.name).replace(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=out.parent, suffix=".tmp", delete=False) as handle:
+            try:
+                predictions.to_csv(handle, index=False)
+            except OSError:
+                Path(handle.name).unlink(missing_ok=True)
+                raise
+        Path(handle.name).replace(out)
+    except OSError as error:
+        msg = f"cannot write the predictions file {out}: {error.strerror or error}"
+        raise InputError(msg) from error
     return predictions
 
 
@@ -415,13 +423,22 @@ def staged_output(out: str | Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; on success move its entries into ``out``.
 
     Entries of ``out`` with the same names are replaced; other files there are left alone.
-    On failure nothing under ``out`` changes.
+    On failure nothing under ``out`` changes; a folder that cannot be written, or a disk that
+    fills up while writing, ends in one :class:`InputError` line.
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        yield stage
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as error:
+        msg = f"cannot write the output folder {out}: {error.strerror or error}"
+        raise InputError(msg) from error
+    try:
+        try:
+            yield stage
+        except OSError as error:
+            msg = f"writing the output folder {out} failed ({error.strerror or error}); nothing was written there"
+            raise InputError(msg) from error
         out.mkdir(exist_ok=True)
         for entry in stage.iterdir():
             target = out / entry.name
