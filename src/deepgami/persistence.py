@@ -88,7 +88,7 @@ def load_model(cls: type[DeepGAMIClassifier], path: str | Path) -> DeepGAMIClass
     weights_name = WEIGHTS_FILE if metadata["format_version"] >= 2 else LEGACY_WEIGHTS_FILE
     try:
         model = _rebuild(cls, metadata, tensors)
-    except (KeyError, TypeError, ValueError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
         msg = f"{path / METADATA_FILE} and {weights_name} do not fit together ({type(error).__name__}: {error}); save the model again"
         raise InputError(msg) from error
     state = {k[len("module.") :]: v for k, v in tensors.items() if k.startswith("module.")}
@@ -147,7 +147,9 @@ def _read_tensors(path: Path, metadata: dict) -> dict[str, torch.Tensor]:
     if not file.is_file():
         msg = f"{path} lacks {WEIGHTS_FILE}, which its {METADATA_FILE} needs"
         raise InputError(msg)
-    expected = metadata.get("files", {}).get(WEIGHTS_FILE, {}).get("sha256")
+    files = metadata.get("files")
+    entry = files.get(WEIGHTS_FILE) if isinstance(files, dict) else None
+    expected = entry.get("sha256") if isinstance(entry, dict) else None
     if expected is None:
         msg = f"{path / METADATA_FILE} records no checksum for {WEIGHTS_FILE}; save the model again"
         raise InputError(msg)
@@ -169,7 +171,9 @@ def _rebuild(cls: type[DeepGAMIClassifier], metadata: dict, tensors: Mapping[str
         # Single networks with the paper's initialisation (irrelevant once weights load).
         params |= {"n_members": 1, "null_members": 0, "edge_init_scale": 1.0, "cross_fit": True}
     model = cls(**params)
-    model.classes_ = np.asarray(metadata["classes"])
+    classes = np.asarray(metadata["classes"])
+    # fit keeps string labels as objects (np.unique of a pandas column): so does load.
+    model.classes_ = classes.astype(object) if classes.dtype.kind == "U" else classes
     model.modalities_ = list(metadata["modalities"])
     model.feature_names_in_ = {m: np.asarray(v, dtype=str) for m, v in metadata["feature_names"].items()}
     model.scalers_ = {
