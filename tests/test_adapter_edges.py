@@ -172,7 +172,6 @@ def test_gtex_file_errors(tmp_path):
 
 
 def test_gtex_parquet_and_header_only(tmp_path):
-    pytest.importorskip("pyarrow")
     columns = GTEX_HEADER.strip().split("\t")
     path = tmp_path / "Whole_Blood.v10.eQTLs.signif_pairs.parquet"
     pd.DataFrame(GTEX_ROWS, columns=columns).to_parquet(path)

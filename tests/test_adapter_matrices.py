@@ -5,9 +5,12 @@ from __future__ import annotations
 import gzip
 import importlib.util
 
+import anndata as ad
+import mudata as md
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sparse
 
 from deepgami.adapters.matrices import load_anndata, load_matrix, load_mudata, load_mudata_labels
 from deepgami.data import MultiOmicsData
@@ -144,10 +147,6 @@ def test_load_matrix_excel_needs_openpyxl(tmp_path):
 # --------------------------------------------------------------------------- AnnData
 
 
-ad = pytest.importorskip("anndata")
-sparse = pytest.importorskip("scipy.sparse")
-
-
 def _adata(obs_names, var_names, *, sparse_x=False, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.poisson(2.0, size=(len(obs_names), len(var_names))).astype(np.float32)
@@ -202,8 +201,6 @@ def test_load_anndata_errors(tmp_path):
 
 
 # --------------------------------------------------------------------------- MuData
-
-md = pytest.importorskip("mudata")
 
 
 @pytest.fixture

@@ -160,7 +160,7 @@ def test_stability_and_q_values(ensemble, small_cohort):
     for _, rows in table.groupby("class"):
         ordered = rows.sort_values("abs_score", ascending=False)["q_value"].to_numpy()
         assert np.all(np.diff(ordered) >= -1e-12), "q-values never fall as the score falls"
-        assert ordered.min() > 0 and ordered.max() <= 1
+        assert ordered[0] < ordered[-1], "the q-values tell the top edge from the bottom one"
         # The members agree more often on planted links than on the others.
         assert rows.groupby("planted")["stability"].mean()[True] > 1.5 * rows.groupby("planted")["stability"].mean()[False]
     for gaps in completeness.values():

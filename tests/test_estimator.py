@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from deepgami import DeepGAMIClassifier, InputError, MultiOmicsData, RegulatoryGraph
@@ -122,8 +122,12 @@ def test_without_graph_numeric_labels_and_array_y(split):
     assert list(model.classes_) == [0, 1]
     assert model.module_.n_latent == 16
     assert set(model.predict(X_test)) <= {0, 1}
-    score = model.score(X_test, pd.Series((y_test == "case").astype(int)))
-    assert 0.0 <= score <= 1.0
+    truth = pd.Series((y_test == "case").astype(int))
+    score = model.score(X_test, truth)
+    assert score == accuracy_score(truth, model.predict(X_test))
+    # a Series is aligned by sample id, not by position; flipping every label flips the score
+    assert model.score(X_test, truth.sample(frac=1.0, random_state=0)) == score
+    assert model.score(X_test, 1 - truth) == pytest.approx(1 - score)
 
 
 def test_scalers_are_fit_on_the_fit_rows_only(split, small_graph):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import hypergeom
+from test_cli_errors import assert_clean_error, run_cli
 
 from deepgami import InputError
 from deepgami.cli import main
@@ -110,9 +111,8 @@ def test_cli_explain_end_to_end(tmp_path, capsys):
     # single-modality explanation touches only that modality's edges
     assert main(["-q", "explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp_tf"), "--modality", "tf", "--n-steps", "5"]) == 0
     assert set(pd.read_csv(tmp_path / "exp_tf" / "edges.csv")["edge_type"]) == {"tf-regulates->gene"}
-    assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "bad"), "--modality", "rna"]) == 2
-    assert "not a modality of the model" in capsys.readouterr().err
-    assert not (tmp_path / "bad").exists()
+    bad = tmp_path / "bad"
+    assert_clean_error(*run_cli(capsys, "explain", tmp_path / "run", "--out", bad, "--modality", "rna"), bad, "not a modality of the model")
 
 
 def test_cli_explain_cuts_networks_by_q_value(tmp_path, capsys):
@@ -126,14 +126,18 @@ def test_cli_explain_cuts_networks_by_q_value(tmp_path, capsys):
     assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp"), "--n-steps", "8", "--max-q-value", "0.5"]) == 0
     assert "edges with q_value <= 0.1" in capsys.readouterr().out
     edges = pd.read_csv(tmp_path / "exp" / "edges.csv")
-    assert {"stability", "q_value"} <= set(edges.columns) and edges["q_value"].between(0, 1).all()
+    assert {"stability", "q_value"} <= set(edges.columns) and edges["q_value"].notna().all()
+    for _, rows in edges.groupby("class"):
+        ordered = rows.sort_values("abs_score", ascending=False, kind="stable")["q_value"].to_numpy()
+        assert np.all(np.diff(ordered) >= -1e-12), "q-values never fall as the score falls"
+        assert ordered[0] < ordered[-1], "the q-values tell the top edge from the bottom one"
     network = pd.read_csv(tmp_path / "exp" / "networks" / "network_case_edges.csv")
     expected = edges[(edges["class"] == "case") & (edges["q_value"] <= 0.5)]
     assert len(network) == len(expected) > 0
     # An impossible cut fails with one line and writes nothing.
-    assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "none"), "--n-steps", "4", "--max-q-value", "1e-9"]) == 2
-    assert "raise --max-q-value" in capsys.readouterr().err
-    assert not (tmp_path / "none").exists()
+    none = tmp_path / "none"
+    result = run_cli(capsys, "explain", tmp_path / "run", "--out", none, "--n-steps", "4", "--max-q-value", "1e-9")
+    assert_clean_error(*result, none, "raise --max-q-value")
 
 
 def test_cutting_by_q_value_needs_null_members():
@@ -149,12 +153,9 @@ def test_cli_explain_refuses_a_q_cut_before_explaining_a_model_without_null_memb
     config.write_text(config.read_text() + "\n[model]\nn_members = 2\nnull_members = 0\n[training]\nmax_epochs = 2\n")
     assert main(["-q", "fit", str(config), "--out", str(tmp_path / "run")]) == 0
     capsys.readouterr()
-    assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp"), "--max-q-value", "0.1"]) == 2
-    err = capsys.readouterr().err
-    assert "no null members" in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "exp").exists()
-    assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp"), "--max-q-value", "1.5"]) == 2
-    assert "(0, 1]" in capsys.readouterr().err
+    out = tmp_path / "exp"
+    assert_clean_error(*run_cli(capsys, "explain", tmp_path / "run", "--out", out, "--max-q-value", "0.1"), out, "no null members")
+    assert_clean_error(*run_cli(capsys, "explain", tmp_path / "run", "--out", out, "--max-q-value", "1.5"), out, "(0, 1]")
 
 
 def test_cli_explain_says_what_it_cannot_write(tmp_path, capsys):
@@ -167,16 +168,15 @@ def test_cli_explain_says_what_it_cannot_write(tmp_path, capsys):
     pathways = tmp_path / "pathways.gmt"
     pathways.write_text("P1\tpathway\tR-HSA-1\tR-HSA-2\tR-HSA-3\n")
     capsys.readouterr()
-    assert main(["explain", str(tmp_path / "run"), "--out", str(tmp_path / "exp"), "--gmt", str(pathways)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "names no 'gene' node of the model" in err and "R-HSA-1" in err
-    assert not (tmp_path / "exp").exists()
+    out = tmp_path / "exp"
+    result = run_cli(capsys, "explain", tmp_path / "run", "--out", out, "--gmt", pathways)
+    assert_clean_error(*result, out, "names no 'gene' node of the model", "R-HSA-1")
 
     no_graph = config.read_text().split("[[graph.edges]]")[0] + "\n[model]\nn_members = 2\nnull_members = 0\n[training]\nmax_epochs = 2\n"
     config.write_text(no_graph)
     assert main(["-q", "fit", str(config), "--out", str(tmp_path / "dense")]) == 0
-    assert main(["explain", str(tmp_path / "dense"), "--out", str(tmp_path / "exp"), "--gmt", str(pathways)]) == 2
-    assert "no prior graph" in capsys.readouterr().err
+    capsys.readouterr()
+    assert_clean_error(*run_cli(capsys, "explain", tmp_path / "dense", "--out", out, "--gmt", pathways), out, "no prior graph")
     assert main(["explain", str(tmp_path / "dense"), "--out", str(tmp_path / "exp"), "--n-steps", "4"]) == 0
     assert "no prior edges: edges.csv is empty, no networks" in capsys.readouterr().out
     assert pd.read_csv(tmp_path / "exp" / "edges.csv").empty and not (tmp_path / "exp" / "networks").exists()

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.metrics import accuracy_score, roc_auc_score
 
 from deepgami import DeepGAMIClassifier
 from deepgami.cli import main
@@ -70,6 +71,10 @@ def test_run_folder_outputs_and_rerun_from_resolved_config(cohort_config, tmp_pa
     predictions = pd.read_csv(run / "predictions.csv")
     assert list(predictions.columns) == ["sample", "predicted", "p_case", "p_control"]
     assert len(predictions) == metrics["n_test"] == 20
+    # the reported numbers are those of the predictions file
+    truth = pd.read_csv(config_path.parent / "labels.csv", index_col="sample")["label"].reindex(predictions["sample"]).to_numpy()
+    assert metrics["test"]["all"]["acc"] == pytest.approx(accuracy_score(truth, predictions["predicted"]))
+    assert metrics["test"]["all"]["auc"] == pytest.approx(roc_auc_score(truth == "control", predictions["p_control"]))
     assert (run / "roc.png").is_file()
     again = run_fit(load_config(run / "config.toml"), tmp_path / "rerun")
     pd.testing.assert_frame_equal(again.predictions, result.predictions)
