@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", required=True, type=Path, help="run folder to write")
     _overwrite_flag(fit)
     fit.add_argument(
+        "--resume", action="store_true", help="go on from the checkpoint an interrupted fit left in <out>.checkpoint (same config)"
+    )
+    fit.add_argument(
         "--distributed",
         action="store_true",
         help="train in the torchrun process group (automatic when torchrun starts more than one process)",
@@ -103,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(args)
         if args.command == "fit":
-            return _fit(args.config, args.out, quiet=args.quiet, distributed=args.distributed)
+            return _fit(args.config, args.out, quiet=args.quiet, distributed=args.distributed, resume=args.resume)
         if args.command == "cv":
             return _cv(args)
         if args.command == "explain":
@@ -124,7 +127,7 @@ def _demo(args: argparse.Namespace) -> int:
     return _fit(config, args.out, quiet=args.quiet)
 
 
-def _fit(config_path: Path, out: Path, *, quiet: bool, distributed: bool = False) -> int:
+def _fit(config_path: Path, out: Path, *, quiet: bool, distributed: bool = False, resume: bool = False) -> int:
     from . import distributed as dist
     from .params import DEFAULTS
     from .workflow import run_fit
@@ -137,11 +140,13 @@ def _fit(config_path: Path, out: Path, *, quiet: bool, distributed: bool = False
             raise InputError(msg)
         dist.init_from_environment(config.estimator_params.get("device", DEFAULTS["device"]))
         main_process = dist.is_main_process()
+        # torchrun --max-restarts starts the worker group again after a failure: go on from the checkpoint.
+        resume = resume or os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") != "0"
         if not main_process:
             quiet = True
             logging.getLogger().setLevel(logging.ERROR)
     try:
-        result = run_fit(config, out, progress=not quiet)
+        result = run_fit(config, out, progress=not quiet, resume=resume)
     finally:
         dist.shutdown()
     if main_process:

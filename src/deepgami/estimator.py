@@ -17,6 +17,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
 from .batches import Batchable, SampleStore
+from .checkpoint import Checkpoint
 from .data import MultiOmicsData, align_features
 from .distributed import local_device
 from .errors import InputError, preview
@@ -183,7 +184,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             setattr(self, name, value)
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y=None) -> DeepGAMIClassifier:
+    def fit(self, X, y=None, *, checkpoint: Checkpoint | None = None) -> DeepGAMIClassifier:
         """Fit on ``X`` (modality -> samples x features) and labels ``y``.
 
         ``X`` may also be a MuData (one modality per ``mdata.mod``, each its ``X``) or an
@@ -193,7 +194,9 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         or array-like in the row order of ``X`` when every table has the same index; it may be
         omitted when ``X`` is a :class:`MultiOmicsData` with labels. Tables are joined as the
         CLI joins them (outer): a labelled sample missing a modality trains with that
-        modality's latent imputed.
+        modality's latent imputed. With a :class:`~deepgami.checkpoint.Checkpoint`, training
+        saves its state there after every epoch and, when the folder already holds one, goes
+        on from it: the fitted model equals an uninterrupted fit's.
         """
         self._check_params()
         data = self._as_data(X, y, join="outer")
@@ -251,6 +254,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 generator=generator,
                 device=device,
                 progress=self.verbose,
+                checkpoint=checkpoint,
             )
         self.edge_movement_ = edge_movement(self.module_, initial)
         self.oof_proba_ = None if folds is None else self._out_of_fold_proba(data, folds)

@@ -13,6 +13,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from .batches import Batchable, SampleStore
+from .checkpoint import Checkpoint
 from .distributed import process_count, process_rank
 from .nn.model import DeepGAMINet
 from .tasks import HELD_OUT, Task
@@ -224,6 +225,7 @@ def train_module(
     generator: torch.Generator,
     device: torch.device | str = "cpu",
     progress: bool = False,
+    checkpoint: Checkpoint | None = None,
 ) -> list[dict[str, float]]:
     """Train with Adam; each member stops when its validation cross-entropy
     (``MONITOR``) has not improved for ``patience`` epochs, and training ends when
@@ -239,6 +241,10 @@ def train_module(
     store and generator state: each draws the same shuffled batches, runs its share of every
     batch through DistributedDataParallel and validates on the whole validation set, so all
     processes take the same steps and stop at the same epoch.
+
+    With a ``checkpoint``, the state after every epoch is saved there, and a saved state is
+    loaded first: training goes on from the epoch it reached and ends where it would have
+    ended without the interruption (bit for bit on CPU).
     """
     rank, world = process_rank(), process_count()
     objective = DeepGAMILoss(module, task, settings.aux_weight, class_weight, settings.edge_l1)
@@ -250,14 +256,26 @@ def train_module(
         step_module = DistributedDataParallel(
             objective, device_ids=device_ids, broadcast_buffers=False, find_unused_parameters=True
         )
+        log.info("training in %d processes, each taking its share of every batch", world)
     optimizer = torch.optim.Adam(module.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     initial = edge_weights(module)
     history: list[dict[str, float]] = []
     stopping = EarlyStopping(module, settings.patience)
+    first = 0
+    state = checkpoint.load(rank) if checkpoint is not None else None
+    if state is not None:
+        module.load_state_dict(state["module"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        initial, history, first = state["initial"], state["history"], len(state["history"])
+        stopping.best, stopping.stale, stopping.states = state["best"], state["stale"], state["best_states"]
+        log.info("resuming from the checkpoint in %s after epoch %d", checkpoint.folder, first)
     members, slots = module.n_members, module.n_slots
     show = progress and rank == 0
-    epochs = tqdm(range(settings.max_epochs), desc="training", unit="epoch", disable=None if show else True, leave=False)
+    epochs = tqdm(range(first, settings.max_epochs), desc="training", unit="epoch", disable=None if show else True, leave=False)
     for epoch in epochs:
+        if validation is not None and stopping.done:  # a checkpoint written after the last epoch
+            break
         module.train()
         order = torch.randperm(len(train), generator=generator)
         sums = torch.zeros(3, dtype=torch.float64)
@@ -292,6 +310,15 @@ def train_module(
         history.append(record)
         epochs.set_postfix({k: f"{record[k]:.3f}" for k in ("train_loss", "val_loss", task.validation_metric) if k in record})
         log.debug("epoch %d: %s", epoch + 1, record)
+        if checkpoint is not None:
+            checkpoint.save(
+                {
+                    "module": module.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+                    "initial": initial, "history": history, "best": stopping.best, "stale": stopping.stale,
+                    "best_states": stopping.states,
+                },
+                rank,
+            )  # fmt: skip
         if validation is not None and stopping.done:
             best = ", ".join(f"{value:.4f}" for value in stopping.best[:members].tolist())
             log.info("early stopping after epoch %d (best validation %s %s)", epoch + 1, MONITOR.removeprefix("val_"), best)

@@ -6,6 +6,7 @@ written to a temporary folder first, so a failed run leaves no partial output.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from .checkpoint import Checkpoint
 from .config import RunConfig, load_config
 from .data import MultiOmicsData
 from .distributed import is_main_process
@@ -150,12 +152,26 @@ def evaluate(model: DeepGAMIClassifier, data: MultiOmicsData) -> tuple[dict[str,
     return results, curves
 
 
-def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> FitResult:
+def checkpoint_of(config: RunConfig, out: str | Path) -> Checkpoint:
+    """The checkpoint folder of a fit into ``out``: ``<out>.checkpoint`` beside it (``out``
+    itself is only ever written whole), fingerprinted by the resolved config."""
+    out = Path(out)
+    return Checkpoint(out.with_name(f"{out.name}.checkpoint"), hashlib.sha256(config.to_toml().encode()).hexdigest())
+
+
+def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False, resume: bool = False) -> FitResult:
     """Train on the training split, evaluate on the test split, write the run folder.
 
     Writes ``metrics.json``, ``predictions.csv`` (test samples), ``roc.png``, ``model/`` and
-    ``config.toml`` (the resolved config) into ``out``.
+    ``config.toml`` (the resolved config) into ``out``. Training checkpoints every epoch to
+    :func:`checkpoint_of`; ``resume`` goes on from a checkpoint an interrupted fit left there
+    (without it such a checkpoint is refused, so nothing is resumed or lost by accident). The
+    checkpoint is removed once ``out`` is written.
     """
+    checkpoint = checkpoint_of(config, out)
+    if checkpoint.exists() and not resume:
+        msg = f"an interrupted fit left a checkpoint in {checkpoint.folder}; pass --resume to go on from it, or remove the folder to start over"
+        raise InputError(msg)
     start = time.perf_counter()
     data, graph = load_data(config)
     train_rows, test_rows = split_rows(data, config)
@@ -165,7 +181,7 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> Fi
         msg = f"the training samples hold a single class ({train.labels.iloc[0]!r}); a classifier needs two or more"
         raise InputError(msg)
     model = DeepGAMIClassifier(graph, verbose=progress, **config.estimator_params)
-    model.fit(train)
+    model.fit(train, checkpoint=checkpoint)
     if model.graph_ is not None:
         log.info("prior graph: %s", model.graph_report_)
     seconds = time.perf_counter() - start
@@ -196,6 +212,7 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False) -> Fi
         predictions.to_csv(stage / "predictions.csv", index=False)
         plot_roc(curves, model.classes_, stage / "roc.png")
         (stage / CONFIG_FILE).write_text(config.to_toml())
+    checkpoint.remove()
     return FitResult(model, metrics, predictions, seconds)
 
 
