@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_cli_errors import assert_clean_error, run_cli
 
 from deepgami import DeepGAMIClassifier
 from deepgami.cli import main
@@ -39,18 +40,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
 
 
 def predict(capsys, run: Path, tf: Path, out: Path, *extra: str) -> tuple[int, str, str]:
-    code = main(["predict", str(run), "--modality", f"tf={tf}", *extra, "--out", str(out)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_line_error(result: tuple[int, str, str], out: Path, *expected: str) -> None:
-    code, stdout, stderr = result
-    assert code == 2 and "Traceback" not in stdout + stderr and not out.exists()
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("deepgami: error: "), stderr
-    for text in expected:
-        assert text in lines[0], f"{text!r} not in {lines[0]!r}"
+    return run_cli(capsys, "predict", run, "--modality", f"tf={tf}", *extra, "--out", out)
 
 
 def table(runs) -> pd.DataFrame:
@@ -75,14 +65,14 @@ def test_reordered_columns_are_aligned_and_extra_ones_noted(runs, capsys, tmp_pa
 def test_missing_features_are_counted_and_named(runs, capsys, tmp_path):
     table(runs).drop(columns=["TF000", "TF003"]).to_csv(tmp_path / "tf.csv")
     out = tmp_path / "pred.csv"
-    one_line_error(predict(capsys, runs["error"], tmp_path / "tf.csv", out), out, "lacks 2 of the 8 features", "TF000, TF003")
+    assert_clean_error(*predict(capsys, runs["error"], tmp_path / "tf.csv", out), out, "lacks 2 of the 8 features", "TF000, TF003")
 
 
 def test_unknown_and_repeated_modality_names(runs, capsys, tmp_path):
     out = tmp_path / "pred.csv"
-    code = main(["predict", str(runs["error"]), "--modality", f"rna={runs['tf']}", "--out", str(out)])
-    one_line_error((code, *capsys.readouterr()), out, "trained on modalities", "rna")
-    one_line_error(predict(capsys, runs["error"], runs["tf"], out, "--modality", f"tf={runs['tf']}"), out, "--modality tf is given twice")
+    result = run_cli(capsys, "predict", runs["error"], "--modality", f"rna={runs['tf']}", "--out", out)
+    assert_clean_error(*result, out, "trained on modalities", "rna")
+    assert_clean_error(*predict(capsys, runs["error"], runs["tf"], out, "--modality", f"tf={runs['tf']}"), out, "--modality tf is given twice")
 
 
 def test_nan_follows_the_training_missing_policy(runs, capsys, tmp_path):
@@ -90,7 +80,7 @@ def test_nan_follows_the_training_missing_policy(runs, capsys, tmp_path):
     frame.iloc[2, 1] = np.nan
     frame.to_csv(tmp_path / "tf.csv")
     out = tmp_path / "pred.csv"
-    one_line_error(predict(capsys, runs["error"], tmp_path / "tf.csv", out), out, "'tf'", "missing")
+    assert_clean_error(*predict(capsys, runs["error"], tmp_path / "tf.csv", out), out, "'tf'", "missing")
     assert predict(capsys, runs["mean"], tmp_path / "tf.csv", out)[0] == 0
     predictions = pd.read_csv(out)
     assert predictions[["p_case", "p_control"]].notna().all().all()
@@ -109,4 +99,4 @@ def test_bad_sample_ids(runs, capsys, tmp_path, edit, expected_text):
     frame.index = edit(list(frame.index))
     frame.to_csv(tmp_path / "tf.csv")
     out = tmp_path / "pred.csv"
-    one_line_error(predict(capsys, runs["error"], tmp_path / "tf.csv", out), out, "'tf'", expected_text)
+    assert_clean_error(*predict(capsys, runs["error"], tmp_path / "tf.csv", out), out, "'tf'", expected_text)
