@@ -174,22 +174,39 @@ def test_rows_follow_the_sample_order_of_the_data(name, split, fitted):
 
 # ------------------------------------------------------------------------------ leakage
 @pytest.mark.parametrize("name", BASELINES)
-def test_fit_learns_from_training_rows_only(name, cohort, split, fitted):
-    """Fitted scaling statistics are those of the training rows, whatever the test rows hold."""
-    data, train_rows, test_rows = cohort
-    train, _ = split
+def test_fit_learns_from_training_rows_only(name, split, fitted):
+    """Fitted scaling statistics are those of the training rows, and predicting rows (here
+    corrupted test rows) does not move them: nothing of the predicted rows enters the fitted state."""
+    train, test = split
     method = fitted(name)
     for m, means in scaler_means(method).items():
         columns = method.feature_names_in_[m]
         np.testing.assert_allclose(means, train.modalities[m][columns].to_numpy(np.float64).mean(axis=0), rtol=1e-6)
-    # Corrupt the test rows (values and labels) of the full cohort: the fit does not change.
-    is_test = data.samples.isin(data.samples[test_rows])
-    corrupted = with_values(data, lambda m, frame: frame.where(np.broadcast_to(~is_test[:, None], frame.shape), frame * 100 + 7))
-    corrupted.labels = data.labels.where(~is_test, "control")
-    refit = build(name).fit(corrupted.subset(train_rows))
-    for m, means in scaler_means(refit).items():
-        np.testing.assert_array_equal(means, scaler_means(method)[m])
-    np.testing.assert_array_equal(refit.predict_proba(split[1]), method.predict_proba(split[1]))
+    before = scaler_means(method)
+    method.predict_proba(with_values(test, lambda m, frame: frame * 100 + 7))
+    for m, means in scaler_means(method).items():
+        np.testing.assert_array_equal(means, before[m])
+
+
+@pytest.mark.parametrize("name", INDUCTIVE)
+def test_a_test_rows_prediction_reads_nothing_of_the_other_test_rows(name, split, fitted):
+    """The model fit on the training rows predicts each test row from that row alone: corrupting
+    the values (x 100 + 7) and labels of every other test row predicted alongside it leaves its
+    probabilities unchanged, and so does predicting it without them. A method that scaled,
+    imputed, projected or propagated over the rows it predicts, or read their labels, would
+    fail here. SNF is transductive by design; its promise, that the labels of the predicted
+    rows are never read, is tested below."""
+    _, test = split
+    method = fitted(name)
+    expected = method.predict_proba(test)
+    corrupt = np.arange(len(test)) % 2 == 0
+    corrupted = with_values(test, lambda m, frame: frame.where(np.broadcast_to(~corrupt[:, None], frame.shape), frame * 100 + 7))
+    corrupted.labels = test.labels.where(~corrupt, "control")
+    proba = method.predict_proba(corrupted)
+    assert not np.allclose(proba[corrupt], expected[corrupt])  # the corruption reaches the model
+    np.testing.assert_allclose(proba[~corrupt], expected[~corrupt], rtol=1e-6, atol=1e-9)
+    alone = method.predict_proba(test.subset(np.flatnonzero(~corrupt)))
+    np.testing.assert_allclose(alone, expected[~corrupt], rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("name", BASELINES)
