@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pandas as pd
@@ -10,11 +11,25 @@ import pytest
 import torch
 from scipy import stats
 
-from deepgami import InputError
+from deepgami import InputError, MultiOmicsData, RegulatoryGraph
 from deepgami.cli import main
 from deepgami.config import load_config
+from deepgami.evaluation import cv
 from deepgami.evaluation.ablation import null_graph
-from deepgami.evaluation.cv import SeedAverage, _fit, _null_graph_lines, candidates, null_graph_comparison, outer_splits, per_class_bacc, run_cv
+from deepgami.evaluation.baselines import LogisticL2
+from deepgami.evaluation.cv import (
+    CVSettings,
+    SeedAverage,
+    _fit,
+    _null_graph_lines,
+    candidates,
+    null_graph_comparison,
+    outer_splits,
+    per_class_bacc,
+    run_cv,
+)
+from deepgami.evaluation.fold_preprocessing import FoldPreprocessor
+from deepgami.evaluation.methods import DeepGAMIMethod
 from deepgami.simulate import simulate_cohort
 from deepgami.workflow import cv_settings, load_data, run_fit
 
@@ -290,3 +305,124 @@ def test_cv_runs_on_one_modality(cohort_config, tmp_path):
     test = pd.read_csv(tmp_path / "cv" / "results.csv").query("fold == 'test'")
     assert set(test["method"]) == {"deepgami", "logistic_l2", "deepgami_random_graph"}
     assert set(test["modalities"]) == {"all", "snp"}
+
+
+def _record_fits(monkeypatch, caplog) -> list[tuple]:
+    """Record, in call order, the sample ids of every FoldPreprocessor fit and transform and of
+    every DeepGAMI and logistic_l2 fit and prediction (with the object concerned), and the end of
+    each (split, method) block, which ``run_cv`` logs."""
+    events: list[tuple] = []
+
+    def recording(kind, original):
+        def wrapper(self, data, *args, **kwargs):
+            events.append((kind, self, frozenset(data.samples)))
+            return original(self, data, *args, **kwargs)
+
+        return wrapper
+
+    for cls, prefix, names in (
+        (FoldPreprocessor, "prep", ("fit", "transform")),
+        (DeepGAMIMethod, "method", ("fit", "predict_proba")),
+        (LogisticL2, "method", ("fit", "predict_proba")),
+    ):
+        for name in names:
+            monkeypatch.setattr(cls, name, recording(f"{prefix} {name}", getattr(cls, name)))
+
+    class BlockEnds(logging.Handler):
+        def emit(self, record):
+            if record.msg.startswith("split %d: %s done"):
+                events.append(("done", *record.args[:2]))
+
+    caplog.set_level(logging.INFO, logger=cv.log.name)
+    monkeypatch.setattr(cv.log, "handlers", [*cv.log.handlers, BlockEnds()])
+    return events
+
+
+def _blocks(events) -> dict[tuple[int, str], list[tuple]]:
+    """The recorded calls grouped by the (split, method) block they belong to."""
+    blocks, current = {}, []
+    for event in events:
+        if event[0] == "done":
+            blocks[event[1], event[2]] = current
+            current = []
+        else:
+            current.append(event)
+    assert not current
+    return blocks
+
+
+def _fits(block, kind) -> dict[int, tuple[object, frozenset, list[frozenset]]]:
+    """Per fitted object of ``kind`` ("prep" or "method"): (object, fit rows, rows of each later call)."""
+    out: dict[int, tuple] = {}
+    for event_kind, obj, rows in block:
+        if event_kind == f"{kind} fit":
+            out[id(obj)] = (obj, rows, [])
+        elif event_kind.startswith(kind):
+            out[id(obj)][2].append(rows)
+    return out
+
+
+@pytest.mark.parametrize("inner_folds", [True, False], ids=["inner-folds", "out-of-fold"])
+def test_no_fit_in_nested_cv_sees_the_rows_it_is_scored_on(monkeypatch, caplog, inner_folds):
+    """Over two outer splits, every FoldPreprocessor and method fit inside ``run_cv`` sees only
+    that split's outer training rows; every inner-fold fit is disjoint from the inner-validation
+    rows it is then scored on (together they are the outer training rows, and the validation
+    parts of the folds partition them); every final fit, of every method, is on exactly the
+    outer training rows; and DeepGAMI and the baseline see the same inner folds. With
+    ``select_k`` (fold preprocessing reads the labels) DeepGAMI is tuned on inner folds; without
+    it on its out-of-fold scores, one fit per grid point on the outer training rows: both paths."""
+    cohort = simulate_cohort(n_samples=60, n_snps=60, n_tfs=8, n_genes=12, difficulty="easy", seed=6)
+    data = MultiOmicsData(cohort.modalities, cohort.labels)
+    graph = RegulatoryGraph.from_edge_tables([(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")])
+    settings = CVSettings(
+        folds=2,
+        methods=["deepgami", "logistic_l2"],
+        ablations=["no_aux"] if inner_folds else [],
+        search={"dropout": [0.2, 0.5]},
+        method_grids={"logistic_l2": {"C": [0.1, 1.0]}},
+        estimator_params={"max_epochs": 2, "n_members": 2, "null_members": 0},
+        preprocessing={"select_k": {"snp": 30}} if inner_folds else {},
+    )
+    events = _record_fits(monkeypatch, caplog)
+    result = run_cv(data, graph, settings, repeats=2)
+    methods = ["deepgami", "logistic_l2", "deepgami_no_aux"] if inner_folds else ["deepgami", "logistic_l2"]
+    blocks = _blocks(events)
+    assert sorted(blocks) == sorted((split, name) for split in (0, 1) for name in methods)
+    tuned_out_of_fold = "out-of-fold" in result.tuning["deepgami"]
+    assert tuned_out_of_fold is not inner_folds
+    for split, (train_rows, test_rows) in enumerate(outer_splits(data, settings, 2)):
+        outer_train, outer_test = frozenset(data.samples[train_rows]), frozenset(data.samples[test_rows])
+        assert len(outer_test) == 12 and not outer_train & outer_test
+        inner_by_method = {}
+        for name in methods:
+            block = blocks[split, name]
+            preps, fits = _fits(block, "prep"), _fits(block, "method")
+            assert preps and fits
+            for _, rows, used in preps.values():
+                assert rows <= outer_train and not rows & outer_test
+                # The preprocessor transforms its own fit rows, or rows it never saw.
+                assert all(other == rows or not other & rows for other in used)
+            inner, final = set(), set()
+            for _, rows, predicted in fits.values():
+                assert rows <= outer_train and not rows & outer_test
+                for other in predicted:
+                    assert not other & rows  # no method is scored on a row it was fit on
+                    if other == outer_test:
+                        final.add(rows)
+                    else:
+                        assert other <= outer_train and other | rows == outer_train
+                        inner.add((rows, other))
+            assert final == {outer_train}, name  # the final fit (and single-modality refits) use all training rows
+            unscored = [rows for _, rows, predicted in fits.values() if not predicted]
+            if name.startswith("deepgami") and not inner_folds:
+                # One fit per grid point on the training rows, scored by its own out-of-fold predictions.
+                assert not inner and unscored == [outer_train]  # the best one predicts, the other is dropped
+                continue
+            assert not unscored
+            validation = [other for _, other in inner]
+            assert len(inner) == settings.folds and frozenset().union(*validation) == outer_train
+            assert sum(len(v) for v in validation) == len(outer_train)  # the folds' validation parts partition the rows
+            inner_by_method[name] = inner
+        # Every method tuned on inner folds saw the same inner folds.
+        assert len({frozenset(inner) for inner in inner_by_method.values()}) == 1
+        assert set(inner_by_method) == ({*methods} if inner_folds else {"logistic_l2"})
