@@ -1,7 +1,9 @@
-"""Multi-process training: two CPU processes under torchrun give the one-process model."""
+"""Multi-process training: two CPU processes under torchrun give the one-process model, and
+stop early at the epoch it stops at."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,15 +41,23 @@ def _weights(run: Path) -> dict[str, torch.Tensor]:
     return {k: v for k, v in tensors.items() if k.startswith("module.")}
 
 
-def _torchrun(config: Path, out: Path, n_processes: int, batch_size: int | None = None) -> subprocess.CompletedProcess:
+def _torchrun(config: Path, out: Path, n_processes: int) -> subprocess.CompletedProcess:
+    """``deepgami fit`` under torchrun; fails unless every process joined one group of
+    ``n_processes`` and training ran distributed (their log lines on stderr)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = [str(TORCHRUN), "--standalone", f"--nproc-per-node={n_processes}", "-m", "deepgami", "-q", "fit", str(config), "--out", str(out)]
+    command = [str(TORCHRUN), "--standalone", f"--nproc-per-node={n_processes}", "-m", "deepgami", "fit", str(config), "--out", str(out)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    for rank in range(n_processes):
+        assert f"deepgami: process {rank} of {n_processes} joined the gloo process group" in result.stderr, result.stderr[-3000:]
+    # Process 0's log (the others log errors only): its training loop ran under DistributedDataParallel.
+    assert f"deepgami: training in {n_processes} processes" in result.stderr, result.stderr[-3000:]
     return result
 
 
 def test_two_processes_train_the_one_process_model(config, tmp_path):
+    """Without validation all epochs run; two processes that each train on half of every batch
+    end with the one-process weights, and only process 0 writes the run folder."""
     assert main(["-q", "fit", str(config), "--out", str(tmp_path / "one")]) == 0
     _torchrun(config, tmp_path / "two", 2)
     one, two = _weights(tmp_path / "one"), _weights(tmp_path / "two")
@@ -99,3 +109,26 @@ def test_commands_other_than_fit_refuse_torchrun(tmp_path, capsys, monkeypatch):
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 2
     assert "only `deepgami fit`" in capsys.readouterr().err
     assert not (tmp_path / "demo").exists()
+
+
+def test_two_processes_stop_early_at_the_epoch_one_process_stops(config, tmp_path):
+    """With validation (cross-fitted members, each validating on its own fold) and a small
+    patience, early stopping ends training before ``max_epochs``: two processes validate on the
+    whole validation set each, stop at the same epoch as one process and restore the same best
+    weights."""
+    document = tomllib.loads(config.read_text())
+    document["training"].update({"max_epochs": 30, "validation_fraction": 0.2, "patience": 2, "lr": 0.01})
+    validated = config.with_name("config_validated.toml")  # beside the data its relative paths name
+    validated.write_text(tomli_w.dumps(document))
+    assert main(["-q", "fit", str(validated), "--out", str(tmp_path / "one")]) == 0
+    result = _torchrun(validated, tmp_path / "two", 2)
+    epochs = {run: json.loads((tmp_path / run / "metrics.json").read_text())["epochs"] for run in ("one", "two")}
+    assert epochs["one"] == epochs["two"] < 30
+    assert f"early stopping after epoch {epochs['two']} " in result.stderr
+    histories = {run: json.loads((tmp_path / run / "model" / "model.json").read_text())["history"] for run in ("one", "two")}
+    for first, second in zip(histories["one"], histories["two"]):
+        assert first["val_ce"] == pytest.approx(second["val_ce"], rel=1e-4)
+    one, two = _weights(tmp_path / "one"), _weights(tmp_path / "two")
+    assert one.keys() == two.keys()
+    for name in one:
+        torch.testing.assert_close(two[name], one[name], rtol=1e-4, atol=1e-5, msg=name)
