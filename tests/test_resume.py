@@ -112,3 +112,30 @@ def test_a_leftover_checkpoint_is_named_and_a_changed_config_refused(config, tmp
     assert main(["fit", str(config), "--out", str(out), "--resume"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "written with other settings" in err and not out.exists()
+
+
+def test_an_interrupted_cv_keeps_its_finished_results_and_runs_only_the_rest(config, tmp_path, monkeypatch):
+    tables = '\n[cv]\nfolds = 2\nrepeats = 2\nmethods = ["deepgami", "logistic_l2"]\nablations = ["random"]\n'
+    config.write_text(config.read_text() + tables)
+    assert main(["-q", "cv", str(config), "--out", str(tmp_path / "whole")]) == 0
+    save_part = Checkpoint.save_part
+    saved = []
+
+    def interrupted(self, name, payload):
+        save_part(self, name, payload)
+        saved.append(name)
+        if len(saved) == 4:  # of 2 splits x 3 methods
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Checkpoint, "save_part", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        main(["-q", "cv", str(config), "--out", str(tmp_path / "cv")])
+    monkeypatch.setattr(Checkpoint, "save_part", save_part)
+    assert not (tmp_path / "cv").exists() and len(list((tmp_path / "cv.checkpoint").glob("part_*.pt"))) == 4
+    ran = []
+    monkeypatch.setattr(Checkpoint, "save_part", lambda self, name, payload: (ran.append(name), save_part(self, name, payload)))
+    assert main(["-q", "cv", str(config), "--out", str(tmp_path / "cv"), "--resume"]) == 0
+    assert sorted(ran) == sorted({"0__deepgami", "0__logistic_l2", "0__deepgami_random_graph", "1__deepgami",
+                                  "1__logistic_l2", "1__deepgami_random_graph"} - set(saved))  # fmt: skip
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cv" / "results.csv"), pd.read_csv(tmp_path / "whole" / "results.csv"))
+    assert not (tmp_path / "cv.checkpoint").exists()

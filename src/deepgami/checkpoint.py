@@ -1,8 +1,9 @@
-"""Checkpoints of a fit in progress: what the training loop needs to go on exactly where it stopped.
+"""Checkpoints of a job in progress, so an interrupted one goes on exactly where it stopped.
 
-A checkpoint is a folder holding ``state.pt`` (module and optimiser state, the shuffling
-generator, early stopping, history, the epoch reached; written by process 0) and one
-``rng_<rank>.pt`` per process (the torch random state that drew that process's dropout masks).
+For a fit, the folder holds ``state.pt`` (module and optimiser state, the shuffling generator,
+early stopping, history, the epoch reached; written by process 0) and one ``rng_<rank>.pt``
+per process (the torch random state that drew that process's dropout masks). For a
+cross-validation, it holds one ``part_<name>.pt`` per finished (split, method).
 Every file is written to a temporary name and renamed, so a kill at any moment leaves the
 previous checkpoint whole. Files hold tensors, numbers and strings only and are read with
 ``torch.load(weights_only=True)``.
@@ -31,7 +32,7 @@ class Checkpoint:
         self.folder, self.fingerprint = Path(folder), fingerprint
 
     def exists(self) -> bool:
-        return (self.folder / STATE_FILE).is_file()
+        return (self.folder / STATE_FILE).is_file() or any(self.folder.glob("part_*.pt"))
 
     def save(self, state: dict[str, Any], rank: int = 0) -> None:
         """Write this process's random state and, on process 0, ``state`` (atomically)."""
@@ -42,22 +43,34 @@ class Checkpoint:
 
     def load(self, rank: int = 0) -> dict[str, Any] | None:
         """The saved state, with this process's random state restored; None without a checkpoint."""
-        if not self.exists():
+        if not (self.folder / STATE_FILE).is_file():
             return None
-        try:
-            state = torch.load(self.folder / STATE_FILE, weights_only=True)
-            rng = torch.load(self.folder / f"rng_{rank}.pt", weights_only=True)
-        except Exception as error:  # a damaged file of any kind: one line, never a traceback
-            msg = f"the checkpoint in {self.folder} cannot be read ({type(error).__name__}); remove the folder to start over"
-            raise InputError(msg) from error
-        if state.get("fingerprint") != self.fingerprint:
-            msg = f"the checkpoint in {self.folder} was written with other settings; rerun with the same config, or remove it to start over"
-            raise InputError(msg)
-        torch.set_rng_state(rng["torch"])
+        state = self._read(STATE_FILE)
+        torch.set_rng_state(self._read(f"rng_{rank}.pt", check=False)["torch"])
         return state
+
+    def save_part(self, name: str, payload: dict[str, Any]) -> None:
+        """One finished piece of a longer job (a cross-validation split of one method)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._write(f"part_{name}.pt", {**payload, "fingerprint": self.fingerprint})
+
+    def parts(self) -> dict[str, dict[str, Any]]:
+        """Every saved piece by name (empty without a checkpoint)."""
+        return {path.stem.removeprefix("part_"): self._read(path.name) for path in sorted(self.folder.glob("part_*.pt"))}
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _read(self, name: str, *, check: bool = True) -> dict[str, Any]:
+        try:
+            payload = torch.load(self.folder / name, weights_only=True)
+        except Exception as error:  # a damaged file of any kind: one line, never a traceback
+            msg = f"the checkpoint in {self.folder} cannot be read ({type(error).__name__} in {name}); remove the folder to start over"
+            raise InputError(msg) from error
+        if check and payload.get("fingerprint") != self.fingerprint:
+            msg = f"the checkpoint in {self.folder} was written with other settings; rerun with the same config, or remove it to start over"
+            raise InputError(msg)
+        return payload
 
     def _write(self, name: str, payload: dict[str, Any]) -> None:
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")

@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--out", required=True, type=Path, help="folder to write results.csv, summary.md and ROC plots")
     _overwrite_flag(cv)
     cv.add_argument("--repeats", type=int, help="repeated random outer splits (overrides [cv] repeats)")
+    cv.add_argument("--resume", action="store_true", help="keep the (split, method) results an interrupted cv left in <out>.checkpoint")
 
     explain = commands.add_parser("explain", help="prioritise features, latent nodes and prior edges of a trained run")
     explain.add_argument("run", type=Path, help="run folder written by `fit`")
@@ -160,7 +161,7 @@ def _cv(args: argparse.Namespace) -> int:
     if args.repeats is not None and args.repeats < 1:
         msg = f"--repeats must be at least 1 (got {args.repeats})"
         raise InputError(msg)
-    result, seconds = run_cv_job(load_config(args.config), args.out, repeats=args.repeats, progress=not args.quiet)
+    result, seconds = run_cv_job(load_config(args.config), args.out, repeats=args.repeats, progress=not args.quiet, resume=args.resume)
     table = result.summary[(result.summary["modalities"] == "all") & (result.summary["metric"] == "bacc")]
     print(f"test balanced accuracy, all modalities (mean ± sd over {int(table['n_splits'].max())} split(s)); {seconds:.0f} s:")
     width = max(len(m) for m in table["method"]) + 2

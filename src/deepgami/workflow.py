@@ -152,11 +152,17 @@ def evaluate(model: DeepGAMIClassifier, data: MultiOmicsData) -> tuple[dict[str,
     return results, curves
 
 
-def checkpoint_of(config: RunConfig, out: str | Path) -> Checkpoint:
-    """The checkpoint folder of a fit into ``out``: ``<out>.checkpoint`` beside it (``out``
-    itself is only ever written whole), fingerprinted by the resolved config."""
+def checkpoint_of(config: RunConfig, out: str | Path, *, resume: bool, extra: str = "") -> Checkpoint:
+    """The checkpoint folder of a job writing ``out``: ``<out>.checkpoint`` beside it (``out``
+    itself is only ever written whole), fingerprinted by the resolved config (and ``extra``).
+    A checkpoint an interrupted job left is refused unless ``resume``, so nothing is resumed
+    or lost by accident."""
     out = Path(out)
-    return Checkpoint(out.with_name(f"{out.name}.checkpoint"), hashlib.sha256(config.to_toml().encode()).hexdigest())
+    checkpoint = Checkpoint(out.with_name(f"{out.name}.checkpoint"), hashlib.sha256((config.to_toml() + extra).encode()).hexdigest())
+    if checkpoint.exists() and not resume:
+        msg = f"an interrupted run left a checkpoint in {checkpoint.folder}; pass --resume to go on from it, or remove the folder to start over"
+        raise InputError(msg)
+    return checkpoint
 
 
 def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False, resume: bool = False) -> FitResult:
@@ -164,14 +170,10 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False, resum
 
     Writes ``metrics.json``, ``predictions.csv`` (test samples), ``roc.png``, ``model/`` and
     ``config.toml`` (the resolved config) into ``out``. Training checkpoints every epoch to
-    :func:`checkpoint_of`; ``resume`` goes on from a checkpoint an interrupted fit left there
-    (without it such a checkpoint is refused, so nothing is resumed or lost by accident). The
-    checkpoint is removed once ``out`` is written.
+    :func:`checkpoint_of`; ``resume`` goes on from a checkpoint an interrupted fit left there.
+    The checkpoint is removed once ``out`` is written.
     """
-    checkpoint = checkpoint_of(config, out)
-    if checkpoint.exists() and not resume:
-        msg = f"an interrupted fit left a checkpoint in {checkpoint.folder}; pass --resume to go on from it, or remove the folder to start over"
-        raise InputError(msg)
+    checkpoint = checkpoint_of(config, out, resume=resume)
     start = time.perf_counter()
     data, graph = load_data(config)
     train_rows, test_rows = split_rows(data, config)
@@ -391,14 +393,19 @@ def cv_settings(config: RunConfig) -> CVSettings:
     )
 
 
-def run_cv_job(config: RunConfig, out: str | Path, *, repeats: int | None = None, progress: bool = False):
-    """``deepgami cv``: nested model selection and comparison; writes results.csv, summary.md, ROC PNGs."""
+def run_cv_job(config: RunConfig, out: str | Path, *, repeats: int | None = None, progress: bool = False, resume: bool = False):
+    """``deepgami cv``: nested model selection and comparison; writes results.csv, summary.md, ROC PNGs.
+
+    Each finished (split, method) is checkpointed (:func:`checkpoint_of`); ``resume`` keeps
+    those of an interrupted run and runs only what is missing.
+    """
     from .evaluation.cv import run_cv, write_cv
 
+    checkpoint = checkpoint_of(config, out, resume=resume, extra=f"repeats={repeats}")
     start = time.perf_counter()
     data, graph = load_data(config)
     settings = cv_settings(config)
-    result = run_cv(data, graph, settings, repeats=repeats, progress=progress)
+    result = run_cv(data, graph, settings, repeats=repeats, progress=progress, checkpoint=checkpoint)
     seconds = time.perf_counter() - start
     counts = ", ".join(f"{m} {int(data.observed[m].sum())}" for m in data.modality_names)
     header = (
@@ -408,6 +415,7 @@ def run_cv_job(config: RunConfig, out: str | Path, *, repeats: int | None = None
     with staged_output(out) as stage:
         write_cv(result, stage, np.unique(data.labels.to_numpy()), header)
         (stage / CONFIG_FILE).write_text(config.to_toml())
+    checkpoint.remove()
     return result, seconds
 
 

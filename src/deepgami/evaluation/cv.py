@@ -25,11 +25,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy import stats
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, train_test_split
 from tqdm.auto import tqdm
 
+from ..checkpoint import Checkpoint
 from ..data import MultiOmicsData, float_values
 from ..errors import InputError, preview
 from ..graph import RegulatoryGraph
@@ -300,13 +302,16 @@ def run_cv(
     *,
     repeats: int | None = None,
     progress: bool = False,
+    checkpoint: Checkpoint | None = None,
 ) -> CVResult:
     """Nested cross-validation of every candidate on identical splits; see the module docstring.
 
     ``repeats`` overrides ``settings.repeats``. Returns tidy ``results`` (method, split, fold,
     modalities, metric, value, params) and a ``summary`` (mean and sd over splits of each test
-    metric).
+    metric). With a ``checkpoint``, each finished (split, method) is saved there, and those
+    already saved are taken from it instead of run again.
     """
+    finished = checkpoint.parts() if checkpoint is not None else {}
     folds = settings.folds
     repeats = int(repeats or settings.repeats)
     training_seeds = settings.training_seeds
@@ -324,7 +329,12 @@ def run_cv(
         seed = settings.split_seed + split
         inner = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(train_rows, train_all.labels))
         for candidate in entries:
-            start = time.perf_counter()
+            part = f"{split}__{candidate.name}"
+            if part in finished:
+                _restore(finished[part], candidate.name, rows, curves, seconds, tuning)
+                bar.update()
+                continue
+            start, first_row = time.perf_counter(), len(rows)
             grid_points = _grid_points(candidate.grid)
             train_part, (test_part,) = _prepare(settings, train_all, [test], seed)
             best, method, how = grid_points[0], None, "fixed (no grid)"
@@ -351,12 +361,34 @@ def run_cv(
                     single = _fit(candidate, graph, best, seed, single_train, training_seeds)
                 proba = _predict(single, single_train, single_test, use_modalities=(m,))
                 _record(rows, curves, candidate.name, split, m, single_test.labels.to_numpy(), proba, single.classes_, best)
-            seconds[candidate.name] = seconds.get(candidate.name, 0.0) + time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            seconds[candidate.name] = seconds.get(candidate.name, 0.0) + elapsed
+            if checkpoint is not None:
+                checkpoint.save_part(part, _saved_part(rows[first_row:], curves, candidate.name, split, elapsed, tuning[candidate.name]))
             bar.update()
             log.info("split %d: %s done in %.1f s (best %s)", split, candidate.name, time.perf_counter() - start, best or "defaults")
     bar.close()
     results = pd.DataFrame(rows, columns=["method", "split", "fold", "modalities", "metric", "value", "params"])
     return CVResult(results, summarise(results), curves, seconds, tuning)
+
+
+def _saved_part(rows: list[dict], curves: dict, method: str, split: int, seconds: float, tuning: str) -> dict:
+    """One finished (split, method) in plain numbers, strings and tensors (a checkpoint part)."""
+    plain = [{k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()} for row in rows]
+    mine = {}
+    if split == 0:  # the ROC plots show the first split
+        mine = {m: (np.asarray(by_method[method][0]).tolist(), torch.as_tensor(by_method[method][1]), np.asarray(by_method[method][2]).tolist())
+                for m, by_method in curves.items() if method in by_method}  # fmt: skip
+    return {"rows": plain, "curves": mine, "seconds": seconds, "tuning": tuning}
+
+
+def _restore(part: dict, method: str, rows: list[dict], curves: dict, seconds: dict, tuning: dict) -> None:
+    """Put a saved (split, method) back into the results being gathered."""
+    rows.extend(part["rows"])
+    for modalities, (y, p, c) in part["curves"].items():
+        curves.setdefault(modalities, {})[method] = (np.asarray(y), p.numpy(), np.asarray(c))
+    seconds[method] = seconds.get(method, 0.0) + part["seconds"]
+    tuning[method] = part["tuning"]
 
 
 def _reads_labels(preprocessing: dict) -> bool:
