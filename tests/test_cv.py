@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 from scipy import stats
+from test_cli_errors import assert_clean_error, run_cli
 
 from deepgami import InputError, MultiOmicsData, RegulatoryGraph
 from deepgami.cli import main
@@ -157,10 +158,7 @@ def test_cv_settings_take_the_config_tables_and_read_covariates_and_batches(coho
     with pytest.raises(InputError, match=r"batch file \S+sites.csv holds only sample ids; add a column of batch labels"):
         cv_settings(load_config(path))
     (path.parent / "covariates.tsv").unlink()
-    assert main(["cv", str(path), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
-    assert "covariates file" in err and "covariates.tsv does not exist" in err
-    assert not (tmp_path / "out").exists()
+    assert_clean_error(*run_cli(capsys, "cv", path, "--out", tmp_path / "out"), tmp_path / "out", "covariates file", "covariates.tsv does not exist")
 
 
 @pytest.mark.parametrize(
@@ -176,9 +174,7 @@ def test_cv_config_errors_through_the_cli(tmp_path, capsys, extra, message):
     cohort = simulate_cohort(n_samples=40, n_snps=30, n_tfs=5, n_genes=8, seed=1)
     config = cohort.write(tmp_path / "cohort")
     config.write_text(config.read_text() + extra)
-    assert main(["cv", str(config), "--out", str(tmp_path / "out")]) == 2
-    assert message in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+    assert_clean_error(*run_cli(capsys, "cv", config, "--out", tmp_path / "out"), tmp_path / "out", message)
 
 
 def test_training_seeds_average_fits_that_differ_only_in_their_seed(cohort_config):

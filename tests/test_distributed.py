@@ -14,6 +14,7 @@ import pytest
 import tomli_w
 import torch
 from safetensors.torch import load_file
+from test_cli_errors import assert_clean_error, run_cli
 
 from deepgami.cli import main
 from deepgami.simulate import simulate_cohort
@@ -99,16 +100,13 @@ def test_a_batch_smaller_than_the_process_count_still_trains(config, tmp_path):
 def test_distributed_flag_outside_torchrun_is_one_clear_error(config, tmp_path, capsys, monkeypatch):
     for variable in ("RANK", "WORLD_SIZE", "MASTER_ADDR"):
         monkeypatch.delenv(variable, raising=False)
-    assert main(["fit", str(config), "--out", str(tmp_path / "run"), "--distributed"]) == 2
-    assert "torchrun --nproc-per-node" in capsys.readouterr().err
-    assert not (tmp_path / "run").exists()
+    result = run_cli(capsys, "fit", config, "--out", tmp_path / "run", "--distributed")
+    assert_clean_error(*result, tmp_path / "run", "torchrun --nproc-per-node")
 
 
 def test_commands_other_than_fit_refuse_torchrun(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "2")
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 2
-    assert "only `deepgami fit`" in capsys.readouterr().err
-    assert not (tmp_path / "demo").exists()
+    assert_clean_error(*run_cli(capsys, "demo", "--out", tmp_path / "demo"), tmp_path / "demo", "only `deepgami fit`")
 
 
 def test_two_processes_stop_early_at_the_epoch_one_process_stops(config, tmp_path):

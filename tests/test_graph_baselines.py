@@ -271,4 +271,9 @@ def test_mogonet_net_fuses_three_modalities():
     assert net.vcdn.model[0].in_features == 2**3
     x_dict = {m: torch.randn(12, n) for m, n in {"a": 5, "b": 4, "c": 3}.items()}
     graphs = {m: similarity_graph(x, similarity_threshold(x, 3)) for m, x in x_dict.items()}
-    assert net(x_dict, graphs).shape == (12, 2)
+    net.eval()
+    fused = net(x_dict, graphs)
+    assert fused.shape == (12, 2)
+    for m in x_dict:  # every modality reaches the fused output
+        changed = {**x_dict, m: x_dict[m] + torch.randn_like(x_dict[m])}
+        assert not torch.allclose(net(changed, graphs), fused), m

@@ -20,7 +20,9 @@ def test_own_graph_tutorial(tmp_path):
         assert (folder / relative).is_file(), relative
     ablation = pd.read_csv(folder / "ablation.csv")
     assert set(ablation["graph"]) == {"prior", "random", "bernoulli", "shuffle"}
-    assert ablation["bacc"].between(0, 1).all() and ablation["auc"].between(0, 1).all()
+    # Null graphs keep the prior's edge count; the planted prior predicts well above chance.
+    assert ablation["n_edges"].nunique() == 1
+    assert ablation.set_index("graph").loc["prior", "auc"] > 0.6
     # Every kind of flaw planted in the files is reported as a drop.
     for step in ("[translate_variant_ids]", "[harmonise_ids]", "[load_trrust]", "[restrict_to]"):
         assert step in result.stdout, step

@@ -55,7 +55,7 @@ def test_tcga_pathways_tutorial(tmp_path):
     test = results[(results["fold"] == "test") & (results["metric"] == "bacc")]
     assert set(test["method"]) == {"deepgami", "logistic_l2", "late_fusion"}
     assert set(test["modalities"]) == {"all", "rna", "meth", "mirna"}
-    assert len(test) == 3 * 4 and test["value"].between(0, 1).all()
+    assert len(test) == 3 * 4 and test["value"].min() > 0.3  # five subtypes: chance BACC is 0.2
     assert "nested CV in" in stdout
 
     # Latent importance ranks pathways (nodes of the graph) for every class code.
