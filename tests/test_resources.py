@@ -26,7 +26,7 @@ def config(tmp_path):
 
 
 def clean_failure(capsys, argv, *expected) -> None:
-    code = main([str(a) for a in argv])
+    code = main(["-q", *(str(a) for a in argv)])
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert code == 2 and "Traceback" not in captured.err and len(lines) == 1, captured.err

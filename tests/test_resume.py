@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -139,3 +140,56 @@ def test_an_interrupted_cv_keeps_its_finished_results_and_runs_only_the_rest(con
                                   "1__logistic_l2", "1__deepgami_random_graph"} - set(saved))  # fmt: skip
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cv" / "results.csv"), pd.read_csv(tmp_path / "whole" / "results.csv"))
     assert not (tmp_path / "cv.checkpoint").exists()
+
+
+def test_a_killed_cv_resumes(config, tmp_path):
+    """SIGKILL of a real `deepgami cv` once a (split, method) is saved; --resume gives the uninterrupted results."""
+    config.write_text(config.read_text() + '\n[cv]\nfolds = 2\nrepeats = 2\nmethods = ["deepgami", "logistic_l2"]\nablations = ["random"]\n')
+    out = tmp_path / "killed"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "deepgami", "-q", "cv", str(config), "--out", str(out)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    folder = tmp_path / "killed.checkpoint"
+    deadline = time.monotonic() + 120
+    while not list(folder.glob("part_*.pt")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    if not list(folder.glob("part_*.pt")) or out.exists():
+        pytest.fail("the cv finished or failed before a part was saved")
+    assert main(["-q", "cv", str(config), "--out", str(out), "--resume"]) == 0
+    assert main(["-q", "cv", str(config), "--out", str(tmp_path / "whole")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), pd.read_csv(tmp_path / "whole" / "results.csv"))
+
+
+CRASHING_WORKER = """
+import os, sys
+from deepgami.checkpoint import Checkpoint
+from deepgami.cli import main
+
+save, calls = Checkpoint.save, []
+
+def save_then_crash(self, state, rank=0):
+    save(self, state, rank)
+    calls.append(rank)
+    if os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0" and rank == 1 and len(calls) == 3:
+        os._exit(1)  # a worker dies after its third checkpoint
+
+Checkpoint.save = save_then_crash
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_restarted_torchrun_worker_group_resumes_by_itself(config, tmp_path):
+    worker = tmp_path / "crashing_worker.py"
+    worker.write_text(CRASHING_WORKER)
+    torchrun = str(Path(sys.executable).with_name("torchrun"))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    runs = {}
+    for name, script, restarts in (("whole", "-m deepgami", "0"), ("restarted", str(worker), "3")):
+        command = [torchrun, "--standalone", "--nproc-per-node=2", f"--max-restarts={restarts}", *script.split(),
+                   "fit", str(config), "--out", str(tmp_path / name)]  # fmt: skip
+        runs[name] = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        assert runs[name].returncode == 0, runs[name].stderr[-3000:]
+    assert "resuming from the checkpoint" in runs["restarted"].stderr
+    assert_same_run(tmp_path / "whole", tmp_path / "restarted")

@@ -36,7 +36,6 @@ class Checkpoint:
 
     def save(self, state: dict[str, Any], rank: int = 0) -> None:
         """Write this process's random state and, on process 0, ``state`` (atomically)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         self._write(f"rng_{rank}.pt", {"torch": torch.get_rng_state()})
         if rank == 0:
             self._write(STATE_FILE, {**state, "fingerprint": self.fingerprint})
@@ -51,7 +50,6 @@ class Checkpoint:
 
     def save_part(self, name: str, payload: dict[str, Any]) -> None:
         """One finished piece of a longer job (a cross-validation split of one method)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         self._write(f"part_{name}.pt", {**payload, "fingerprint": self.fingerprint})
 
     def parts(self) -> dict[str, dict[str, Any]]:
@@ -73,7 +71,15 @@ class Checkpoint:
         return payload
 
     def _write(self, name: str, payload: dict[str, Any]) -> None:
-        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        os.close(handle)
-        torch.save(payload, temporary)
-        os.replace(temporary, self.folder / name)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            os.close(handle)
+            try:
+                torch.save(payload, temporary)
+                os.replace(temporary, self.folder / name)
+            finally:
+                Path(temporary).unlink(missing_ok=True)  # gone after the rename; a failed write's part
+        except OSError as error:
+            msg = f"cannot write the checkpoint folder {self.folder}: {error.strerror or error}"
+            raise InputError(msg) from error

@@ -158,6 +158,11 @@ def checkpoint_of(config: RunConfig, out: str | Path, *, resume: bool, extra: st
     A checkpoint an interrupted job left is refused unless ``resume``, so nothing is resumed
     or lost by accident."""
     out = Path(out)
+    try:  # before any work: a folder that cannot be made fails now, not after training
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        msg = f"cannot write the output folder {out}: {error.strerror or error}"
+        raise InputError(msg) from error
     checkpoint = Checkpoint(out.with_name(f"{out.name}.checkpoint"), hashlib.sha256((config.to_toml() + extra).encode()).hexdigest())
     if checkpoint.exists() and not resume:
         msg = f"an interrupted run left a checkpoint in {checkpoint.folder}; pass --resume to go on from it, or remove the folder to start over"
