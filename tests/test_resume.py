@@ -186,7 +186,7 @@ def test_a_restarted_torchrun_worker_group_resumes_by_itself(config, tmp_path):
     torchrun = str(Path(sys.executable).with_name("torchrun"))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     runs = {}
-    for name, script, restarts in (("whole", "-m deepgami", "0"), ("restarted", str(worker), "3")):
+    for name, script, restarts in (("whole", "-m deepgami", "0"), ("restarted", str(worker), "1")):
         command = [torchrun, "--standalone", "--nproc-per-node=2", f"--max-restarts={restarts}", *script.split(),
                    "fit", str(config), "--out", str(tmp_path / name)]  # fmt: skip
         runs[name] = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)

@@ -1,8 +1,9 @@
 """Checkpoints of a job in progress, so an interrupted one goes on exactly where it stopped.
 
 For a fit, the folder holds ``state.pt`` (module and optimiser state, the shuffling generator,
-early stopping, history, the epoch reached; written by process 0) and one ``rng_<rank>.pt``
-per process (the torch random state that drew that process's dropout masks). For a
+early stopping, history, the epoch reached, and process 0's torch random state; written by
+process 0) and, for every other process, ``rng_<rank>_<epoch>.pt`` (the torch random state that
+drew its dropout masks), keyed by epoch so a state and a random state always belong together. For a
 cross-validation, it holds one ``part_<name>.pt`` per finished (split, method).
 Every file is written to a temporary name and renamed, so a kill at any moment leaves the
 previous checkpoint whole. Files hold tensors, numbers and strings only and are read with
@@ -19,6 +20,7 @@ from typing import Any
 
 import torch
 
+from .distributed import barrier
 from .errors import InputError
 
 STATE_FILE = "state.pt"
@@ -35,17 +37,25 @@ class Checkpoint:
         return (self.folder / STATE_FILE).is_file() or any(self.folder.glob("part_*.pt"))
 
     def save(self, state: dict[str, Any], rank: int = 0) -> None:
-        """Write this process's random state and, on process 0, ``state`` (atomically)."""
-        self._write(f"rng_{rank}.pt", {"torch": torch.get_rng_state()})
+        """Write ``state`` after epoch ``len(state["history"])`` with this process's random state
+        (process 0: both in one file; others: their random state, keyed by that epoch)."""
+        epoch, rng = len(state["history"]), torch.get_rng_state()
+        if rank != 0:
+            self._write(f"rng_{rank}_{epoch}.pt", {"torch": rng})
+            for old in self.folder.glob(f"rng_{rank}_*.pt"):  # keep this epoch's and the one before
+                if int(old.stem.rsplit("_", 1)[1]) < epoch - 1:
+                    old.unlink(missing_ok=True)
+        barrier()  # the state of an epoch is written only once every process's random state is
         if rank == 0:
-            self._write(STATE_FILE, {**state, "fingerprint": self.fingerprint})
+            self._write(STATE_FILE, {**state, "torch_rng": rng, "fingerprint": self.fingerprint})
 
     def load(self, rank: int = 0) -> dict[str, Any] | None:
         """The saved state, with this process's random state restored; None without a checkpoint."""
         if not (self.folder / STATE_FILE).is_file():
             return None
         state = self._read(STATE_FILE)
-        torch.set_rng_state(self._read(f"rng_{rank}.pt", check=False)["torch"])
+        rng = state["torch_rng"] if rank == 0 else self._read(f"rng_{rank}_{len(state['history'])}.pt", check=False)["torch"]
+        torch.set_rng_state(rng)
         return state
 
     def save_part(self, name: str, payload: dict[str, Any]) -> None:
@@ -80,6 +90,6 @@ class Checkpoint:
                 os.replace(temporary, self.folder / name)
             finally:
                 Path(temporary).unlink(missing_ok=True)  # gone after the rename; a failed write's part
-        except OSError as error:
-            msg = f"cannot write the checkpoint folder {self.folder}: {error.strerror or error}"
+        except (OSError, RuntimeError) as error:  # torch.save reports a full disk as a RuntimeError
+            msg = f"cannot write the checkpoint folder {self.folder}: {getattr(error, 'strerror', None) or str(error).splitlines()[0]}"
             raise InputError(msg) from error

@@ -35,7 +35,17 @@ def init_from_environment(device: str = "cpu") -> None:
     cuda = device.startswith("cuda")
     if cuda:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-    dist.init_process_group(backend="nccl" if cuda else "gloo", timeout=timedelta(minutes=30))
+    backend, timeout = "nccl" if cuda else "gloo", timedelta(minutes=30)
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True":
+        # torchrun's store outlives a restarted worker group (--max-restarts); the keys of the
+        # failed attempt would make the new group connect to dead processes, so every attempt
+        # gets its own namespace in it.
+        agent = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False, timeout=timeout)
+        store = dist.PrefixStore(f"deepgami_attempt_{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}", agent)
+        rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+        dist.init_process_group(backend=backend, store=store, rank=rank, world_size=world, timeout=timeout)
+    else:
+        dist.init_process_group(backend=backend, timeout=timeout)
     log.info("process %d of %d joined the %s process group", dist.get_rank(), dist.get_world_size(), dist.get_backend())
 
 
