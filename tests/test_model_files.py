@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
-from test_cli_errors import assert_clean_error, run_cli
+from test_cli_errors import assert_clean_error, run_cli, run_script
 
 from deepgami import DeepGAMIClassifier, RegulatoryGraph
 from deepgami.cli import main
@@ -157,6 +157,16 @@ def test_explain_on_a_damaged_run_folder(capsys, damaged, tmp_path, case):
     breaker(damaged / "model")
     out = tmp_path / "explain"
     assert_clean_error(*run_cli(capsys, "explain", damaged, "--out", out, "--n-steps", "2"), out, *expected)
+    assert not (damaged / "model" / MARKER).exists()
+
+
+def test_a_pickle_in_format_1_weights_is_one_line_from_the_console_script(run_folder, damaged, tmp_path):
+    """Outside the suite's warning filter: torch's note on the pickle protocol must not print
+    beside the error (it did: two stderr lines)."""
+    _format_1_with_a_pickle(damaged / "model")
+    out = tmp_path / "p.csv"
+    snp = run_folder.parent / "cohort" / "snp.csv"
+    assert_clean_error(*run_script("predict", damaged, "--modality", f"snp={snp}", "--out", out), out, "not a readable tensor file")
     assert not (damaged / "model" / MARKER).exists()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
@@ -134,8 +135,11 @@ def _read_tensors(path: Path, metadata: dict) -> dict[str, torch.Tensor]:
             msg = f"{path} lacks {LEGACY_WEIGHTS_FILE}, which its {METADATA_FILE} (format 1) needs"
             raise InputError(msg)
         try:
-            # weights_only: a pickle that would run code is refused, not executed.
-            tensors = torch.load(file, map_location="cpu", weights_only=True)
+            # weights_only: a pickle that would run code is refused, not executed. torch's notes
+            # on the file's pickle protocol would print beside the one error line: silenced.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tensors = torch.load(file, map_location="cpu", weights_only=True)
         except Exception as error:  # any failure to parse an untrusted file is the file's fault
             msg = f"{file} is not a readable tensor file ({type(error).__name__}); the model folder is damaged or was tampered with"
             raise InputError(msg) from error
