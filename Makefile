@@ -44,6 +44,9 @@ bench: install
 	OMP_NUM_THREADS=1 $(BIN)/python bench/study_unconnected.py --part R --results-csv bench/out/unconnected_R.csv && wait $$part_s
 	$(BIN)/python bench/study_unconnected.py --merge bench/out/unconnected_S.csv,bench/out/unconnected_R.csv --out bench/results_unconnected.md
 	$(BIN)/python bench/bench_members.py --cohorts 3
+	# Faults injected (kills, a restarted torchrun worker, damaged models, a full disk, bad input, fuzzing).
+	OMP_NUM_THREADS=1 $(BIN)/python bench/reliability.py --kills 10 --torchrun-tries 3 --fuzz 300 --seed 0
+	$(BIN)/python bench/bench_checkpoint.py
 	$(BIN)/python bench/bench_layer.py --threads 1
 	$(BIN)/python bench/bench_layer.py --threads 1 --skip-paper --densities --large --out bench/results_layer_large.md
 	$(BIN)/python bench/demo_baseline.py --seeds 0 1 2
