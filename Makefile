@@ -46,7 +46,7 @@ bench: install
 	$(BIN)/python bench/bench_members.py --cohorts 3
 	# Faults injected (kills, a restarted torchrun worker, damaged models, a full disk, bad input, fuzzing).
 	OMP_NUM_THREADS=1 $(BIN)/python bench/reliability.py --kills 10 --torchrun-tries 3 --fuzz 300 --seed 0
-	$(BIN)/python bench/bench_checkpoint.py
+	$(BIN)/python bench/bench_checkpoint.py --epochs 7 --repeats 5
 	$(BIN)/python bench/bench_layer.py --threads 1
 	$(BIN)/python bench/bench_layer.py --threads 1 --skip-paper --densities --large --out bench/results_layer_large.md
 	$(BIN)/python bench/demo_baseline.py --seeds 0 1 2
