@@ -13,11 +13,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from deepgami import DeepGAMIClassifier, InputError, MultiOmicsData, RegulatoryGraph
+from deepgami import DeepGAMIClassifier, DeepGAMIRegressor, DeepGAMISurvival, InputError, MultiOmicsData, RegulatoryGraph
 from deepgami.config import MODEL_KEYS, SEARCH_KEYS, TRAINING_KEYS
 from deepgami.explain import Explainer
 from deepgami.graph import LEFTOVER_NODES, leftover_node_names
-from deepgami.params import DEFAULTS, PARAMETERS, parameter_name
+from deepgami.params import PARAMETERS, parameter_name
 from deepgami.simulate import simulate_cohort
 from deepgami.splits import stratified_holdout
 
@@ -170,11 +170,17 @@ def test_fit_checks_every_parameter_before_training(split, small_graph, setting,
         DeepGAMIClassifier(small_graph, **setting).fit(X, y)
 
 
-def test_the_parameter_table_is_the_one_source_of_defaults():
-    """The estimator's signature, its checks and the config keys all come from deepgami.params."""
-    signature = inspect.signature(DeepGAMIClassifier).parameters
-    assert {name: p.default for name, p in signature.items() if name != "graph"} == DEFAULTS
-    assert set(DeepGAMIClassifier._parameter_constraints) == {"graph", *DEFAULTS}
+@pytest.mark.parametrize("estimator", [DeepGAMIClassifier, DeepGAMIRegressor, DeepGAMISurvival])
+def test_the_parameter_table_is_the_one_source_of_defaults(estimator):
+    """Each estimator's signature, its checks and the config keys all come from deepgami.params."""
+    own = {p.name: p.default for p in PARAMETERS if estimator._kind in p.tasks}
+    signature = inspect.signature(estimator).parameters
+    assert {name: p.default for name, p in signature.items() if name != "graph"} == own
+    assert set(estimator._parameter_constraints) == {"graph", *own}
+    assert set(estimator().get_params()) == {"graph", *own}
+    assert ("class_weight" in own) == (estimator is DeepGAMIClassifier) and ("loss" in own) == (estimator is DeepGAMIRegressor)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        estimator(not_a_parameter=1)
     keys = {**MODEL_KEYS, **TRAINING_KEYS}
     assert {parameter_name(k) for k in keys} == {p.name for p in PARAMETERS if p.section}
     assert SEARCH_KEYS <= set(keys)

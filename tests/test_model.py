@@ -121,8 +121,8 @@ def test_edge_penalty_of_a_split_batch_adds_up_to_one_penalty():
     x = {"snp": torch.randn(6, 6), "m1": torch.randn(6, 4)}
     observed = {m: torch.ones(6, dtype=torch.bool) for m in x}
     batch = Batchable(x, observed, torch.tensor([0, 1, 2, 0, 1, 2]))
-    totals = LossTotals.of(batch.y, observed)
     task = Classification(np.arange(3))
+    totals = LossTotals.of(task, batch.y, observed)
     plain, penalised = DeepGAMILoss(net, task, 1.0), DeepGAMILoss(net, task, 1.0, edge_l1=0.1)
     whole = penalised(batch, totals)[0]
     torch.testing.assert_close(whole, plain(batch, totals)[0] + 0.1 * net.edge_weight_l1())

@@ -132,7 +132,7 @@ CASES = {
     "unreadable-weights-with-their-checksum": (_garbage_with_its_checksum, ("weights.safetensors", "not a readable safetensors file")),
     "weights-do-not-fit": (_wrong_shapes, ("do not match model.json",)),
     "weights-lack-a-tensor": (_lose_a_scaler_tensor, ("do not fit together", "KeyError", "scaler.")),
-    "metadata-lacks-a-field": (lambda m: _edit_json(m / "model.json", lambda d: d.pop("classes")), ("do not fit together", "classes")),
+    "metadata-lacks-a-field": (lambda m: _edit_json(m / "model.json", lambda d: d.pop("task")), ("do not fit together", "classes")),
     "metadata-field-of-the-wrong-type": (lambda m: _edit_json(m / "model.json", lambda d: d.update(feature_names=[])), ("do not fit together",)),
     "pickle-in-format-1": (_format_1_with_a_pickle, ("weights.pt", "not a readable tensor file")),
     "format-1-without-weights": (_format_1_without_weights, ("lacks weights.pt", "format 1")),

@@ -18,11 +18,14 @@ __version__ = "0.1.0"
 
 from .data import MultiOmicsData, encode_labels
 from .errors import InputError
-from .estimator import DeepGAMIClassifier
+from .estimator import DeepGAMIClassifier, DeepGAMIEstimator, DeepGAMIRegressor, DeepGAMISurvival
 from .graph import RegulatoryGraph
 
 __all__ = [
     "DeepGAMIClassifier",
+    "DeepGAMIEstimator",
+    "DeepGAMIRegressor",
+    "DeepGAMISurvival",
     "InputError",
     "MultiOmicsData",
     "RegulatoryGraph",

@@ -16,7 +16,7 @@ from typing import Any
 import tomli_w
 
 from .errors import InputError
-from .params import DEFAULTS, PARAMETERS, config_keys, parameter_name
+from .params import DEFAULTS, PARAMETERS, TASK_KINDS, config_keys, parameter_name
 from .params import SEARCH_KEYS as PARAMETER_SEARCH_KEYS
 from .readers import ORIENTATIONS
 
@@ -25,7 +25,7 @@ from .readers import ORIENTATIONS
 MODEL_KEYS = config_keys("model")
 TRAINING_KEYS = config_keys("training")
 TOP_KEYS = {"data", "graph", "split", "model", "training", "cv", "search", "preprocessing"}
-DATA_KEYS = {"labels", "id_column", "label_column", "modalities", "join"}
+DATA_KEYS = {"labels", "id_column", "label_column", "time_column", "event_column", "task", "modalities", "join"}
 CV_KEYS = {"folds", "repeats", "training_seeds", "methods", "ablations"}
 # [search] lists candidate values of DeepGAMI parameters for the inner-fold grid search.
 SEARCH_KEYS = set(PARAMETER_SEARCH_KEYS)
@@ -70,6 +70,9 @@ class RunConfig:
     edges: list[EdgeSpec] = field(default_factory=list)
     id_column: str = "sample"
     label_column: str = "label"
+    task: str = "classification"
+    time_column: str = "time"
+    event_column: str = "event"
     test_fraction: float = 0.2
     test_ids: Path | None = None
     split_seed: int = 0
@@ -78,6 +81,11 @@ class RunConfig:
     cv: dict[str, Any] = field(default_factory=dict)
     search: dict[str, list] = field(default_factory=dict)
     preprocessing: dict[str, Any] = field(default_factory=dict)
+
+    def _label_columns(self) -> dict[str, str]:
+        if self.task == "survival":
+            return {"time_column": self.time_column, "event_column": self.event_column}
+        return {"label_column": self.label_column}
 
     def to_toml(self) -> str:
         """The resolved configuration (absolute paths, defaults filled in) as TOML."""
@@ -91,7 +99,8 @@ class RunConfig:
                 "labels": str(self.labels),
                 "join": self.join,
                 "id_column": self.id_column,
-                "label_column": self.label_column,
+                "task": self.task,
+                **self._label_columns(),
                 "modalities": {
                     m.name: {"path": str(m.path), "scaling": m.scaling, "missing": m.missing, "orientation": m.orientation}
                     for m in self.modalities
@@ -132,9 +141,19 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
         raise InputError(msg)
     data = _table(raw, "data")
     _check_keys(data, DATA_KEYS, "[data]")
-    if "labels" not in data:
-        msg = "[data] needs 'labels', the path of a table with columns sample,label"
+    task = data.get("task", "classification")
+    if task not in TASK_KINDS:
+        msg = f"[data] task must be one of {', '.join(repr(k) for k in TASK_KINDS)} (got {task!r})"
         raise InputError(msg)
+    if "labels" not in data:
+        columns = "sample,time,event" if task == "survival" else "sample,label"
+        msg = f"[data] needs 'labels', the path of a table with columns {columns}"
+        raise InputError(msg)
+    for key in (("label_column",) if task == "survival" else ("time_column", "event_column")):
+        if key in data:
+            kinds = "classification and regression" if key == "label_column" else "survival"
+            msg = f"[data] {key} is for {kinds} labels; this config's task is {task!r}"
+            raise InputError(msg)
     modalities_raw = _table(data, "modalities", "[data]")
     if not modalities_raw:
         msg = "[data.modalities] needs at least one [data.modalities.<name>] table with a 'path'"
@@ -185,6 +204,9 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
         values = _table(raw, table) if table in raw else {}
         _check_keys(values, set(keys), f"[{table}]")
         for key, value in values.items():
+            if key not in config_keys(table, task):
+                msg = f"[{table}] {key} does not apply to a {task} task"
+                raise InputError(msg)
             expected = keys[key]
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
@@ -206,6 +228,9 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
         edges=edges,
         id_column=data.get("id_column", "sample"),
         label_column=data.get("label_column", "label"),
+        task=task,
+        time_column=data.get("time_column", "time"),
+        event_column=data.get("event_column", "event"),
         test_fraction=test_fraction,
         test_ids=_path(base, split["test_ids"]) if "test_ids" in split else None,
         split_seed=int(split.get("seed", 0)),

@@ -113,8 +113,9 @@ class MultiOmicsData:
     ----------
     modalities : mapping of modality name -> DataFrame of shape (n_samples_m, n_features_m)
         Sample ids in the index, feature names in the columns.
-    labels : Series, optional
-        Phenotype per sample id.
+    labels : Series or DataFrame, optional
+        Phenotype per sample id (a DataFrame for several label columns: survival's ``time``
+        and ``event``).
     join : {"inner", "outer"}
         ``"inner"`` keeps samples present in every modality (and the labels); ``"outer"``
         keeps samples present in at least one modality (and the labels, when given). Dropped
@@ -126,7 +127,7 @@ class MultiOmicsData:
     modalities : dict of name -> DataFrame reindexed to ``samples`` (rows of NaN, or of
         MISSING_INT8 in an int8 table, where unobserved)
     observed : dict of name -> bool ndarray of shape (n_samples,)
-    labels : Series aligned to ``samples`` or None
+    labels : Series or DataFrame aligned to ``samples``, or None
     """
 
     def __init__(
@@ -146,7 +147,9 @@ class MultiOmicsData:
             if labels.index.has_duplicates:
                 msg = f"labels have duplicate sample ids ({preview(labels.index[labels.index.duplicated()].unique())})"
                 raise InputError(msg)
-            labels = labels[labels.notna()]
+            # Unlabelled samples leave; a table of several label columns (survival: time and
+            # event) keeps partly filled rows for the task to refuse with a clear message.
+            labels = labels[labels.notna() if labels.ndim == 1 else labels.notna().any(axis=1)]
         self.samples = self._align(tables, labels, join)
         self.modalities = {
             name: frame if frame.index.equals(self.samples) else frame.reindex(self.samples, fill_value=missing_value(frame))

@@ -1,7 +1,13 @@
-"""The scikit-learn style estimator: DeepGAMIClassifier."""
+"""The scikit-learn style estimators: DeepGAMIClassifier, DeepGAMIRegressor, DeepGAMISurvival.
+
+One :class:`DeepGAMIEstimator` holds everything they share (data, graph, scalers, ensembles,
+training, persistence); each subclass names its task (:mod:`deepgami.tasks`) and what
+``predict`` and ``score`` return. Their parameters come from :data:`deepgami.params.PARAMETERS`.
+"""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import warnings
@@ -11,7 +17,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
@@ -23,19 +29,22 @@ from .distributed import local_device
 from .errors import InputError, preview
 from .graph import LEFTOVER_NODES, RegulatoryGraph
 from .nn.model import DeepGAMINet
-from .params import CONSTRAINTS, DEFAULTS
+from .params import DEFAULTS, PARAMETERS, constraints
 from .persistence import load_model, save_model
 from .preprocessing import ModalityScaler
 from .scverse import as_multiomics, is_scverse, prediction_input
 from .splits import stratified_folds, stratified_holdout
-from .tasks import HELD_OUT, Classification
+from .tasks import Classification, Regression, Survival, Task
 from .training import EVAL_BATCH_SIZE, TrainingSettings, edge_movement, edge_weights, train_module
 
 log = logging.getLogger(__name__)
 
 
-class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
-    """DeepGAMI: biologically guided multi-modal classification with cross-modal imputation.
+class DeepGAMIEstimator(BaseEstimator):
+    """DeepGAMI: biologically guided multi-modal prediction with cross-modal imputation.
+
+    The shared base of :class:`DeepGAMIClassifier`, :class:`DeepGAMIRegressor` and
+    :class:`DeepGAMISurvival`; use one of them.
 
     ``X`` is a mapping of modality name -> DataFrame (samples x features, sample ids in the
     index, feature names in the columns), a :class:`~deepgami.data.MultiOmicsData`, a MuData
@@ -50,6 +59,10 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     early on its own); predictions average the members' probabilities and explanations
     aggregate over members. ``null_members`` more networks train on permuted labels beside
     them: they never predict, and give link prioritisation its null (``q_value``).
+
+    A subclass sets ``_kind`` (its task) and builds the task from the training labels
+    (``_task_of``); its ``__init__`` signature lists the parameters of that task
+    (:func:`_init_signature`).
 
     Parameters
     ----------
@@ -104,8 +117,9 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     batch_size : int, default=32
     max_epochs : int, default=100
     patience : int, default=20
-        Early stopping patience on the validation cross-entropy (the auxiliary loss is a
-        training term only; it does not choose the epoch).
+        Early stopping patience on the validation loss of the task (cross-entropy, squared
+        error or Cox partial likelihood; the auxiliary loss is a training term only; it does
+        not choose the epoch).
     validation_fraction : float, default=0.1
         Share of the training rows held out (stratified) for early stopping; 0 disables it.
         Cross-fitted ensembles (below) validate on folds instead; there only 0 matters.
@@ -115,7 +129,6 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         on fold ``j mod n_members``), so every row trains the ensemble, each member's
         stopping epoch is chosen on more rows than one small holdout, and the ensemble does
         not hinge on one split. False: all members share one ``validation_fraction`` split.
-    class_weight : None, "balanced" or mapping of class -> weight, default=None
     kernel : {"auto", "sparse", "scatter", "dense"}, default="auto"
         Message-passing kernel of the guided layers.
     device : str, default="cpu"
@@ -127,7 +140,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
+    task_ : Classification, Regression or Survival, what the model predicts (see :mod:`deepgami.tasks`)
     modalities_ : list of str
     feature_names_in_ : dict of modality -> ndarray of str
     graph_ : RegulatoryGraph or None, the prior restricted to the training features
@@ -139,70 +152,51 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
     history_ : list of dict, one per epoch
     edge_movement_ : dict of ``<modality>-<relation>`` -> float, how far the trained prior
         edge weights lie from their initial values (``||w - w0|| / ||w0||``, mean over members)
-    oof_proba_ : DataFrame of shape (n_train_samples, n_classes) or None
-        Cross-fitted ensembles: each training sample's class probabilities from the member
-        that validated on it and never trained on it (an out-of-fold prediction); None otherwise
-        and after :meth:`load` (not saved with the model).
+    oof_scores_ : DataFrame of shape (n_train_samples, n_outputs) or None
+        Cross-fitted ensembles: each training sample's prediction (class probabilities, value
+        or log-risk) from the member that validated on it and never trained on it (an
+        out-of-fold prediction); None otherwise and after :meth:`load` (not saved with the model).
     """
 
-    _parameter_constraints: dict = {"graph": [RegulatoryGraph, None], **CONSTRAINTS}
+    _kind: str = ""
 
-    def __init__(
-        self,
-        graph: RegulatoryGraph | None = None,
-        *,
-        n_members: int = DEFAULTS["n_members"],
-        null_members: int = DEFAULTS["null_members"],
-        latent_dim: int = DEFAULTS["latent_dim"],
-        hidden_dims: Sequence[int] = DEFAULTS["hidden_dims"],
-        dropout: float = DEFAULTS["dropout"],
-        aux_map: str = DEFAULTS["aux_map"],
-        aux_weight: float = DEFAULTS["aux_weight"],
-        edge_l1: float = DEFAULTS["edge_l1"],
-        modality_dropout: float = DEFAULTS["modality_dropout"],
-        latent_activation: str = DEFAULTS["latent_activation"],
-        edge_init_scale: float = DEFAULTS["edge_init_scale"],
-        unconnected_features: str = DEFAULTS["unconnected_features"],
-        scaling: str | Mapping[str, str] = DEFAULTS["scaling"],
-        missing: str | Mapping[str, str] = DEFAULTS["missing"],
-        lr: float = DEFAULTS["lr"],
-        weight_decay: float = DEFAULTS["weight_decay"],
-        batch_size: int = DEFAULTS["batch_size"],
-        max_epochs: int = DEFAULTS["max_epochs"],
-        patience: int = DEFAULTS["patience"],
-        validation_fraction: float = DEFAULTS["validation_fraction"],
-        cross_fit: bool = DEFAULTS["cross_fit"],
-        class_weight: str | Mapping | None = DEFAULTS["class_weight"],
-        kernel: str = DEFAULTS["kernel"],
-        device: str = DEFAULTS["device"],
-        random_state: int = DEFAULTS["random_state"],
-        verbose: bool = DEFAULTS["verbose"],
-    ) -> None:
-        # scikit-learn's contract: every parameter stored unchanged under its own name.
-        parameters = {name: value for name, value in locals().items() if name != "self"}
-        for name, value in parameters.items():
-            setattr(self, name, value)
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls._kind:
+            cls._parameter_constraints = {"graph": [RegulatoryGraph, None], **constraints(cls._kind)}
+
+    def __init__(self, graph: RegulatoryGraph | None = None, **params) -> None:
+        # scikit-learn's contract: every parameter stored unchanged under its own name; the
+        # names and defaults are the signature's (from the parameter table, per task).
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p not in ("self", "graph", "params")]
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            msg = f"{type(self).__name__} got unexpected keyword arguments {unknown}"
+            raise TypeError(msg)
+        self.graph = graph
+        for name in names:
+            setattr(self, name, params.get(name, DEFAULTS[name]))
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y=None, *, checkpoint: Checkpoint | None = None) -> DeepGAMIClassifier:
+    def fit(self, X, y=None, *, checkpoint: Checkpoint | None = None) -> DeepGAMIEstimator:
         """Fit on ``X`` (modality -> samples x features) and labels ``y``.
 
         ``X`` may also be a MuData (one modality per ``mdata.mod``, each its ``X``) or an
         AnnData (one modality named ``"X"``); see :func:`deepgami.scverse.as_multiomics` for
-        layers and other names. ``y`` is a Series indexed by sample id (aligned by id), the
-        name of an ``obs`` column of a MuData or AnnData ``X`` (e.g. ``fit(mdata, "subtype")``),
-        or array-like in the row order of ``X`` when every table has the same index; it may be
-        omitted when ``X`` is a :class:`MultiOmicsData` with labels. Tables are joined as the
-        CLI joins them (outer): a labelled sample missing a modality trains with that
-        modality's latent imputed. With a :class:`~deepgami.checkpoint.Checkpoint`, training
-        saves its state there after every epoch and, when the folder already holds one, goes
-        on from it: the fitted model equals an uninterrupted fit's.
+        layers and other names. ``y`` is a Series indexed by sample id (aligned by id; a
+        DataFrame with ``time`` and ``event`` columns for survival), the name of an ``obs``
+        column of a MuData or AnnData ``X`` (e.g. ``fit(mdata, "subtype")``), or array-like
+        in the row order of ``X`` when every table has the same index; it may be omitted when
+        ``X`` is a :class:`MultiOmicsData` with labels. Tables are joined as the CLI joins
+        them (outer): a labelled sample missing a modality trains with that modality's latent
+        imputed. With a :class:`~deepgami.checkpoint.Checkpoint`, training saves its state
+        there after every epoch and, when the folder already holds one, goes on from it: the
+        fitted model equals an uninterrupted fit's.
         """
         self._check_params()
         data = self._as_data(X, y, join="outer")
-        task, codes = Classification.from_labels(data.labels)
-        self._warn_imbalance(task.classes, codes)
-        self.classes_ = task.classes
+        self.task_, targets = self._task_of(data.labels)
+        strata = self.task_.strata(targets)
         self.modalities_ = data.modality_names
         self.feature_names_in_ = {m: data.modalities[m].columns.to_numpy(dtype=str) for m in self.modalities_}
         self.graph_ = None
@@ -212,30 +206,31 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             if self.graph_ is not None:
                 self.graph_ = self._handle_unconnected(self.graph_)
 
-        folds = self._member_folds(codes)
+        folds = self._member_folds(strata)
         if folds is None:
-            fit_rows, val_rows = stratified_holdout(codes, self.validation_fraction, self.random_state)
+            fit_rows, val_rows = stratified_holdout(strata, self.validation_fraction, self.random_state)
         else:
             # Cross-fitting: every row trains all members but the one validating on its fold;
             # the scalers (unsupervised) see every training row.
-            fit_rows, val_rows = np.arange(len(codes)), np.arange(0)
+            fit_rows, val_rows = np.arange(len(strata)), np.arange(0)
         self.scalers_ = {}
         for m in self.modalities_:
             values, observed = data.modalities[m].to_numpy(), np.asarray(data.observed[m])
             scaler = ModalityScaler(_per_modality(self.scaling, m, DEFAULTS["scaling"]), _per_modality(self.missing, m, DEFAULTS["missing"]), name=m)
             self.scalers_[m] = scaler.fit(values, fit_rows[observed[fit_rows]], self.feature_names_in_[m])
             scaler.check(values, val_rows[observed[val_rows]])
-        slot_codes = self._slot_codes(codes)
+        slot_targets = self._slot_targets(targets)
         if folds is None:
-            store = self._store(data, slot_codes, checked=True)
+            store = self._store(data, slot_targets, checked=True)
             train = store.take(fit_rows)
             validation = store.take(val_rows) if len(val_rows) else None
         else:
             slots = np.arange(self.n_members + self.null_members)
             validating = folds[:, None] == (slots % self.n_members)[None, :]  # (n, n_slots)
-            slot_codes = np.broadcast_to(slot_codes.reshape(len(codes), -1), validating.shape)
-            train = self._store(data, np.where(validating, HELD_OUT, slot_codes), checked=True)
-            validation = self._store(data, np.where(validating, slot_codes, HELD_OUT), checked=True)
+            if slot_targets.ndim == targets.ndim:  # one column of targets shared by every slot
+                slot_targets = np.broadcast_to(slot_targets[:, None], validating.shape + targets.shape[1:])
+            train = self._store(data, self.task_.hold_out(slot_targets, validating), checked=True)
+            validation = self._store(data, self.task_.hold_out(slot_targets, ~validating), checked=True)
 
         self._check_dense_memory()
         device = local_device(self.device)
@@ -250,15 +245,23 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 validation,
                 TrainingSettings.of(self),
                 task=self.task_,
-                class_weight=self._class_weights(codes, device),
+                class_weight=self._class_weights(targets, device),
                 generator=generator,
                 device=device,
                 progress=self.verbose,
                 checkpoint=checkpoint,
             )
         self.edge_movement_ = edge_movement(self.module_, initial)
-        self.oof_proba_ = None if folds is None else self._out_of_fold_proba(data, folds)
+        self.oof_scores_ = None if folds is None else self._out_of_fold_scores(data, folds)
+        self._fitted(data)
         return self
+
+    def _task_of(self, labels) -> tuple[Task, np.ndarray]:
+        """The task of the training labels and their encoded targets (n,) + target_shape."""
+        raise NotImplementedError
+
+    def _fitted(self, data: MultiOmicsData) -> None:
+        """What a task needs from the trained model before it predicts (survival: the baseline hazard)."""
 
     def _handle_unconnected(self, graph: RegulatoryGraph) -> RegulatoryGraph:
         """Report, per modality with prior edges, how many features have none; leave those out,
@@ -287,17 +290,6 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             "features without a prior edge are connected to %d leftover latent nodes (unconnected_features = 'dense'): %s", LEFTOVER_NODES, counts
         )
         return graph.with_leftover_nodes(self.unconnected_features_)
-
-    def _warn_imbalance(self, classes: np.ndarray, codes: np.ndarray) -> None:
-        """Say so when, without class weights, a class holds less than half its balanced share."""
-        shares = np.bincount(codes, minlength=len(classes)) / len(codes)
-        smallest = int(shares.argmin())
-        if self.class_weight is None and shares[smallest] < 0.5 / len(classes):
-            log.warning(
-                "the smallest class, %r, holds %.1f%% of the %d training samples; class_weight = 'balanced' weighs classes "
-                "inversely to their frequency",
-                classes[smallest], 100 * shares[smallest], len(codes),
-            )
 
     def _check_dense_memory(self) -> None:
         """Refuse, before training, ``kernel = "dense"`` on relations whose dense weight matrices
@@ -328,45 +320,41 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             msg = f"hidden_dims must list positive layer widths (got {list(self.hidden_dims)}); () is a linear head"
             raise InputError(msg)
 
-    def _out_of_fold_proba(self, data: MultiOmicsData, folds: np.ndarray) -> pd.DataFrame:
+    def _out_of_fold_scores(self, data: MultiOmicsData, folds: np.ndarray) -> pd.DataFrame:
         """Each training row predicted by the one real member that never trained on it."""
         self.module_.eval()
         parts = []
         with torch.no_grad():
             for batch in self._store(data).batches(EVAL_BATCH_SIZE, local_device(self.device)):
-                logits = self.module_(batch.x_dict, batch.observed)[:, : self.module_.n_members]
-                parts.append(self.task_.score(logits).cpu())
-        proba = torch.cat(parts).numpy()[np.arange(len(folds)), folds]
-        return pd.DataFrame(proba, index=data.samples, columns=self.classes_)
+                outputs = self.module_(batch.x_dict, batch.observed)[:, : self.module_.n_members]
+                parts.append(self.task_.score(outputs).cpu())
+        scores = torch.cat(parts).numpy()[np.arange(len(folds)), folds]
+        return pd.DataFrame(scores, index=data.samples, columns=self.task_.output_names)
 
-    def _slot_codes(self, codes: np.ndarray) -> np.ndarray:
-        """Class codes per member slot, (n, n_members + null_members): the null members' column
-        is one permutation of ``codes``, shared by all of them (so together they form a null
-        ensemble, as the real members form the real one)."""
+    def _slot_targets(self, targets: np.ndarray) -> np.ndarray:
+        """Targets per member slot, (n, n_members + null_members) + target_shape: the null
+        members' column is one permutation of the rows of ``targets``, shared by all of them
+        (so together they form a null ensemble, as the real members form the real one).
+        Without null members, ``targets`` as given (every slot shares them)."""
         if not self.null_members:
-            return codes
-        permuted = np.random.default_rng(self.random_state).permutation(codes)
-        return np.column_stack([codes] * self.n_members + [permuted] * self.null_members)
+            return targets
+        permuted = targets[np.random.default_rng(self.random_state).permutation(len(targets))]
+        return np.stack([targets] * self.n_members + [permuted] * self.null_members, axis=1)
 
-    def _member_folds(self, codes: np.ndarray) -> np.ndarray | None:
+    def _member_folds(self, strata: np.ndarray) -> np.ndarray | None:
         """Fold (0..n_members-1) of every training row for cross-fitted members, or None for
         one shared validation split (a single network, ``cross_fit=False``, no validation, or
-        a class with fewer samples than members)."""
+        a stratum with fewer samples than members)."""
         if self.n_members == 1 or not self.cross_fit or not self.validation_fraction:
             return None
-        folds = stratified_folds(codes, self.n_members, self.random_state)
+        folds = stratified_folds(strata, self.n_members, self.random_state)
         if folds is None:
-            log.info("a class has fewer than %d samples: the members share one validation split", self.n_members)
+            log.info("a class or stratum has fewer than %d samples: the members share one validation split", self.n_members)
         return folds
 
-    def _class_weights(self, codes: np.ndarray, device: str) -> torch.Tensor | None:
-        if self.class_weight is None:
-            return None
-        if isinstance(self.class_weight, Mapping):
-            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
-        else:
-            weights = compute_class_weight(self.class_weight, classes=np.arange(len(self.classes_)), y=codes)
-        return torch.as_tensor(weights, dtype=torch.float32, device=device)
+    def _class_weights(self, targets: np.ndarray, device: str) -> torch.Tensor | None:
+        """Per-class loss weights (classification only)."""
+        return None
 
     def _build_module(self, member_seeds: Sequence[int] | None = None) -> DeepGAMINet:
         return DeepGAMINet.from_graph(
@@ -386,36 +374,20 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         )
 
     # ------------------------------------------------------------------ prediction
-    def predict_proba(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
-        """Class probabilities of shape (n_samples, n_classes), columns in ``classes_`` order.
+    def predict_table(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
+        """Predictions as a table: ``sample``, then the task's columns (``predicted`` and
+        ``p_<class>`` per class; ``predicted``; ``risk``).
 
         Any non-empty subset of the trained modalities predicts; the others are imputed from
-        the auxiliary maps and never read. Rows follow ``X.samples`` for a MultiOmicsData
-        (samples observed in none of the used modalities are left out), otherwise
-        ``MultiOmicsData(X, join="outer").samples`` (the shared index when every table has
-        the same one).
+        the auxiliary maps and never read.
         """
-        return self._proba(self.prediction_data(X, use_modalities))
-
-    def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
-        """Predicted labels of shape (n_samples,), values from ``classes_``."""
-        check_is_fitted(self, "module_")
-        return self.classes_[self.predict_proba(X, use_modalities=use_modalities).argmax(axis=1)]
-
-    def predict_table(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
-        """Predictions as a table: ``sample``, ``predicted``, then ``p_<class>`` per class."""
         data = self.prediction_data(X, use_modalities)
-        return self.task_.prediction_table(data.samples, self._proba(data))
+        return self.task_.prediction_table(data.samples, self._scores(data))
 
-    def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy; a Series ``y`` (or an ``obs`` column named by ``y`` of a MuData or AnnData
-        ``X``) is aligned to the predicted samples by id."""
-        if isinstance(y, str) and is_scverse(X):
-            y = as_multiomics(X, y).labels
-        data = self.prediction_data(X, None)
-        if isinstance(y, pd.Series):
-            y = y.set_axis(y.index.astype(str)).reindex(data.samples).to_numpy()
-        return super().score(data, y, sample_weight=sample_weight)
+    def predict_scores(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+        """The ensemble's mean prediction (n_samples, n_outputs): class probabilities, the value
+        or the log-risk; rows as :meth:`prediction_data` orders them."""
+        return self._scores(self.prediction_data(X, use_modalities))
 
     def transform(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
         """Completed latents (observed or imputed) per modality: (n_samples, n_modalities * n_latent).
@@ -437,12 +409,6 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             columns=[f"{m}:{n}" for m in self.modalities_ for n in names],
         )
 
-    @property
-    def task_(self) -> Classification:
-        """What the model predicts: the classes of the training labels (see :mod:`deepgami.tasks`)."""
-        check_is_fitted(self, "classes_")
-        return Classification(self.classes_)
-
     def latent_names(self) -> list[str]:
         """Names of the latent nodes (genes of the prior, or ``latent_0..``)."""
         check_is_fitted(self, "module_")
@@ -450,8 +416,9 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             return list(self.graph_.node_names[self.graph_.latent_type])
         return [f"latent_{i}" for i in range(self.module_.n_latent)]
 
-    def _proba(self, data: MultiOmicsData) -> np.ndarray:
-        """Class probabilities (n_samples, n_classes), the members' mean, in batches of EVAL_BATCH_SIZE rows."""
+    def _scores(self, data: MultiOmicsData) -> np.ndarray:
+        """The task's scores (n_samples, n_outputs), the members' mean, in batches of EVAL_BATCH_SIZE rows."""
+        check_is_fitted(self, "module_")
         self.module_.eval()
         with torch.no_grad():
             parts = [
@@ -510,7 +477,7 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
             X = {m: X.modalities[m][X.observed[m]] for m in X.modality_names}
         labels = None
         if y is not None:
-            if isinstance(y, pd.Series):
+            if isinstance(y, (pd.Series, pd.DataFrame)):
                 labels = y
             else:
                 indices = [frame.index for frame in X.values()]
@@ -521,10 +488,14 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 if len(y) != len(indices[0]):
                     msg = f"X has {len(indices[0])} samples but y has {len(y)} labels"
                     raise InputError(msg)
-                labels = pd.Series(y, index=indices[0])
+                labels = self._labels_of(y, indices[0])
         return MultiOmicsData(X, labels, join=join)
 
-    def _store(self, data: MultiOmicsData, codes: np.ndarray | None = None, *, checked: bool = False) -> SampleStore:
+    def _labels_of(self, y: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
+        """Labels in the row order of ``index`` as the task reads them (a Series here)."""
+        return pd.Series(y, index=index)
+
+    def _store(self, data: MultiOmicsData, targets: np.ndarray | None = None, *, checked: bool = False) -> SampleStore:
         """The samples of ``data`` for batched reading; values are shared with its tables, not copied.
 
         Unless ``checked``, the observed rows are first checked against each scaler's policy
@@ -540,7 +511,10 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
                 warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
                 values[m] = torch.from_numpy(array)
             observed[m] = torch.from_numpy(mask)
-        y = torch.as_tensor(codes if codes is not None else np.zeros(len(data)), dtype=torch.long)
+        if targets is None:  # predicting: no targets are read
+            y = torch.zeros(len(data), dtype=torch.long)
+        else:
+            y = torch.as_tensor(targets, dtype=torch.long if targets.dtype.kind in "iu" else torch.float32)
         transforms = {m: self.scalers_[m].transform_tensor for m in data.modality_names}
         return SampleStore(values, observed, y, transforms)
 
@@ -557,9 +531,190 @@ class DeepGAMIClassifier(ClassifierMixin, BaseEstimator):
         return save_model(self, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> DeepGAMIClassifier:
-        """Load a model written by :meth:`save`, checking every file; never unpickles arbitrary objects."""
+    def load(cls, path: str | Path) -> DeepGAMIEstimator:
+        """Load a model written by :meth:`save`, checking every file; never unpickles arbitrary
+        objects. ``DeepGAMIEstimator.load`` returns the saved task's estimator; a subclass
+        refuses a model of another task."""
         return load_model(cls, path)
+
+    def _scored(self, X, y) -> tuple[MultiOmicsData, np.ndarray | pd.DataFrame]:
+        """The data :meth:`score` predicts and its labels in that row order: a Series or
+        DataFrame ``y`` (or an ``obs`` column of a MuData or AnnData ``X``) aligned by id."""
+        if isinstance(y, str) and is_scverse(X):
+            y = as_multiomics(X, y).labels
+        data = self.prediction_data(X, None)
+        if isinstance(y, (pd.Series, pd.DataFrame)):
+            y = y.set_axis(y.index.astype(str)).reindex(data.samples)
+            y = y.to_numpy() if isinstance(y, pd.Series) else y
+        return data, y
+
+
+def _init_signature(kind: str) -> inspect.Signature:
+    """``__init__(self, graph=None, *, <the parameters of the task's estimator>)`` with the table's defaults."""
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [inspect.Parameter("self", positional), inspect.Parameter("graph", positional, default=None)]
+    parameters += [inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default) for p in PARAMETERS if kind in p.tasks]
+    return inspect.Signature(parameters, return_annotation=None)
+
+
+class DeepGAMIClassifier(ClassifierMixin, DeepGAMIEstimator):
+    """DeepGAMI for a categorical phenotype (disease status, subtype, cell type).
+
+    Takes the parameters of :class:`DeepGAMIEstimator` and ``class_weight`` (None,
+    "balanced" or a mapping of class -> weight, default None): weights of the classes in
+    the cross-entropy. Adds the attributes ``classes_`` (n_classes,), the sorted training
+    labels, and ``oof_proba_``, the out-of-fold class probabilities (``oof_scores_``).
+    """
+
+    _kind = "classification"
+
+    def __init__(self, graph: RegulatoryGraph | None = None, **params) -> None:
+        super().__init__(graph, **params)
+
+    __init__.__signature__ = _init_signature(_kind)
+
+    def _task_of(self, labels) -> tuple[Classification, np.ndarray]:
+        task, codes = Classification.from_labels(labels)
+        self._warn_imbalance(task.classes, codes)
+        self.classes_ = task.classes
+        return task, codes
+
+    def _warn_imbalance(self, classes: np.ndarray, codes: np.ndarray) -> None:
+        """Say so when, without class weights, a class holds less than half its balanced share."""
+        shares = np.bincount(codes, minlength=len(classes)) / len(codes)
+        smallest = int(shares.argmin())
+        if self.class_weight is None and shares[smallest] < 0.5 / len(classes):
+            log.warning(
+                "the smallest class, %r, holds %.1f%% of the %d training samples; class_weight = 'balanced' weighs classes "
+                "inversely to their frequency",
+                classes[smallest], 100 * shares[smallest], len(codes),
+            )
+
+    def _class_weights(self, targets: np.ndarray, device: str) -> torch.Tensor | None:
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, Mapping):
+            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+        else:
+            weights = compute_class_weight(self.class_weight, classes=np.arange(len(self.classes_)), y=targets)
+        return torch.as_tensor(weights, dtype=torch.float32, device=device)
+
+    @property
+    def oof_proba_(self) -> pd.DataFrame | None:
+        """Out-of-fold class probabilities of the training rows (``oof_scores_``)."""
+        return self.oof_scores_
+
+    def predict_proba(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+        """Class probabilities of shape (n_samples, n_classes), columns in ``classes_`` order.
+
+        Any non-empty subset of the trained modalities predicts; the others are imputed from
+        the auxiliary maps and never read. Rows follow ``X.samples`` for a MultiOmicsData
+        (samples observed in none of the used modalities are left out), otherwise
+        ``MultiOmicsData(X, join="outer").samples`` (the shared index when every table has
+        the same one).
+        """
+        return self.predict_scores(X, use_modalities=use_modalities)
+
+    def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+        """Predicted labels of shape (n_samples,), values from ``classes_``."""
+        proba = self.predict_proba(X, use_modalities=use_modalities)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy; a Series ``y`` (or an ``obs`` column named by ``y`` of a MuData or AnnData
+        ``X``) is aligned to the predicted samples by id."""
+        data, y = self._scored(X, y)
+        return super().score(data, y, sample_weight=sample_weight)
+
+
+class DeepGAMIRegressor(RegressorMixin, DeepGAMIEstimator):
+    """DeepGAMI for a numeric phenotype (a clinical score, age, a quantitative trait).
+
+    Targets are standardised on the training rows; the network predicts the standardised
+    value and :meth:`predict` returns it on the labels' scale. Takes the parameters of
+    :class:`DeepGAMIEstimator`, and
+
+    loss : {"squared_error", "huber"}, default="squared_error"
+        The training loss; Huber is less swayed by outlying targets.
+    huber_delta : float, default=1.0
+        Where the Huber loss turns linear, in standard deviations of the training targets.
+
+    ``oof_scores_`` holds the out-of-fold predictions (column ``predicted``).
+    """
+
+    _kind = "regression"
+
+    def __init__(self, graph: RegulatoryGraph | None = None, **params) -> None:
+        super().__init__(graph, **params)
+
+    __init__.__signature__ = _init_signature(_kind)
+
+    def _task_of(self, labels) -> tuple[Regression, np.ndarray]:
+        return Regression.from_labels(labels, self.loss, self.huber_delta)
+
+    def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+        """Predicted values of shape (n_samples,), on the scale of the training labels."""
+        return self.predict_scores(X, use_modalities=use_modalities)[:, 0]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R² of the predictions; a Series ``y`` is aligned to the predicted samples by id."""
+        data, y = self._scored(X, y)
+        return super().score(data, y, sample_weight=sample_weight)
+
+
+class DeepGAMISurvival(DeepGAMIEstimator):
+    """DeepGAMI for time to an event under right censoring (death, relapse), trained on the Cox
+    partial likelihood with Efron's ties.
+
+    ``y`` is a DataFrame with columns ``time`` and ``event`` (1 = observed, 0 = censored),
+    indexed by sample id, or scikit-survival's structured array of (event, time) in the row
+    order of ``X``. :meth:`predict` returns the log-risk (higher: an earlier event);
+    :meth:`predict_survival_function` the survival curves of a Breslow baseline hazard fitted
+    on the training rows. Takes the parameters of :class:`DeepGAMIEstimator`;
+    ``oof_scores_`` holds out-of-fold log-risks (column ``risk``).
+    """
+
+    _kind = "survival"
+
+    def __init__(self, graph: RegulatoryGraph | None = None, **params) -> None:
+        super().__init__(graph, **params)
+
+    __init__.__signature__ = _init_signature(_kind)
+
+    def _task_of(self, labels) -> tuple[Survival, np.ndarray]:
+        return Survival.from_labels(labels)
+
+    def _labels_of(self, y: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        """A structured (event, time) array (scikit-survival's ``Surv``) or an (n, 2) array of
+        time, event as a DataFrame with columns ``time`` and ``event``."""
+        if y.dtype.names is not None and len(y.dtype.names) == 2:
+            event, time = y.dtype.names
+            return pd.DataFrame({"time": y[time], "event": y[event].astype(int)}, index=index)
+        if y.ndim == 2 and y.shape[1] == 2:
+            return pd.DataFrame({"time": y[:, 0], "event": y[:, 1]}, index=index)
+        msg = "survival labels without sample ids must be a structured (event, time) array or an (n, 2) array of time, event"
+        raise InputError(msg)
+
+    def _fitted(self, data: MultiOmicsData) -> None:
+        self.task_.fit_baseline(self._scores(data)[:, 0])
+
+    def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+        """Log-risk of shape (n_samples,): higher means an earlier event (the members' mean)."""
+        return self.predict_scores(X, use_modalities=use_modalities)[:, 0]
+
+    def predict_survival_function(self, X, times: Sequence[float], *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
+        """``S(t | x)`` at ``times``: one row per sample, one column per time."""
+        data = self.prediction_data(X, use_modalities)
+        times = np.asarray(times, dtype=np.float64)
+        return pd.DataFrame(self.task_.survival_function(self._scores(data)[:, 0], times), index=data.samples, columns=times)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Harrell's concordance index of the predicted risks."""
+        data, y = self._scored(X, y)
+        if not isinstance(y, pd.DataFrame):
+            y = self._labels_of(np.asarray(y), data.samples)
+        truth = y[["time", "event"]].to_numpy(dtype=np.float64)
+        return self.task_.validation_score(truth, self._scores(data))
 
 
 def _per_modality(setting: str | Mapping[str, str], modality: str, default: str) -> str:

@@ -1,7 +1,8 @@
-"""The estimator's parameters in one table: names, defaults, allowed values and config keys.
+"""The estimators' parameters in one table: names, defaults, allowed values and config keys.
 
-Everything else is derived from :data:`PARAMETERS`: the defaults of
-:class:`~deepgami.DeepGAMIClassifier`'s signature, the checks its ``fit`` runs
+Everything else is derived from :data:`PARAMETERS`: the signatures of
+:class:`~deepgami.DeepGAMIClassifier`, :class:`~deepgami.DeepGAMIRegressor` and
+:class:`~deepgami.DeepGAMISurvival` (each takes the parameters of its task), the checks ``fit`` runs
 (scikit-learn's ``_parameter_constraints``), the ``[model]`` and ``[training]`` keys of the
 run configuration with their types, and the keys ``[search]`` may vary. A new parameter is
 one row here plus its use.
@@ -22,6 +23,9 @@ from .nn.conv import KERNELS
 from .nn.encoder import ACTIVATIONS
 from .preprocessing import MISSING, SCALINGS
 
+#: What an estimator predicts (``[data] task``): see :mod:`deepgami.tasks`.
+TASK_KINDS = ("classification", "regression", "survival")
+
 
 @dataclass(frozen=True)
 class Parameter:
@@ -30,7 +34,8 @@ class Parameter:
     ``constraints`` are scikit-learn constraints (any one must hold); ``section`` is the
     config table that sets it (``"model"``, ``"training"``, or None when the config sets it
     elsewhere or not at all), under ``key`` (default: the name) with TOML type ``config_type``;
-    ``searchable`` parameters may be listed in ``[search]``.
+    ``searchable`` parameters may be listed in ``[search]``; ``tasks`` are the tasks whose
+    estimators take the parameter.
     """
 
     name: str
@@ -40,6 +45,7 @@ class Parameter:
     config_type: type | tuple[type, ...] | None = None
     key: str | None = None
     searchable: bool = False
+    tasks: tuple[str, ...] = TASK_KINDS
 
     @property
     def config_key(self) -> str:
@@ -50,7 +56,7 @@ def _at_least(kind: type, low: float) -> Interval:
     return Interval(kind, low, None, closed="left")
 
 
-#: Every parameter of :class:`~deepgami.DeepGAMIClassifier` but ``graph``.
+#: Every parameter of the estimators but ``graph``.
 PARAMETERS: tuple[Parameter, ...] = (
     # [model]
     Parameter("n_members", 5, (_at_least(Integral, 1),), "model", int, searchable=True),
@@ -66,6 +72,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("edge_init_scale", 0.1, (Interval(Real, 0, None, closed="neither"),), "model", float, searchable=True),
     Parameter("unconnected_features", "drop", (StrOptions({"drop", "dense", "error"}),), "model", str, searchable=True),
     Parameter("kernel", "auto", (StrOptions(set(KERNELS)),), "model", str, searchable=True),
+    Parameter("loss", "squared_error", (StrOptions({"squared_error", "huber"}),), "model", str, searchable=True, tasks=("regression",)),
+    Parameter("huber_delta", 1.0, (Interval(Real, 0, None, closed="neither"),), "model", float, searchable=True, tasks=("regression",)),
     # Per modality, set under [data.modalities.<name>].
     Parameter("scaling", "standard", (StrOptions(set(SCALINGS)), dict)),
     Parameter("missing", "error", (StrOptions(set(MISSING)), dict)),
@@ -77,7 +85,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("patience", 20, (_at_least(Integral, 1),), "training", int, searchable=True),
     Parameter("validation_fraction", 0.1, (Interval(Real, 0, 1, closed="left"),), "training", float),
     Parameter("cross_fit", True, ("boolean",), "training", bool),
-    Parameter("class_weight", None, (None, StrOptions({"balanced"}), dict), "training", (str, dict)),
+    Parameter("class_weight", None, (None, StrOptions({"balanced"}), dict), "training", (str, dict), tasks=("classification",)),
     Parameter("device", "cpu", (str,), "training", str),
     Parameter("random_state", 0, (_at_least(Integral, 0),), "training", int, key="seed"),
     Parameter("verbose", False, ("boolean",)),
@@ -85,13 +93,16 @@ PARAMETERS: tuple[Parameter, ...] = (
 
 #: Parameter name -> default.
 DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMETERS}
-#: Parameter name -> scikit-learn constraints (the estimator's ``_parameter_constraints``).
-CONSTRAINTS: dict[str, list] = {p.name: list(p.constraints) for p in PARAMETERS}
 
 
-def config_keys(section: str) -> dict[str, type | tuple[type, ...]]:
-    """Config key -> TOML type of the parameters set in ``[section]``."""
-    return {p.config_key: p.config_type for p in PARAMETERS if p.section == section}
+def constraints(task: str) -> dict[str, list]:
+    """Parameter name -> scikit-learn constraints of a task's estimator (its ``_parameter_constraints``)."""
+    return {p.name: list(p.constraints) for p in PARAMETERS if task in p.tasks}
+
+
+def config_keys(section: str, task: str | None = None) -> dict[str, type | tuple[type, ...]]:
+    """Config key -> TOML type of the parameters set in ``[section]`` (of one task's estimator, if given)."""
+    return {p.config_key: p.config_type for p in PARAMETERS if p.section == section and (task is None or task in p.tasks)}
 
 
 def parameter_name(config_key: str) -> str:

@@ -1,8 +1,9 @@
 """Saved models: tensors in safetensors plus JSON metadata, checked before use.
 
 A model folder holds ``weights.safetensors`` (every tensor: the network's parameters, the
-scalers' statistics, the prior graph's edges) and ``model.json`` (settings, classes, feature
-names, graph node names, training history, and the sha256 of the weight file). Loading never
+scalers' statistics, the prior graph's edges) and ``model.json`` (settings, the task and what
+it needs to predict, e.g. classes or a baseline hazard, feature names, graph node names,
+training history, and the sha256 of the weight file). Loading never
 unpickles anything: safetensors holds raw tensors only, and format 1 folders (``weights.pt``,
 written before format 2) are read with ``torch.load(weights_only=True)``. A damaged, truncated,
 tampered or mismatched folder ends in one :class:`~deepgami.errors.InputError` naming the file
@@ -27,9 +28,10 @@ from .errors import InputError
 from .graph import RegulatoryGraph
 from .nn.auxiliary import AUXILIARY_MAPS
 from .preprocessing import ModalityScaler
+from .tasks import task_from_state
 
 if TYPE_CHECKING:
-    from .estimator import DeepGAMIClassifier
+    from .estimator import DeepGAMIEstimator
 
 WEIGHTS_FILE = "weights.safetensors"
 LEGACY_WEIGHTS_FILE = "weights.pt"  # format 1
@@ -40,7 +42,7 @@ FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 
 
-def save_model(model: DeepGAMIClassifier, path: str | Path) -> Path:
+def save_model(model: DeepGAMIEstimator, path: str | Path) -> Path:
     """Write ``path/weights.safetensors`` and ``path/model.json`` for a fitted model."""
     if not isinstance(model.aux_map, str) or model.aux_map not in AUXILIARY_MAPS:
         msg = "only models with a built-in auxiliary map ('scalar', 'per_node', 'mlp') can be saved"
@@ -62,14 +64,14 @@ def save_model(model: DeepGAMIClassifier, path: str | Path) -> Path:
     save_file({k: v.contiguous().clone() for k, v in tensors.items()}, str(path / WEIGHTS_FILE))
     params = {k: v for k, v in model.get_params().items() if k != "graph"}
     params["hidden_dims"] = list(params["hidden_dims"])
-    if isinstance(params["class_weight"], Mapping):
+    if isinstance(params.get("class_weight"), Mapping):
         params["class_weight"] = {str(k): float(v) for k, v in params["class_weight"].items()}
     metadata = {
         "format_version": FORMAT_VERSION,
         "deepgami_version": __version__,
         "files": {WEIGHTS_FILE: {"sha256": _sha256(path / WEIGHTS_FILE)}},
         "params": params,
-        "classes": model.classes_.tolist(),
+        "task": {"kind": model.task_.kind, **model.task_.state()},
         "modalities": model.modalities_,
         "feature_names": {m: names.tolist() for m, names in model.feature_names_in_.items()},
         "scalers": {m: {"method": s.method, "missing": s.missing} for m, s in model.scalers_.items()},
@@ -81,7 +83,7 @@ def save_model(model: DeepGAMIClassifier, path: str | Path) -> Path:
     return path
 
 
-def load_model(cls: type[DeepGAMIClassifier], path: str | Path) -> DeepGAMIClassifier:
+def load_model(cls: type[DeepGAMIEstimator], path: str | Path) -> DeepGAMIEstimator:
     """A model written by :func:`save_model` (or format 1), checked file by file."""
     path = Path(path)
     metadata = _read_metadata(path)
@@ -167,17 +169,21 @@ def _read_tensors(path: Path, metadata: dict) -> dict[str, torch.Tensor]:
         raise InputError(msg) from error
 
 
-def _rebuild(cls: type[DeepGAMIClassifier], metadata: dict, tensors: Mapping[str, torch.Tensor]) -> DeepGAMIClassifier:
+def _rebuild(cls: type[DeepGAMIEstimator], metadata: dict, tensors: Mapping[str, torch.Tensor]) -> DeepGAMIEstimator:
     """The estimator and its fitted attributes (an unloaded network) from metadata and tensors."""
     params = dict(metadata["params"])
     params["hidden_dims"] = tuple(params["hidden_dims"])
     if metadata["format_version"] == 1:
         # Single networks with the paper's initialisation (irrelevant once weights load).
         params |= {"n_members": 1, "null_members": 0, "edge_init_scale": 1.0, "cross_fit": True}
+    # Models saved before regression and survival were classifiers with their classes at the top.
+    task_state = dict(metadata.get("task") or {"kind": "classification", "classes": metadata["classes"]})
+    kind = task_state.pop("kind")
+    cls = _estimator_class(cls, kind)
     model = cls(**params)
-    classes = np.asarray(metadata["classes"])
-    # fit keeps string labels as objects (np.unique of a pandas column): so does load.
-    model.classes_ = classes.astype(object) if classes.dtype.kind == "U" else classes
+    model.task_ = task_from_state(kind, task_state)
+    if kind == "classification":
+        model.classes_ = model.task_.classes
     model.modalities_ = list(metadata["modalities"])
     model.feature_names_in_ = {m: np.asarray(v, dtype=str) for m, v in metadata["feature_names"].items()}
     model.scalers_ = {
@@ -196,9 +202,20 @@ def _rebuild(cls: type[DeepGAMIClassifier], metadata: dict, tensors: Mapping[str
         )
     model.history_ = metadata.get("history", [])
     model.edge_movement_ = metadata.get("edge_movement", {})
-    model.oof_proba_ = None
+    model.oof_scores_ = None
     model.module_ = model._build_module()
     return model
+
+
+def _estimator_class(cls: type[DeepGAMIEstimator], kind: str) -> type[DeepGAMIEstimator]:
+    """The estimator of a saved task: ``cls`` itself, or its subclass for the base class."""
+    if cls._kind == kind:
+        return cls
+    subclass = next((c for c in cls.__subclasses__() if c._kind == kind), None)
+    if cls._kind or subclass is None:
+        msg = f"the saved model predicts a {kind} task; load it with DeepGAMIEstimator.load or the {kind} estimator, not {cls.__name__}"
+        raise InputError(msg)
+    return subclass
 
 
 def _sha256(file: Path) -> str:

@@ -17,7 +17,7 @@ from scipy.cluster.hierarchy import leaves_list, linkage
 from sklearn.metrics import auc, roc_curve
 
 from .graph import parse_relation_name
-from .metrics import classification_metrics
+from .metrics import classification_metrics, regression_metrics
 
 NODE_COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
 FEATURE_VALUE_LABEL = "feature value (scaled; low -> high)"
@@ -236,6 +236,106 @@ def plot_roc(
     return _save(fig, path)
 
 
+def plot_predicted_vs_observed(observed: np.ndarray, predicted: np.ndarray, path: str | Path, *, title: str | None = None) -> Path:
+    """Predicted against observed values of the test set, one point per sample.
+
+    The dotted identity line marks perfect prediction; the corner gives R² and Pearson's r (as
+    :func:`deepgami.metrics.regression_metrics` reports them) and the number of samples. Pairs
+    with a missing (non-finite) value are left out.
+    """
+    observed = np.asarray(observed, dtype=float).ravel()
+    predicted = np.asarray(predicted, dtype=float).ravel()
+    keep = np.isfinite(observed) & np.isfinite(predicted)
+    observed, predicted = observed[keep], predicted[keep]
+    fig = Figure(figsize=(5.5, 5.2), layout="constrained")
+    ax = fig.subplots()
+    ax.scatter(observed, predicted, s=16, alpha=0.7, linewidths=0, color=NODE_COLOURS[0])
+    if len(observed):
+        low, high = min(observed.min(), predicted.min()), max(observed.max(), predicted.max())
+        pad = 0.04 * (high - low) if high > low else 1.0
+        low, high = low - pad, high + pad
+        ax.plot([low, high], [low, high], color="grey", linestyle=":", linewidth=1, label="predicted = observed")
+        ax.set_xlim(low, high)
+        ax.set_ylim(low, high)
+        ax.legend(loc="lower right", frameon=False)
+    metrics = regression_metrics(observed, predicted, n_boot=0)
+    text = f"R² = {_number(metrics['r2'])}\nPearson r = {_number(metrics['pearson'])}\nn = {metrics['n']}"
+    ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", ha="left", fontsize=10, bbox=LABEL_BOX)
+    ax.set_xlabel("observed")
+    ax.set_ylabel("predicted")
+    ax.set_title(title or "Test set: predicted vs observed")
+    return _save(fig, path)
+
+
+def plot_kaplan_meier(
+    time: np.ndarray, event: np.ndarray, risk: np.ndarray, path: str | Path, *, groups: int = 2, title: str | None = None
+) -> Path:
+    """Kaplan-Meier survival curves of the samples split by predicted risk.
+
+    ``groups=2`` splits at the median risk ("low risk" at or below it, "high risk" above),
+    ``groups=3`` at the tertiles (low, intermediate, high), more at the matching quantiles. Groups
+    left empty by tied risks are dropped. Each curve carries its 95 % log-log confidence band and
+    a "+" at each censored sample; the legend gives each group's samples and events, the title
+    the log-rank p-value of the difference between the groups.
+
+    Parameters
+    ----------
+    time : array-like of shape (n_samples,)
+        Follow-up times.
+    event : array-like of shape (n_samples,)
+        True (or 1) where the event was observed, False (0) where the sample was censored.
+    risk : array-like of shape (n_samples,)
+        Predicted risk; higher means an earlier event.
+    path : PNG file to write
+    groups : int, default=2
+        Number of risk groups, split at the risk quantiles.
+    title : str, optional
+        First title line (default: "Kaplan-Meier survival by predicted risk").
+    """
+    from sksurv.compare import compare_survival
+    from sksurv.nonparametric import kaplan_meier_estimator
+    from sksurv.util import Surv
+
+    if groups < 2:
+        raise ValueError(f"groups must be at least 2, got {groups}")
+    time, risk = np.asarray(time, dtype=float).ravel(), np.asarray(risk, dtype=float).ravel()
+    event = np.asarray(event).ravel().astype(bool)
+    cuts = np.quantile(risk, np.arange(1, groups) / groups)
+    group = np.searchsorted(cuts, risk, side="left")  # ties with a cut go to the lower group
+    names = {2: ["low risk", "high risk"], 3: ["low risk", "intermediate risk", "high risk"]}.get(
+        groups, [f"risk quantile {k + 1} of {groups}" for k in range(groups)]
+    )
+    present = [k for k in range(groups) if (group == k).any()]
+    fig = Figure(figsize=(6.5, 5.6), layout="constrained")
+    ax = fig.subplots()
+    middle = [c for i, c in enumerate(NODE_COLOURS) if i not in (0, 3)]
+    colours = {k: NODE_COLOURS[0] if k == 0 else NODE_COLOURS[3] if k == groups - 1 else middle[(k - 1) % len(middle)] for k in present}
+    for k in present:
+        rows = group == k
+        x, y, band = kaplan_meier_estimator(event[rows], time[rows], conf_type="log-log")
+        x, y, band = np.r_[0.0, x], np.r_[1.0, y], np.c_[[1.0, 1.0], band]
+        name = names[k] if len(present) > 1 else "all samples (tied predicted risk)"
+        label = f"{name} (n = {rows.sum()}, {event[rows].sum()} events)"
+        ax.step(x, y, where="post", color=colours[k], linewidth=1.8, label=label)
+        ax.fill_between(x, band[0], band[1], step="post", color=colours[k], alpha=0.15, linewidth=0)
+        censored = time[rows & ~event]
+        ax.plot(censored, y[np.searchsorted(x, censored, side="right") - 1], "+", color=colours[k], markersize=7)
+    if len(present) < 2:
+        test = "one risk group, no log-rank test"
+    elif not event.any():
+        test = "no events, no log-rank test"
+    else:
+        test = f"log-rank p = {compare_survival(Surv.from_arrays(event, time), group)[1]:.2g}"
+    split = "median" if groups == 2 else "tertiles" if groups == 3 else f"{groups}-quantiles"
+    ax.set_title(f"{title or 'Kaplan-Meier survival by predicted risk'}\nsplit at the {split} of predicted risk; {test}", fontsize=10)
+    ax.set_xlabel("time")
+    ax.set_ylabel("survival probability")
+    ax.set_ylim(0, 1.03)
+    ax.set_xlim(left=0)
+    fig.legend(loc="outside lower center", title="shaded: 95 % confidence band;  +: censored sample", title_fontsize=9, frameon=False)
+    return _save(fig, path)
+
+
 def _top_features(attributions: Mapping[str, np.ndarray], samples: Mapping[str, np.ndarray], n: int) -> list[tuple[str, int]]:
     """``(modality, feature index)`` of the ``n`` features with the largest mean |attribution| over
     the samples (modality -> bool (n_samples,)) observed in their modality, best first;
@@ -362,3 +462,7 @@ def _save(fig: Figure, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     return path
+
+
+def _number(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.3f}"

@@ -101,19 +101,33 @@ def _read_plink(path: Path, name: str) -> pd.DataFrame:
 def read_labels(path: str | Path, id_column: str = "sample", label_column: str = "label") -> pd.Series:
     """Labels as a Series indexed by sample id; labels are the strings in the file (classes 0..4
     stay "0".."4", never "0.0" because a missing value made the column float)."""
-    frame = _read(Path(path), "labels", dtype={id_column: str, label_column: str})
-    for column, key in ((id_column, "id_column"), (label_column, "label_column")):
+    return _label_table(path, id_column, {"label_column": label_column})[label_column]
+
+
+def read_survival_labels(path: str | Path, id_column: str = "sample", time_column: str = "time", event_column: str = "event") -> pd.DataFrame:
+    """Survival labels indexed by sample id: columns ``time`` and ``event``, the strings in the
+    file (checked and converted by :func:`deepgami.tasks.survival_labels`)."""
+    frame = _label_table(path, id_column, {"time_column": time_column, "event_column": event_column})
+    return frame[[time_column, event_column]].set_axis(["time", "event"], axis=1)
+
+
+def _label_table(path: str | Path, id_column: str, columns: dict[str, str]) -> pd.DataFrame:
+    """A labels file indexed by ``id_column``, read as strings; ``columns`` maps each config key
+    (``label_column``, ...) to the column it names, which must exist and hold a value."""
+    frame = _read(Path(path), "labels", dtype=str)
+    for column, key in ((id_column, "id_column"), *((c, k) for k, c in columns.items())):
         if column not in frame.columns:
             msg = (
                 f"labels file {path} has no column '{column}' (columns: {', '.join(repr(str(c)) for c in frame.columns)}); "
                 f"rename it or set {key} in [data]"
             )
             raise InputError(msg)
-    labels = frame.set_index(id_column)[label_column]
-    if labels.isna().all():
-        msg = f"labels file {path} has no label values in column '{label_column}'"
-        raise InputError(msg)
-    return labels
+    frame = frame.set_index(id_column)
+    for column in columns.values():
+        if frame[column].isna().all():
+            msg = f"labels file {path} has no label values in column '{column}'"
+            raise InputError(msg)
+    return frame
 
 
 def read_edges(

@@ -3,7 +3,8 @@
 Genotypes come in LD blocks (0/1/2 dosages), TF expression from a few shared factors; an
 unobserved gene layer is driven by planted eQTL and GRN effects, and the phenotype by a few
 causal genes. The prior graph holds every planted edge plus null edges, as real eQTL and GRN
-tables do. Used for the embedded demo and for tests.
+tables do. The same planted liability yields a categorical (binary by default), continuous
+or right-censored survival phenotype. Used for the embedded demo and for tests.
 """
 
 from __future__ import annotations
@@ -13,9 +14,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
 from scipy.stats import norm
 
 GENE_ACTIVATIONS = ("linear", "relu")
+
+# Phenotype kinds and the task line each adds under [data] of the written config.toml
+# (none for the categorical phenotype, whose config predates tasks).
+PHENOTYPES = {"binary": None, "continuous": "regression", "survival": "survival"}
+
+# Weibull baseline of the survival phenotype: cumulative hazard (t / scale) ** shape.
+WEIBULL_SHAPE = 1.5
+WEIBULL_SCALE = 10.0
 
 # Share of liability variance explained by the causal genes, by difficulty.
 DIFFICULTY = {"easy": 0.97, "medium": 0.9, "hard": 0.7}
@@ -29,37 +39,62 @@ class SimulatedCohort:
     ----------
     snp : DataFrame of shape (n_samples, n_snps), dosages 0/1/2
     tf : DataFrame of shape (n_samples, n_tfs), TF expression
-    labels : Series of shape (n_samples,), class names
+    labels : Series or DataFrame indexed by sample, as ``labels.csv`` holds it
+        ``phenotype="binary"``: Series of class names; ``"continuous"``: Series of floats;
+        ``"survival"``: DataFrame with columns ``time`` (float > 0) and ``event`` (int, 1 =
+        observed, 0 = censored).
     eqtl, grn : DataFrame with columns source, target (prior edges, planted and null)
     genes : DataFrame of shape (n_samples, n_genes), the unobserved gene layer
     truth : dict with ``causal_genes`` (list), ``edges`` (DataFrame: relation, source, target,
-        effect; every planted edge) and ``gene_weights`` (Series over causal genes)
+        effect; every planted edge), ``gene_weights`` (Series over causal genes),
+        ``gene_activation`` (str), ``heritability`` (float) and ``signal`` (Series over samples:
+        the standardised noise-free liability the causal genes produce). All of it is the
+        same for every phenotype kind of one seed.
+    phenotype : {"binary", "continuous", "survival"}
+        The kind of ``labels``; ``binary`` also covers ``n_classes > 2`` class labels.
     """
 
     snp: pd.DataFrame
     tf: pd.DataFrame
-    labels: pd.Series
+    labels: pd.Series | pd.DataFrame
     eqtl: pd.DataFrame
     grn: pd.DataFrame
     genes: pd.DataFrame
     truth: dict = field(default_factory=dict)
+    phenotype: str = "binary"
 
     @property
     def modalities(self) -> dict[str, pd.DataFrame]:
         return {"snp": self.snp, "tf": self.tf}
 
+    @property
+    def task(self) -> str | None:
+        """The ``task`` of the written config: ``regression``, ``survival``, or None (classification)."""
+        return PHENOTYPES[self.phenotype]
+
     def write(self, folder: str | Path) -> Path:
-        """Write CSV tables and a ``config.toml`` that ``deepgami fit`` reads; return the config path."""
+        """Write CSV tables and a ``config.toml`` that ``deepgami fit`` reads; return the config path.
+
+        ``labels.csv`` holds ``sample,label`` (class names or floats) or, for a survival
+        phenotype, ``sample,time,event``; the config names the task under ``[data]`` for a
+        continuous (``task = "regression"``) or survival (``task = "survival"``) phenotype.
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.snp.to_csv(folder / "snp.csv", index_label="sample", float_format="%g")
         self.tf.to_csv(folder / "tf.csv", index_label="sample", float_format="%.9g")
-        self.labels.rename("label").to_csv(folder / "labels.csv", index_label="sample")
+        if isinstance(self.labels, pd.DataFrame):
+            self.labels[["time", "event"]].to_csv(folder / "labels.csv", index_label="sample")
+        else:
+            self.labels.rename("label").to_csv(folder / "labels.csv", index_label="sample")
         self.eqtl.to_csv(folder / "eqtl.csv", index=False)
         self.grn.to_csv(folder / "grn.csv", index=False)
         self.truth["edges"].to_csv(folder / "truth_edges.csv", index=False)
         config = folder / "config.toml"
-        config.write_text(CONFIG_TEMPLATE)
+        text = CONFIG_TEMPLATE
+        if self.task is not None:
+            text = text.replace('labels = "labels.csv"\n', f'labels = "labels.csv"\ntask = "{self.task}"\n', 1)
+        config.write_text(text)
         return config
 
 
@@ -112,6 +147,9 @@ def simulate_cohort(
     activation_threshold: float = 1.0,
     tf_hubs: bool = False,
     ld_decoys: int = 0,
+    phenotype: str = "binary",
+    log_hazard_ratio: float = 1.0,
+    censoring: float = 0.3,
     seed: int = 0,
 ) -> SimulatedCohort:
     """Simulate a cohort.
@@ -120,7 +158,7 @@ def simulate_cohort(
     ----------
     n_samples, n_snps, n_tfs, n_genes : int
     n_classes : int
-        Classes cut at liability quantiles (balanced).
+        Classes cut at liability quantiles (balanced); only for ``phenotype="binary"``.
     n_causal_genes : int, optional
         Genes whose (unobserved) expression drives the phenotype (default: 8 % of the genes).
     snps_per_block : int
@@ -129,7 +167,9 @@ def simulate_cohort(
         Variance shares of each gene explained by its planted eQTLs and by its planted
         regulators; the rest is noise.
     difficulty : {"easy", "medium", "hard"} or float
-        Share of the phenotype liability explained by the causal genes.
+        Share of the phenotype liability explained by the causal genes (its heritability):
+        the liability is ``sqrt(h) * signal + sqrt(1 - h) * noise`` with a standardised
+        ``signal`` from the causal genes and standard normal ``noise``.
     gene_activation : {"linear", "relu"}
         How a gene's planted inputs combine. ``linear``: its genetic component is the sum of
         its causal eQTL effects and its regulatory component the sum of its regulators'
@@ -153,10 +193,35 @@ def simulate_cohort(
     ld_decoys : int
         List up to this many SNPs on each side of every causal eQTL (its LD block neighbours,
         correlated about ``ld ** distance``) as further, null eQTLs of the same gene.
+    phenotype : {"binary", "continuous", "survival"}
+        What the liability becomes. ``binary``: ``n_classes`` classes cut at its quantiles.
+        ``continuous``: the liability itself, a float of variance about 1 of which the share
+        ``h`` is signal, for a regression. ``survival``: right-censored event times from a
+        proportional-hazards model with log-hazard ``log_hazard_ratio`` times the standardised
+        liability and a Weibull baseline (shape 1.5, scale 10), and independent exponential
+        censoring; ``labels`` is then a DataFrame with ``time`` and ``event`` (1 = observed).
+        Every kind draws the same inputs, gene layer, truth and liability for one seed; the
+        survival draws come after all of them, so the binary output is unchanged.
+    log_hazard_ratio : float
+        Log hazard ratio per standard deviation of the liability (``phenotype="survival"``).
+    censoring : float
+        Expected share of censored samples, in [0, 1) (``phenotype="survival"``): the
+        censoring rate is set so that the cohort's event times are censored with this mean
+        probability.
     seed : int
 
-    ``difficulty = 0`` gives a null cohort: labels independent of every input.
+    ``difficulty = 0`` gives a null cohort: labels (classes, values or event times)
+    independent of every input.
     """
+    if phenotype not in PHENOTYPES:
+        msg = f"phenotype must be one of {tuple(PHENOTYPES)} (got {phenotype!r})"
+        raise ValueError(msg)
+    if not 0 <= censoring < 1:
+        msg = f"censoring must lie in [0, 1) (got {censoring})"
+        raise ValueError(msg)
+    if not np.isfinite(log_hazard_ratio):
+        msg = f"log_hazard_ratio must be finite (got {log_hazard_ratio})"
+        raise ValueError(msg)
     if n_causal_genes is None:
         n_causal_genes = max(1, round(0.08 * n_genes))
     if not 0 < n_causal_genes <= n_genes:
@@ -231,13 +296,18 @@ def simulate_cohort(
     # A mildly non-linear phenotype: half the causal genes act through a rectifier.
     drive = genes[:, causal].copy()
     drive[:, ::2] = np.maximum(drive[:, ::2], 0.0) * 2.0
-    liability = np.sqrt(heritability) * _standardise(drive @ weights) + np.sqrt(1 - heritability) * rng.normal(
-        size=n_samples
-    )
-    cuts = np.quantile(liability, np.linspace(0, 1, n_classes + 1)[1:-1])
-    codes = np.searchsorted(cuts, liability)
-    names = ["control", "case"] if n_classes == 2 else [f"class_{k}" for k in range(n_classes)]
-    labels = pd.Series(np.asarray(names)[codes], index=samples, name="label")
+    signal = _standardise(drive @ weights)
+    liability = np.sqrt(heritability) * signal + np.sqrt(1 - heritability) * rng.normal(size=n_samples)
+    if phenotype == "binary":
+        cuts = np.quantile(liability, np.linspace(0, 1, n_classes + 1)[1:-1])
+        codes = np.searchsorted(cuts, liability)
+        names = ["control", "case"] if n_classes == 2 else [f"class_{k}" for k in range(n_classes)]
+        labels = pd.Series(np.asarray(names)[codes], index=samples, name="label")
+    elif phenotype == "continuous":
+        labels = pd.Series(liability, index=samples, name="label")
+    else:
+        time, event = _survival_times(rng, log_hazard_ratio * _standardise(liability), censoring)
+        labels = pd.DataFrame({"time": time, "event": event}, index=samples)
 
     truth_edges = pd.DataFrame(planted, columns=["relation", "source", "target", "effect"])
     causal_names = [gene_ids[j] for j in causal]
@@ -246,6 +316,8 @@ def simulate_cohort(
         "gene_weights": pd.Series(weights, index=causal_names),
         "edges": truth_edges,
         "gene_activation": gene_activation,
+        "heritability": heritability,
+        "signal": pd.Series(signal, index=samples, name="signal"),
     }
     return SimulatedCohort(
         snp=pd.DataFrame(dosage, index=samples, columns=snp_ids),
@@ -255,7 +327,32 @@ def simulate_cohort(
         grn=pd.DataFrame(grn_rows, columns=["source", "target"]).drop_duplicates(ignore_index=True),
         genes=pd.DataFrame(genes.astype(np.float32), index=samples, columns=gene_ids),
         truth=truth,
+        phenotype=phenotype,
     )
+
+
+def _survival_times(rng: np.random.Generator, log_hazard: np.ndarray, censoring: float) -> tuple[np.ndarray, np.ndarray]:
+    """Observed times (n,) and event indicators (n,) of a Weibull proportional-hazards model.
+
+    Event times solve ``(T / scale) ** shape * exp(log_hazard) = E`` for standard exponential
+    ``E``; censoring times are exponential with the rate at which the mean probability of
+    censoring these event times, ``mean(1 - exp(-rate * T))``, equals ``censoring``. Both sets
+    of exponentials are drawn whatever ``censoring`` is, so it changes only the censoring.
+    """
+    events = WEIBULL_SCALE * (rng.standard_exponential(len(log_hazard)) * np.exp(-log_hazard)) ** (1 / WEIBULL_SHAPE)
+    events = np.maximum(events, 1e-9)
+    unit = rng.standard_exponential(len(log_hazard))
+    if censoring == 0:
+        return events, np.ones(len(events), dtype=int)
+
+    def excess(log_rate: float) -> float:
+        return float(np.mean(-np.expm1(-np.exp(log_rate) * events))) - censoring
+
+    # rate * max(events) = 1e-3 * censoring censors at most that share; rate * min(events) = 50 all but none.
+    low, high = np.log(1e-3 * censoring / events.max()), np.log(50 / events.min())
+    rate = np.exp(brentq(excess, low, high, xtol=1e-12))
+    censored_at = np.maximum(unit / rate, 1e-9)
+    return np.minimum(events, censored_at), (events <= censored_at).astype(int)
 
 
 def _ld_genotypes(rng: np.random.Generator, n_samples: int, n_snps: int, block: int, ld: float) -> np.ndarray:
@@ -284,7 +381,7 @@ def _standardise(values: np.ndarray) -> np.ndarray:
     return (values - values.mean(0)) / np.maximum(values.std(0), 1e-9)
 
 
-def panel_settings(n_cohorts: int = 20, n_null: int = 4, seed: int = 0) -> list[dict]:
+def panel_settings(n_cohorts: int = 20, n_null: int = 4, seed: int = 0, phenotype: str = "binary") -> list[dict]:
     """``simulate_cohort`` keyword arguments for a panel spanning what real cohorts do.
 
     Each planted cohort draws its sample size (500, 1,000 or 2,000), causal gene count (5 to
@@ -292,8 +389,12 @@ def panel_settings(n_cohorts: int = 20, n_null: int = 4, seed: int = 0) -> list[
     of the genes, a linear or a cooperative (``relu``) gene layer, hub TFs or not, and LD
     decoy eQTLs or not; sizes are fixed at 3,000 SNPs, 150 TFs and 600 genes. ``n_null`` more
     cohorts have labels independent of the data (``difficulty = 0``). Cohort seeds are
-    ``seed * 1000 + i``.
+    ``seed * 1000 + i``. Another ``phenotype`` than ``binary`` is added to every cohort's
+    settings; the panel is otherwise the same, so one panel can be fitted per task.
     """
+    if phenotype not in PHENOTYPES:
+        msg = f"phenotype must be one of {tuple(PHENOTYPES)} (got {phenotype!r})"
+        raise ValueError(msg)
     rng = np.random.default_rng(seed)
     panel = []
     for i in range(n_cohorts + n_null):
@@ -313,5 +414,7 @@ def panel_settings(n_cohorts: int = 20, n_null: int = 4, seed: int = 0) -> list[
         }
         if rng.random() < 0.5:
             settings |= {"gene_activation": "relu", "causal_eqtls": 3, "causal_regulators": 3}
+        if phenotype != "binary":
+            settings["phenotype"] = phenotype
         panel.append(settings)
     return panel

@@ -16,7 +16,7 @@ from .batches import Batchable, SampleStore
 from .checkpoint import Checkpoint
 from .distributed import process_count, process_rank
 from .nn.model import DeepGAMINet
-from .tasks import HELD_OUT, Task
+from .tasks import Task, has_slot_axis, per_slot
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,12 @@ log = logging.getLogger(__name__)
 EVAL_BATCH_SIZE = 512
 
 
-# Early stopping watches the validation cross-entropy (the primary task, on which the paper
-# judges the model), not the total loss: the auxiliary MSE falls steadily as the latents shrink
-# and dominated the total, so the restored epoch was past the CE minimum.
-MONITOR = "val_ce"
+# Early stopping watches the task's validation loss (cross-entropy for a classification: the
+# primary task, on which the paper judges the model), not the total loss: the auxiliary MSE falls
+# steadily as the latents shrink and dominated the total, so the restored epoch was past the CE minimum.
+def monitor(task: Task) -> str:
+    """The history key early stopping watches: ``val_ce``, ``val_mse``, ``val_huber`` or ``val_cox``."""
+    return f"val_{task.loss_name}"
 
 
 @dataclass
@@ -70,36 +72,29 @@ def hide_modalities(observed: dict[str, Tensor], rate: float, generator: torch.G
 
 @dataclass
 class LossTotals:
-    """What one batch's losses are averaged over, per member slot: the class weight summed
-    over the samples the slot trains on, and per ordered modality pair the number of those
-    samples observed in both; and the batch's number of rows.
+    """What one batch's losses are averaged over, per member slot: the task's total (rows,
+    class weights or events) over the samples the slot trains on, and per ordered modality
+    pair the number of those samples observed in both; and the batch's number of rows.
 
     Computed from the whole batch, so a batch split across processes gives every process
     the same denominators and their gradients add up to the one-process gradient.
     """
 
     rows: int
-    cross_entropy: Tensor
+    task: Tensor
     pairs: dict[tuple[str, str], Tensor]
 
     @classmethod
-    def of(cls, y: Tensor, observed: Mapping[str, Tensor], class_weight: Tensor | None = None) -> LossTotals:
-        """Totals of the samples with class codes ``y`` ((n,), or (n, n_slots) with ``HELD_OUT``
-        where a slot skips a sample) and observed masks (n,) per modality."""
+    def of(cls, task: Task, y: Tensor, observed: Mapping[str, Tensor], class_weight: Tensor | None = None) -> LossTotals:
+        """Totals of the samples with targets ``y`` (n,) + target_shape, or with a slot axis after
+        n holding the task's held-out code where a slot skips a sample, and observed masks (n,)
+        per modality."""
         y = y.cpu()
-        y = y if y.dim() == 2 else y.unsqueeze(1)
-        used = y != HELD_OUT
-        if class_weight is None:
-            ce = used.sum(dim=0).to(torch.float32)
-        else:
-            ce = (class_weight.cpu()[y.clamp(min=0)] * used).sum(dim=0).to(torch.float32)
+        y = y if has_slot_axis(y, task.target_shape) else y.unsqueeze(1)
+        used = task.used(y)
+        totals = task.loss_totals(y, None if class_weight is None else class_weight.cpu())
         pairs = {(a, b): ((observed[a] & observed[b]).cpu().unsqueeze(1) & used).sum(dim=0).to(torch.float32) for a, b in permutations(observed, 2)}
-        return cls(len(y), ce, pairs)
-
-
-def slot_labels(y: Tensor, n_slots: int) -> Tensor:
-    """Class codes per member slot, (n, n_slots): ``y`` as given if 2-D, else repeated."""
-    return y if y.dim() == 2 else y.unsqueeze(1).expand(-1, n_slots)
+        return cls(len(y), totals, pairs)
 
 
 class DeepGAMILoss(nn.Module):
@@ -111,11 +106,12 @@ class DeepGAMILoss(nn.Module):
 
     A module (not a function) so DistributedDataParallel sees the whole computation as one
     forward. ``head_observed`` (default ``batch.observed``) hides modalities from the
-    classifier while the auxiliary loss still uses every observed pair. Returns
-    ``(total, cross_entropy, auxiliary, logits)``: ``cross_entropy`` per member slot
-    (n_slots,), the others summed over members, losses averaged over ``totals``; a call on
-    part of the rows of ``totals`` carries that part of the edge penalty, so the parts of a
-    batch (or of a validation set) add up to one penalty.
+    head while the auxiliary loss still uses every observed pair. Returns
+    ``(total, task_loss, auxiliary, outputs)``: ``task_loss`` per member slot (n_slots,),
+    the others summed over members, losses averaged over ``totals``; a call on part of the
+    rows of ``totals`` carries that part of the edge penalty, so the parts of a batch (or of
+    a validation set) add up to one penalty. A Cox loss couples the rows of a batch: each
+    part (process) takes its risk sets within its own rows.
     """
 
     def __init__(
@@ -128,18 +124,16 @@ class DeepGAMILoss(nn.Module):
         self, batch: Batchable, totals: LossTotals, head_observed: dict[str, Tensor] | None = None
     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         z_dict = self.net.encode(batch.x_dict)
-        logits = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed))
-        n, n_slots, n_classes = logits.shape
-        y = slot_labels(batch.y, n_slots)
-        per_row = self.task.loss(logits.reshape(-1, n_classes), y.reshape(-1), self.class_weight)
+        outputs = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed))
+        y = per_slot(batch.y, outputs.shape[1], self.task.target_shape)
         # A slot may train on none of a batch's rows (all held out): 0 / 0 counts as 0.
-        cross_entropy = per_row.view(n, n_slots).sum(dim=0) / totals.cross_entropy.to(logits.device).clamp(min=1e-12)
-        member_rows = (y != HELD_OUT).to(logits.dtype) if batch.y.dim() == 2 else None
+        task_loss = self.task.loss_sums(outputs, y, self.class_weight) / totals.task.to(outputs.device).clamp(min=1e-12)
+        member_rows = self.task.used(y).to(outputs.dtype) if has_slot_axis(batch.y, self.task.target_shape) else None
         auxiliary = self.net.auxiliary_loss(z_dict, batch.observed, totals.pairs, member_rows)
-        total = cross_entropy.sum() + self.aux_weight * auxiliary
+        total = task_loss.sum() + self.aux_weight * auxiliary
         if self.edge_l1:
             total = total + self.edge_l1 * self.net.edge_weight_l1() * (len(batch) / totals.rows)
-        return total, cross_entropy, auxiliary, logits
+        return total, task_loss, auxiliary, outputs
 
 
 class EarlyStopping:
@@ -227,8 +221,8 @@ def train_module(
     progress: bool = False,
     checkpoint: Checkpoint | None = None,
 ) -> list[dict[str, float]]:
-    """Train with Adam; each member stops when its validation cross-entropy
-    (``MONITOR``) has not improved for ``patience`` epochs, and training ends when
+    """Train with Adam; each member stops when its validation loss of the task
+    (:func:`monitor`: cross-entropy for a classification) has not improved for ``patience`` epochs, and training ends when
     every member has stopped.
 
     Each member's weights of its best validation epoch are restored. Without a validation
@@ -282,7 +276,7 @@ def train_module(
         for start in range(0, len(train), settings.batch_size):
             index = order[start : start + settings.batch_size]
             observed = train.observed_rows(index)
-            totals = LossTotals.of(train.labels(index), observed, class_weight)
+            totals = LossTotals.of(task, train.labels(index), observed, class_weight)
             head_observed = None
             if settings.modality_dropout > 0:
                 head_observed = hide_modalities(observed, settings.modality_dropout, generator)
@@ -301,11 +295,11 @@ def train_module(
             sums += torch.tensor(parts, dtype=torch.float64) * len(index)
         if world > 1:
             torch.distributed.all_reduce(sums)
-        record = dict(zip(("epoch", "train_loss", "train_ce", "train_aux"), (epoch + 1, *(sums / len(train)).tolist())))
+        record = dict(zip(("epoch", "train_loss", f"train_{task.loss_name}", "train_aux"), (epoch + 1, *(sums / len(train)).tolist())))
         if validation is not None:
-            scores, per_slot = evaluate_loss(objective, validation, device)
+            scores, slot_losses = evaluate_loss(objective, validation, device)
             record.update(scores)
-            stopping.update(per_slot[MONITOR])
+            stopping.update(slot_losses)
         record.update({f"moved:{name}": value for name, value in edge_movement(module, initial).items()})
         history.append(record)
         epochs.set_postfix({k: f"{record[k]:.3f}" for k in ("train_loss", "val_loss", task.validation_metric) if k in record})
@@ -321,7 +315,7 @@ def train_module(
             )  # fmt: skip
         if validation is not None and stopping.done:
             best = ", ".join(f"{value:.4f}" for value in stopping.best[:members].tolist())
-            log.info("early stopping after epoch %d (best validation %s %s)", epoch + 1, MONITOR.removeprefix("val_"), best)
+            log.info("early stopping after epoch %d (best validation %s %s)", epoch + 1, task.loss_name, best)
             break
     stopping.restore()
     module.eval()
@@ -331,37 +325,41 @@ def train_module(
 @torch.no_grad()
 def evaluate_loss(
     objective: DeepGAMILoss, data: SampleStore, device: torch.device | str = "cpu", batch_size: int = EVAL_BATCH_SIZE
-) -> tuple[dict[str, float], dict[str, Tensor]]:
+) -> tuple[dict[str, float], Tensor]:
     """Validation losses in eval mode, in batches.
 
-    Returns ``(scores, per_slot)``: ``scores`` holds val_loss, val_ce and val_aux (means over
-    the real members) and the task's validation score (``val_bacc`` for a classification) of
-    the mean prediction of the real members that validate on each sample;
-    ``per_slot`` holds val_ce per member slot, shape (n_slots,).
+    Returns ``(scores, slot_losses)``: ``scores`` holds val_loss, the task's loss
+    (:func:`monitor`) and val_aux (means over the real members) and the task's validation
+    score (``val_bacc`` for a classification) of the mean prediction of the real members that
+    validate on each sample; ``slot_losses`` the task's loss per member slot (n_slots,). A loss
+    that couples rows (Cox) is computed once over the outputs of all batches.
     """
     objective.eval()
     net, task = objective.net, objective.task
     labels = data.labels()
-    totals = LossTotals.of(labels, data.observed_rows(), objective.class_weight)
-    ce_sum, aux_sum, penalty, predicted, truths = torch.zeros(net.n_slots, dtype=torch.float64), 0.0, 0.0, [], []
+    totals = LossTotals.of(task, labels, data.observed_rows(), objective.class_weight)
+    task_sum, aux_sum, penalty, outputs, targets = torch.zeros(net.n_slots, dtype=torch.float64), 0.0, 0.0, [], []
     for batch in data.batches(batch_size, device):
-        total, ce, aux, logits = objective(batch, totals)
-        ce_sum += ce.double().cpu()
+        total, task_loss, aux, batch_outputs = objective(batch, totals)
+        task_sum += task_loss.double().cpu()
         aux_sum += aux.item()
-        penalty += total.item() - ce.sum().item() - objective.aux_weight * aux.item()
-        # Each sample is predicted by the real members that validate on it (all of them
-        # without cross-fitting): an out-of-fold prediction under cross-fitting.
-        codes = slot_labels(batch.y, net.n_slots)[:, : net.n_members]
-        validating = (codes != HELD_OUT).unsqueeze(2).to(logits.dtype)
-        score = (task.score(logits[:, : net.n_members]) * validating).sum(dim=1) / validating.sum(dim=1).clamp(min=1)
-        predicted.append(score.cpu())
-        truths.append(codes.max(dim=1).values.cpu())
+        penalty += total.item() - task_loss.sum().item() - objective.aux_weight * aux.item()
+        outputs.append(batch_outputs.cpu())
+        targets.append(per_slot(batch.y, net.n_slots, task.target_shape).cpu())
+    outputs, targets = torch.cat(outputs), torch.cat(targets)
+    if task.pooled_loss:
+        task_sum = (task.loss_sums(outputs, targets) / totals.task.clamp(min=1e-12)).double()
+    # Each sample is predicted by the real members that validate on it (all of them without
+    # cross-fitting): an out-of-fold prediction under cross-fitting.
     real = slice(0, net.n_members)
+    validating = task.used(targets[:, real]).unsqueeze(2).to(outputs.dtype)
+    predicted = (task.score(outputs[:, real]) * validating).sum(dim=1) / validating.sum(dim=1).clamp(min=1)
+    truth = targets[torch.arange(len(targets)), task.used(targets[:, real]).to(torch.int8).argmax(dim=1)]
     scores = {
         # The objective per member: the auxiliary loss and edge penalty are sums over the slots.
-        "val_loss": ce_sum[real].mean().item() + (objective.aux_weight * aux_sum + penalty) / net.n_slots,
-        "val_ce": ce_sum[real].mean().item(),
+        "val_loss": task_sum[real].mean().item() + (objective.aux_weight * aux_sum + penalty) / net.n_slots,
+        monitor(task): task_sum[real].mean().item(),
         "val_aux": aux_sum / net.n_slots,
-        task.validation_metric: task.validation_score(torch.cat(truths).numpy(), torch.cat(predicted).numpy()),
+        task.validation_metric: task.validation_score(truth.numpy(), predicted.numpy()),
     }
-    return scores, {"val_ce": ce_sum}
+    return scores, task_sum
