@@ -151,7 +151,7 @@ def _fit(config_path: Path, out: Path, *, quiet: bool, distributed: bool = False
     finally:
         dist.shutdown()
     if main_process:
-        print(_report(result.metrics, out, result.seconds, len(result.model.classes_)))
+        print(_report(result.metrics, out, result.seconds, result.model.task_))
     return 0
 
 
@@ -213,17 +213,30 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(metrics: dict, out: Path, seconds: float, n_classes: int) -> str:
+# The test-set table `deepgami fit` prints, per task: (metrics.json key, column width, decimals).
+REPORT_COLUMNS = {
+    "classification": [("acc", 6, 3), ("bacc", 6, 3), ("auc", 6, 3), ("f1", 6, 3)],
+    "regression": [("r2", 6, 3), ("pearson", 7, 3), ("spearman", 8, 3), ("mae", 9, 4), ("rmse", 9, 4)],
+    "survival": [("c_index", 7, 3), ("c_index_uno", 11, 3), ("integrated_brier_score", 22, 3)],
+}
+
+
+def _report(metrics: dict, out: Path, seconds: float, task) -> str:
     lines = [f"test set ({metrics['n_test']} samples; trained on {metrics['n_train']}, {metrics['epochs']} epochs, {seconds:.1f} s):"]
     labels = {name: "all" if name == "all" else f"{name} only" for name in metrics["test"]}
     width = max(12, *(len(label) for label in labels.values()))
-    lines.append(f"  {'modalities':<{width}} {'acc':>6} {'bacc':>6} {'auc':>6} {'f1':>6}")
+    columns = REPORT_COLUMNS[task.kind]
+    lines.append(f"  {'modalities':<{width}} " + " ".join(f"{key:>{w}}" for key, w, _ in columns))
     for name, row in metrics["test"].items():
-        auc = "  n/a" if row["auc"] is None else f"{row['auc']:.3f}"
-        lines.append(f"  {labels[name]:<{width}} {row['acc']:>6.3f} {row['bacc']:>6.3f} {auc:>6} {row['f1']:>6.3f}")
-    if n_classes > 2:
+        cells = ("n/a" if row[key] is None else f"{row[key]:.{d}f}" for key, _, d in columns)
+        lines.append(f"  {labels[name]:<{width}} " + " ".join(f"{cell:>{w}}" for cell, (_, w, _) in zip(cells, columns)))
+    if task.kind == "classification" and task.n_outputs > 2:
         lines.append("  (auc: macro-averaged one-vs-rest, as in metrics.json and roc.png)")
-    lines.append(f"wrote {out}/metrics.json, {out}/predictions.csv, {out}/roc.png, {out}/model/, {out}/config.toml")
+    if task.kind != "classification":
+        lines.append("  (95 % bootstrap intervals in metrics.json)")
+    from .workflow import FIGURES
+
+    lines.append(f"wrote {out}/metrics.json, {out}/predictions.csv, {out}/{FIGURES[task.kind]}, {out}/model/, {out}/config.toml")
     return "\n".join(lines)
 
 

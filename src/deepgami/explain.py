@@ -16,14 +16,16 @@ one result type; :func:`explain_model` runs all three for ``deepgami explain``.
   sample's edge attributions from the gradient at the relation outputs:
   ``dF_k/dm_e = w_e * x[k, src_e] * dF_k/dout[k, dst_e]``.
 
-Attributions are of the class probability (``output="proba"``) or logit (``"logit"``).
+Attributions are of the task's prediction (``output="proba"``: a class probability, a predicted
+value, a log-risk) or the network's raw output (``"logit"``), per output: per class for a
+classification, one ``class`` named ``predicted`` (regression) or ``risk`` (survival) otherwise.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,7 +35,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .batches import Batchable
-from .estimator import DeepGAMIClassifier
+from .estimator import DeepGAMIEstimator
 from .graph import relation_name
 from .nn.encoder import GuidedEncoder
 
@@ -114,15 +116,15 @@ class _ClassScore(nn.Module):
     """Wraps the network for captum: ``forward(*x, *observed) -> (n_samples, n_classes)``, the
     ensemble's score (mean over the real members)."""
 
-    def __init__(self, module: nn.Module, modalities: Sequence[str], output: str) -> None:
+    def __init__(self, module: nn.Module, modalities: Sequence[str], output: str, score: Callable[[Tensor], Tensor]) -> None:
         super().__init__()
-        self.module, self.modalities, self.output = module, list(modalities), output
+        self.module, self.modalities, self.output, self.score = module, list(modalities), output, score
 
     def forward(self, *tensors: Tensor) -> Tensor:
         n = len(self.modalities)
         x_dict = dict(zip(self.modalities, tensors[:n]))
         observed = dict(zip(self.modalities, tensors[n:]))
-        return self.module.ensemble_score(self.module(x_dict, observed), self.output)
+        return self.module.ensemble_score(self.module(x_dict, observed), self.output, score=self.score)
 
 
 def _rank(frame: pd.DataFrame) -> pd.DataFrame:
@@ -143,7 +145,7 @@ class Explainer:
 
     Parameters
     ----------
-    model : fitted DeepGAMIClassifier
+    model : fitted DeepGAMIClassifier, DeepGAMIRegressor or DeepGAMISurvival
     X : mapping of modality -> DataFrame, or MultiOmicsData
     use_modalities : modalities to predict from (the others are imputed and get no attribution)
     baseline : {"zeros", "mean"}
@@ -153,7 +155,7 @@ class Explainer:
         Quadrature steps of every integral.
     internal_batch_size : passed to captum (features and latents)
     output : {"proba", "logit"}
-        Attribute the class probability or logit of the ensemble.
+        Attribute the ensemble's prediction (class probability, value, log-risk) or raw output.
     stability_top : float, default=STABILITY_TOP
         Edges: the top share of each member's own ranking that counts for ``stability``.
     progress : bool, default=False
@@ -162,7 +164,7 @@ class Explainer:
 
     def __init__(
         self,
-        model: DeepGAMIClassifier,
+        model: DeepGAMIEstimator,
         X,
         *,
         use_modalities: Sequence[str] | None = None,
@@ -200,7 +202,7 @@ class Explainer:
                 # The training mean in model-input space; fill_ is already log-transformed for log1p.
                 mean = torch.as_tensor(scaler.fill_ * scaler.scale_ + scaler.shift_, device=x.device)
                 baselines.append(mean.expand_as(x).contiguous())
-        return _ClassScore(self.model.module_, self.modalities, self.output), inputs, observed, tuple(baselines)
+        return _ClassScore(self.model.module_, self.modalities, self.output, self.model.task_.score), inputs, observed, tuple(baselines)
 
     def features(self) -> FeatureAttributions:
         """Integrated gradients of each class score with respect to every input feature."""
@@ -208,7 +210,7 @@ class Explainer:
         wrapper, inputs, observed, baselines = self._captum_inputs()
         ig = IntegratedGradients(wrapper)
         rows, per_sample, deltas = [], {}, {}
-        for c, label in enumerate(model.classes_):
+        for c, label in enumerate(model.task_.output_names):
             attributions, delta = ig.attribute(
                 inputs,
                 baselines=baselines,
@@ -247,7 +249,7 @@ class Explainer:
         rows = []
         for layer_name, layer, to_input in layers:
             lig = LayerIntegratedGradients(wrapper, layer)
-            for c, label in enumerate(model.classes_):
+            for c, label in enumerate(model.task_.output_names):
                 attribution = lig.attribute(
                     inputs,
                     baselines=baselines,
@@ -306,7 +308,7 @@ class Explainer:
         members, slots = net.n_members, net.n_slots
         alphas, quad_weights = _gauss_legendre(self.n_steps)
         n_samples = len(data)
-        n_classes = len(model.classes_)
+        n_classes = len(model.task_.output_names)
         total_edges = sum(conv.n_edges for *_, conv, _ in relations)
         chunk = max(1, EDGE_CHUNK_ELEMENTS // max(total_edges, 1))
         edges_of = {t: conv.n_edges // slots for *_, conv, t in relations}
@@ -315,10 +317,12 @@ class Explainer:
         abs_sums = {t: np.zeros((n_classes, 2 + slots, e)) for t, e in edges_of.items()}
         per_sample_values = None
         if per_sample:
-            per_sample_values = {label: {t: np.zeros((n_samples, e), dtype=np.float32) for t, e in edges_of.items()} for label in model.classes_}
+            per_sample_values = {
+                label: {t: np.zeros((n_samples, e), dtype=np.float32) for t, e in edges_of.items()} for label in model.task_.output_names
+            }
         attribution_total = np.zeros((n_samples, n_classes))
         output_difference = np.zeros((n_samples, n_classes))
-        wrapper = _ClassScore(net, modalities, output)
+        wrapper = _ClassScore(net, modalities, output, model.task_.score)
         starts = range(0, n_samples, chunk)
         for start in tqdm(starts, desc="edge attributions", disable=None if self.progress else True, leave=False):
             rows = torch.arange(start, min(start + chunk, n_samples), device=batch.y.device)
@@ -329,7 +333,7 @@ class Explainer:
                 off = _masked_forward(model, part, modalities, relations, torch.tensor(0.0), output)
             output_difference[rows.cpu().numpy()] = (on - off).detach().cpu().numpy()
             gathered_x = {t: part.x_dict[m].index_select(1, conv.edge_index[0]) * conv.weight.detach() for m, _, conv, t in relations}
-            for c, label in enumerate(model.classes_):
+            for c, label in enumerate(model.task_.output_names):
                 accum = {t: torch.zeros(len(rows), conv.n_edges, device=rows.device) for *_, conv, t in relations}
                 for alpha, quad in zip(alphas, quad_weights):
                     outputs = {}
@@ -356,7 +360,7 @@ class Explainer:
             frame = model.graph_.edge_frame(t)[["source", "target"]]
             n_observed = max(int(data.observed[m].sum()), 1)
             weight = conv.weight.detach().view(slots, -1)[:members].mean(dim=0).cpu().numpy()
-            for c, label in enumerate(model.classes_):
+            for c, label in enumerate(model.task_.output_names):
                 tables.append(
                     frame.assign(
                         edge_type=relation_name(t),
@@ -381,12 +385,12 @@ class Explainer:
                 "max_abs_gap": float(np.abs(gaps[:, c]).max()),
                 "relative_gap": float(np.abs(gaps[:, c]).sum() / max(np.abs(output_difference[:, c]).sum(), 1e-12)),
             }
-            for c, label in enumerate(model.classes_)
+            for c, label in enumerate(model.task_.output_names)
         }
         return EdgeAttributions(table, completeness, per_sample_values)
 
 
-def _guided_relations(model: DeepGAMIClassifier, modalities: Sequence[str]):
+def _guided_relations(model: DeepGAMIEstimator, modalities: Sequence[str]):
     """(modality, relation position, conv, edge type) for every prior relation of ``modalities``."""
     out = []
     for m in modalities:
@@ -452,16 +456,16 @@ def _masked_forward(
             masks.setdefault(m, [None] * len(model.module_.encoders[m].convs))[i] = alpha.to(conv.weight.device)
         with torch.enable_grad():
             logits = model.module_({m: part.x_dict[m] for m in modalities}, {m: part.observed[m] for m in modalities}, masks)
-        score = model.module_.ensemble_score(logits, output)
+        score = model.module_.ensemble_score(logits, output, score=model.task_.score)
         if with_null and model.module_.n_null_members:
-            score = score + model.module_.ensemble_score(logits, output, null=True)
+            score = score + model.module_.ensemble_score(logits, output, null=True, score=model.task_.score)
         return score
     finally:
         for handle in handles:
             handle.remove()
 
 
-def explain_model(model: DeepGAMIClassifier, X, **options) -> Explanation:
+def explain_model(model: DeepGAMIEstimator, X, **options) -> Explanation:
     """Feature, latent and edge attributions of ``model`` on the samples of ``X``: one
     :class:`Explainer` (``options`` are its keyword arguments), all three verbs."""
     explainer = Explainer(model, X, **options)

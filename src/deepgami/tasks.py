@@ -206,8 +206,7 @@ class Regression:
         return "mse" if self.loss == "squared_error" else "huber"
 
     def strata(self, targets: np.ndarray) -> np.ndarray:
-        ranks = pd.Series(targets).rank(method="first").to_numpy()
-        return np.minimum(((ranks - 1) * REGRESSION_STRATA // len(targets)).astype(np.int64), REGRESSION_STRATA - 1)
+        return value_strata(targets)
 
     def hold_out(self, targets: np.ndarray, held_out: np.ndarray) -> np.ndarray:
         return np.where(held_out, np.nan, targets).astype(np.float32)
@@ -336,6 +335,22 @@ class Survival:
             "train_time": self.train_time.tolist(), "train_event": self.train_event.astype(int).tolist(),
             "baseline_times": self.baseline_times.tolist(), "baseline_hazard": self.baseline_hazard.tolist(),
         }  # fmt: skip
+
+
+def value_strata(values: np.ndarray) -> np.ndarray:
+    """``REGRESSION_STRATA`` quantile bins (n,) of numeric values: what splits of a regression are stratified by."""
+    ranks = pd.Series(values).rank(method="first").to_numpy()
+    return np.minimum(((ranks - 1) * REGRESSION_STRATA // len(values)).astype(np.int64), REGRESSION_STRATA - 1)
+
+
+def label_strata(labels: pd.Series | pd.DataFrame) -> np.ndarray:
+    """What a test split of labels is stratified by (n,): the classes, quantile bins of numeric
+    values (a regression's float labels), or the event indicator (survival's time and event)."""
+    if isinstance(labels, pd.DataFrame):
+        return labels["event"].to_numpy(dtype=np.int64)
+    if pd.api.types.is_float_dtype(labels):
+        return value_strata(labels.to_numpy())
+    return labels.to_numpy()
 
 
 def cox_efron_loss(risk: Tensor, time: Tensor, event: Tensor) -> Tensor:

@@ -27,12 +27,20 @@ from .config import RunConfig, load_config
 from .data import MultiOmicsData
 from .distributed import is_main_process
 from .errors import InputError, preview
-from .estimator import DeepGAMIClassifier
+from .estimator import DeepGAMIClassifier, DeepGAMIEstimator, DeepGAMIRegressor, DeepGAMISurvival
 from .explain import Explanation, explain_model
 from .graph import RegulatoryGraph, leftover_node_names
 from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, top_edges, write_cytoscape
-from .plotting import plot_class_comparison, plot_feature_summary, plot_network, plot_roc
-from .readers import read_edges, read_ids, read_labels, read_modality, read_sample_table
+from .plotting import (
+    plot_class_comparison,
+    plot_feature_summary,
+    plot_kaplan_meier,
+    plot_network,
+    plot_predicted_vs_observed,
+    plot_roc,
+)
+from .readers import read_edges, read_ids, read_labels, read_modality, read_sample_table, read_survival_labels
+from .tasks import label_strata, numeric_labels, survival_labels
 
 if TYPE_CHECKING:
     from .evaluation.cv import CVSettings
@@ -41,13 +49,19 @@ log = logging.getLogger(__name__)
 
 MODEL_DIR = "model"
 CONFIG_FILE = "config.toml"
+#: The estimator of each ``[data] task``.
+ESTIMATORS: dict[str, type[DeepGAMIEstimator]] = {
+    "classification": DeepGAMIClassifier, "regression": DeepGAMIRegressor, "survival": DeepGAMISurvival
+}  # fmt: skip
+#: The test-set figure of each task.
+FIGURES = {"classification": "roc.png", "regression": "predicted_vs_observed.png", "survival": "kaplan_meier.png"}
 
 
 @dataclass
 class FitResult:
     """What :func:`run_fit` produced."""
 
-    model: DeepGAMIClassifier
+    model: DeepGAMIEstimator
     metrics: dict
     predictions: pd.DataFrame
     seconds: float
@@ -74,12 +88,12 @@ def check_files(config: RunConfig) -> None:
 def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None]:
     """Read the labels, modalities and edge tables of a config; align samples."""
     check_files(config)
-    labels = read_labels(config.labels, config.id_column, config.label_column)
+    labels = read_task_labels(config)
     tables = {m.name: read_modality(m.path, m.name, m.orientation) for m in config.modalities}
     data = MultiOmicsData(tables, labels, join=config.join)
     for name in data.modality_names:
         log.info("modality %s: %d of %d samples", name, int(data.observed[name].sum()), len(data))
-    if data.labels.nunique() < 2:
+    if config.task == "classification" and data.labels.nunique() < 2:
         msg = f"the labels hold a single class ({data.labels.iloc[0]!r}); a classifier needs two or more"
         raise InputError(msg)
     for spec in config.modalities:
@@ -111,6 +125,22 @@ def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None
     return data, graph
 
 
+def read_task_labels(config: RunConfig) -> pd.Series | pd.DataFrame:
+    """The labels of a config's task, checked: class names (strings), numbers (regression) or
+    a table of ``time`` and ``event`` (survival); samples without any label value are left out
+    (and counted when samples are aligned)."""
+    if config.task == "survival":
+        raw = read_survival_labels(config.labels, config.id_column, config.time_column, config.event_column)
+        raw = raw[raw.notna().any(axis=1)]
+        time, event = survival_labels(raw)
+        return pd.DataFrame({"time": time, "event": event.astype(np.int64)}, index=raw.index)
+    labels = read_labels(config.labels, config.id_column, config.label_column)
+    if config.task == "regression":
+        labels = labels[labels.notna()]
+        return pd.Series(numeric_labels(labels), index=labels.index, name=labels.name)
+    return labels
+
+
 def split_rows(data: MultiOmicsData, config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
     """Training and test row positions: the ``test_ids`` list, or a stratified random split."""
     rows = np.arange(len(data))
@@ -124,32 +154,53 @@ def split_rows(data: MultiOmicsData, config: RunConfig) -> tuple[np.ndarray, np.
         if unknown:
             log.warning("%d test ids are not usable samples and are ignored (%s)", len(unknown), preview(unknown))
         return rows[~is_test], rows[is_test]
-    counts = data.labels.value_counts()
-    if counts.min() < 2:
+    strata = label_strata(data.labels)
+    counts = pd.Series(strata).value_counts()
+    if config.task == "classification" and counts.min() < 2:
         msg = f"class {counts.idxmin()!r} has {counts.min()} sample; a stratified test split needs at least 2 per class"
         raise InputError(msg)
     train, test = train_test_split(
-        rows, test_size=config.test_fraction, stratify=data.labels.to_numpy(), random_state=config.split_seed
+        rows, test_size=config.test_fraction, stratify=strata if counts.min() >= 2 else None, random_state=config.split_seed
     )
     return np.sort(train), np.sort(test)
 
 
-def evaluate(model: DeepGAMIClassifier, data: MultiOmicsData) -> tuple[dict[str, dict], dict[str, tuple]]:
+def evaluate(model: DeepGAMIEstimator, data: MultiOmicsData) -> tuple[dict[str, dict], dict[str, tuple]]:
     """Metrics with all modalities and with each single modality (the others imputed).
 
     Returns ``(metrics, curves)``: metrics keyed "all" and by modality; curves keyed by a
-    display name, each ``(y_true, proba)`` for ROC plots.
+    display name, each ``(truth, scores)`` (labels, or survival's time and event table, and
+    the model's predictions (n, n_outputs)) for the figures.
     """
-    y_true = data.labels.to_numpy()
-    proba = model.predict_proba(data)
-    results = {"all": model.task_.metrics(y_true, proba)}
-    curves = {"all modalities": (y_true, proba)}
+    truth = _truth(data.labels)
+    scores = model.predict_scores(data)
+    results = {"all": model.task_.metrics(truth, scores)}
+    curves = {"all modalities": (truth, scores)}
     for m in model.modalities_:
         observed = np.flatnonzero(data.observed[m])
-        proba = model.predict_proba(data.subset(observed), use_modalities=(m,))
-        results[m] = model.task_.metrics(y_true[observed], proba)
-        curves[f"{m} only"] = (y_true[observed], proba)
+        scores = model.predict_scores(data.subset(observed), use_modalities=(m,))
+        results[m] = model.task_.metrics(truth[observed] if isinstance(truth, np.ndarray) else truth.iloc[observed], scores)
+        curves[f"{m} only"] = (truth[observed] if isinstance(truth, np.ndarray) else truth.iloc[observed], scores)
     return results, curves
+
+
+def _truth(labels: pd.Series | pd.DataFrame) -> np.ndarray | pd.DataFrame:
+    """Labels as a task's metrics read them: an array, or survival's time and event table."""
+    return labels if isinstance(labels, pd.DataFrame) else labels.to_numpy()
+
+
+def plot_test_set(model: DeepGAMIEstimator, curves: dict[str, tuple], path: Path) -> None:
+    """The test-set figure of the model's task: ROC curves (classification), predicted against
+    observed values (regression), Kaplan-Meier curves of predicted risk groups (survival)."""
+    kind = model.task_.kind
+    if kind == "classification":
+        plot_roc(curves, model.classes_, path)
+        return
+    truth, scores = curves["all modalities"]
+    if kind == "regression":
+        plot_predicted_vs_observed(truth, scores[:, 0], path, title="test set, all modalities")
+    else:
+        plot_kaplan_meier(truth["time"].to_numpy(), truth["event"].to_numpy(), scores[:, 0], path, title="test set, all modalities")
 
 
 def checkpoint_of(config: RunConfig, out: str | Path, *, resume: bool, extra: str = "") -> Checkpoint:
@@ -173,7 +224,8 @@ def checkpoint_of(config: RunConfig, out: str | Path, *, resume: bool, extra: st
 def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False, resume: bool = False) -> FitResult:
     """Train on the training split, evaluate on the test split, write the run folder.
 
-    Writes ``metrics.json``, ``predictions.csv`` (test samples), ``roc.png``, ``model/`` and
+    Writes ``metrics.json``, ``predictions.csv`` (test samples), the task's figure (``roc.png``,
+    ``predicted_vs_observed.png`` or ``kaplan_meier.png``), ``model/`` and
     ``config.toml`` (the resolved config) into ``out``. Training checkpoints every epoch to
     :func:`checkpoint_of`; ``resume`` goes on from a checkpoint an interrupted fit left there.
     The checkpoint is removed once ``out`` is written.
@@ -184,10 +236,10 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False, resum
     train_rows, test_rows = split_rows(data, config)
     train, test = data.subset(train_rows), data.subset(test_rows)
     log.info("%s; %d training and %d test samples", data, len(train), len(test))
-    if len(np.unique(train.labels)) < 2:
+    if config.task == "classification" and len(np.unique(train.labels)) < 2:
         msg = f"the training samples hold a single class ({train.labels.iloc[0]!r}); a classifier needs two or more"
         raise InputError(msg)
-    model = DeepGAMIClassifier(graph, verbose=progress, **config.estimator_params)
+    model = ESTIMATORS[config.task](graph, verbose=progress, **config.estimator_params)
     model.fit(train, checkpoint=checkpoint)
     if model.graph_ is not None:
         log.info("prior graph: %s", model.graph_report_)
@@ -208,16 +260,16 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False, resum
         # means the guided layer stayed a random projection of the prior's pattern.
         "edge_movement": model.edge_movement_,
     }
-    if model.oof_proba_ is not None:
+    if model.oof_scores_ is not None:
         # Cross-fitted members: every training sample scored by the member that never trained on it.
-        oof = model.oof_proba_.loc[train.samples]
-        metrics["out_of_fold"] = model.task_.metrics(train.labels.to_numpy(), oof.to_numpy())
+        oof = model.oof_scores_.loc[train.samples]
+        metrics["out_of_fold"] = model.task_.metrics(_truth(train.labels), oof.to_numpy())
     predictions = model.predict_table(test)
     with staged_output(out) as stage:
         model.save(stage / MODEL_DIR)
         (stage / "metrics.json").write_text(json.dumps(metrics, indent=2))
         predictions.to_csv(stage / "predictions.csv", index=False)
-        plot_roc(curves, model.classes_, stage / "roc.png")
+        plot_test_set(model, curves, stage / FIGURES[config.task])
         (stage / CONFIG_FILE).write_text(config.to_toml())
     checkpoint.remove()
     return FitResult(model, metrics, predictions, seconds)
@@ -253,7 +305,7 @@ def run_explain(
     if not (run_dir / CONFIG_FILE).is_file():
         msg = f"{run_dir} is not a run folder written by `deepgami fit` (no {CONFIG_FILE})"
         raise InputError(msg)
-    model = DeepGAMIClassifier.load(run_dir / MODEL_DIR)
+    model = DeepGAMIEstimator.load(run_dir / MODEL_DIR)
     config = load_config(run_dir / CONFIG_FILE)
     data, _ = load_data(config)
     if samples == "test":
@@ -284,7 +336,7 @@ def run_explain(
         {"samples": samples, "top_fraction": top_fraction, "max_q_value": max_q_value, "gmt": str(gmt) if gmt else None}
     )
     if max_q_value is not None and len(explanation.edges):
-        for label in model.classes_:
+        for label in model.task_.output_names:
             passing = len(top_edges(explanation.edges, label, max_q_value=max_q_value))
             log.info("class %s: %d edges with q <= %g", label, passing, max_q_value)
             if passing == 0:
@@ -303,7 +355,7 @@ def run_explain(
             model.feature_names_in_,
             stage / "top_features.png",
             observed=explained.observed,
-            score="class probability" if output == "proba" else "class logit",
+            score=_score_name(model, output),
         )
         if len(explanation.edges):
             _write_networks(explanation.edges, model, stage, top_fraction, max_q_value, gene_sets)
@@ -313,7 +365,14 @@ def run_explain(
     return explanation
 
 
-def _check_gene_sets(gene_sets: dict, gmt: str | Path, model: DeepGAMIClassifier) -> None:
+def _score_name(model: DeepGAMIEstimator, output: str) -> str:
+    """What the attributions explain, for figure labels."""
+    if output != "proba":
+        return {"classification": "class logit"}.get(model.task_.kind, "network output")
+    return {"classification": "class probability", "regression": "predicted value", "survival": "log-risk"}[model.task_.kind]
+
+
+def _check_gene_sets(gene_sets: dict, gmt: str | Path, model: DeepGAMIEstimator) -> None:
     """Refuse, before any attribution runs, a GMT that cannot give an enrichment table: one that
     names none of the model's latent nodes, or a model without prior networks."""
     if model.graph_ is None:
@@ -331,10 +390,10 @@ def _check_gene_sets(gene_sets: dict, gmt: str | Path, model: DeepGAMIClassifier
 
 
 def _write_networks(
-    edges: pd.DataFrame, model: DeepGAMIClassifier, stage: Path, top_fraction: float, max_q_value: float | None, gene_sets
+    edges: pd.DataFrame, model: DeepGAMIEstimator, stage: Path, top_fraction: float, max_q_value: float | None, gene_sets
 ) -> None:
     networks = {
-        label: prioritized_network(edges, label, top_fraction=top_fraction, max_q_value=max_q_value) for label in model.classes_
+        label: prioritized_network(edges, label, top_fraction=top_fraction, max_q_value=max_q_value) for label in model.task_.output_names
     }
     latent_type = model.graph_.latent_type
     # Gene sets are tested against the prior's own nodes, not the leftover ones.
@@ -361,8 +420,9 @@ def _write_networks(
             table.to_csv(stage / f"enrichment_{name}.csv", index=False)
     pd.concat(hub_tables, ignore_index=True).to_csv(stage / "hubs.csv", index=False)
     pd.concat(module_tables, ignore_index=True).to_csv(stage / "modules.csv", index=False)
-    class_overlap(networks).to_csv(stage / "class_overlap.csv", index=False)
-    plot_class_comparison(edges, stage / "class_comparison.png", names=names)
+    if len(networks) > 1:  # a regression or survival model has one network: nothing to compare
+        class_overlap(networks).to_csv(stage / "class_overlap.csv", index=False)
+        plot_class_comparison(edges, stage / "class_comparison.png", names=names)
 
 
 def _file_label(label) -> str:
@@ -429,7 +489,7 @@ def run_predict(model_dir: str | Path, tables: Mapping[str, str | Path], out: st
     model_dir = Path(model_dir)
     if (model_dir / MODEL_DIR).is_dir():
         model_dir = model_dir / MODEL_DIR
-    model = DeepGAMIClassifier.load(model_dir)
+    model = DeepGAMIEstimator.load(model_dir)
     frames = {name: read_modality(path, name) for name, path in tables.items()}
     predictions = model.predict_table(frames)
     out = Path(out)

@@ -4,7 +4,7 @@ ensemble of such networks batched in one module (see :mod:`deepgami.nn.members`)
 from __future__ import annotations
 
 from itertools import permutations
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -173,11 +173,16 @@ class DeepGAMINet(nn.Module):
             for name, view in self.slot_parameters(slot).items():
                 view.copy_(state[name])
 
-    def ensemble_score(self, logits: Tensor, output: str = "proba", *, null: bool = False) -> Tensor:
-        """(n, n_slots, n_classes) logits -> (n, n_classes): the mean over the real members (or
-        the null members) of their class probabilities (``"proba"``) or logits (``"logit"``)."""
+    def ensemble_score(
+        self, logits: Tensor, output: str = "proba", *, null: bool = False, score: Callable[[Tensor], Tensor] | None = None
+    ) -> Tensor:
+        """(n, n_slots, n_outputs) outputs -> (n, n_outputs): the mean over the real members (or
+        the null members) of their predictions (``"proba"``: ``score`` of the outputs, class
+        probabilities by default) or raw outputs (``"logit"``)."""
         part = logits[:, self.n_members :] if null else logits[:, : self.n_members]
-        return (torch.softmax(part, dim=2) if output == "proba" else part).mean(dim=1)
+        if output == "proba":
+            part = score(part) if score is not None else torch.softmax(part, dim=2)
+        return part.mean(dim=1)
 
     # ------------------------------------------------------------------ pieces
     def encode(
