@@ -117,7 +117,9 @@ def survival_metrics(
     Kaplan-Meier estimate of the training rows' censoring, and counts only events before the
     largest training time (``tau``), where that estimate is defined. The integrated Brier score
     averages the inverse-probability-of-censoring weighted Brier score over 50 times spread
-    between the 10th and 90th percentile of the test times within the training follow-up.
+    between the 10th and 90th percentile of the test times within the training follow-up, on
+    the test rows followed up less long than the longest training row (where the censoring
+    weights are defined).
 
     Parameters
     ----------
@@ -178,8 +180,12 @@ def survival_metrics(
         result["c_index"] = concordance(lambda: concordance_index_censored(e, t, r))
         if train is not None and (e & (t < tau)).any():
             result["c_index_uno"] = concordance(lambda: concordance_index_ipcw(train, test, r, tau=tau))
-        if predicted is not None and t.min() <= grid[0] and grid[-1] < t.max():
-            result["integrated_brier_score"] = _finite(integrated_brier_score(train, test, predicted[rows], grid))
+        # The censoring weights exist only within the training follow-up: rows followed up
+        # longer than every training row are left out of the Brier score.
+        inside = t < tau
+        if predicted is not None and inside.sum() >= 2 and t[inside].min() <= grid[0] and grid[-1] < t[inside].max():
+            within = Surv.from_arrays(e[inside], t[inside])
+            result["integrated_brier_score"] = _finite(integrated_brier_score(train, within, predicted[rows][inside], grid))
         return result
 
     result = _with_bootstrap(statistics, len(time), n_boot, random_state)

@@ -320,7 +320,8 @@ class Survival:
         """Breslow's cumulative baseline hazard from the training rows' log-risks (n_train,)."""
         from sksurv.linear_model.coxph import BreslowEstimator
 
-        breslow = BreslowEstimator().fit(risk, self.train_event, self.train_time)
+        # float64: scikit-survival subtracts risk-set sums from the total, which float32 risks ruin at late times.
+        breslow = BreslowEstimator().fit(np.asarray(risk, dtype=np.float64), self.train_event, self.train_time)
         self.baseline_times = np.asarray(breslow.cum_baseline_hazard_.x, dtype=np.float64)
         self.baseline_hazard = np.asarray(breslow.cum_baseline_hazard_.y, dtype=np.float64)
 
