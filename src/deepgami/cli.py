@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--modality", action="append", required=True, metavar="NAME=PATH", help="a modality table; repeat per modality"
     )
     predict.add_argument("--out", required=True, type=Path, help="predictions CSV to write")
+    predict.add_argument(
+        "--covariates", type=Path, metavar="PATH", help="the samples' covariates (sample id, then columns); needed by a model fitted with them"
+    )
     return parser
 
 
@@ -208,7 +211,7 @@ def _predict(args: argparse.Namespace) -> int:
             msg = f"--modality {name} is given twice"
             raise InputError(msg)
         tables[name] = Path(path)
-    predictions = run_predict(args.run, tables, args.out)
+    predictions = run_predict(args.run, tables, args.out, covariates=args.covariates)
     print(f"wrote {len(predictions)} predictions from {', '.join(tables)} to {args.out}")
     return 0
 

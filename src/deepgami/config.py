@@ -25,7 +25,7 @@ from .readers import ORIENTATIONS
 MODEL_KEYS = config_keys("model")
 TRAINING_KEYS = config_keys("training")
 TOP_KEYS = {"data", "graph", "split", "model", "training", "cv", "search", "preprocessing"}
-DATA_KEYS = {"labels", "id_column", "label_column", "time_column", "event_column", "task", "modalities", "join"}
+DATA_KEYS = {"labels", "id_column", "label_column", "time_column", "event_column", "task", "covariates", "modalities", "join"}
 CV_KEYS = {"folds", "repeats", "training_seeds", "methods", "ablations"}
 # [search] lists candidate values of DeepGAMI parameters for the inner-fold grid search.
 SEARCH_KEYS = set(PARAMETER_SEARCH_KEYS)
@@ -71,6 +71,7 @@ class RunConfig:
     id_column: str = "sample"
     label_column: str = "label"
     task: str = "classification"
+    covariates: Path | None = None
     time_column: str = "time"
     event_column: str = "event"
     test_fraction: float = 0.2
@@ -111,6 +112,8 @@ class RunConfig:
         }
         if self.test_ids is not None:
             document["split"]["test_ids"] = str(self.test_ids)
+        if self.covariates is not None:
+            document["data"]["covariates"] = str(self.covariates)
         for table in ("cv", "search", "preprocessing"):
             if getattr(self, table):
                 document[table] = _paths_to_str(getattr(self, table))
@@ -229,6 +232,7 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
         id_column=data.get("id_column", "sample"),
         label_column=data.get("label_column", "label"),
         task=task,
+        covariates=_path(base, data["covariates"]) if "covariates" in data else None,
         time_column=data.get("time_column", "time"),
         event_column=data.get("event_column", "event"),
         test_fraction=test_fraction,

@@ -128,6 +128,8 @@ class MultiOmicsData:
         MISSING_INT8 in an int8 table, where unobserved)
     observed : dict of name -> bool ndarray of shape (n_samples,)
     labels : Series or DataFrame aligned to ``samples``, or None
+    covariates : DataFrame aligned to ``samples`` (NaN rows where a sample has none), or None;
+        set by :meth:`with_covariates`
     """
 
     def __init__(
@@ -157,6 +159,7 @@ class MultiOmicsData:
         }
         self.observed = {name: self.samples.isin(frame.index) for name, frame in tables.items()}
         self.labels = labels.reindex(self.samples) if labels is not None else None
+        self.covariates: pd.DataFrame | None = None
 
     @staticmethod
     def _align(tables: Mapping[str, pd.DataFrame], labels: pd.Series | None, join: str) -> pd.Index:
@@ -214,6 +217,24 @@ class MultiOmicsData:
         new.modalities = {name: frame.iloc[rows] for name, frame in self.modalities.items()}
         new.observed = {name: mask[rows] for name, mask in self.observed.items()}
         new.labels = self.labels.iloc[rows] if self.labels is not None else None
+        new.covariates = self.covariates.iloc[rows] if self.covariates is not None else None
+        return new
+
+    def with_covariates(self, covariates: pd.DataFrame | None) -> MultiOmicsData:
+        """A copy whose ``covariates`` are ``covariates`` (samples x covariates, sample ids in
+        the index) aligned to ``samples``; a sample without a row gets NaN (refused when the
+        covariates are encoded). None removes them."""
+        new = self.subset(np.arange(len(self)))
+        if covariates is not None:
+            if not isinstance(covariates, pd.DataFrame):
+                msg = f"covariates must be a DataFrame of samples x covariates with sample ids in the index (got {type(covariates).__name__})"
+                raise InputError(msg)
+            covariates = covariates.set_axis(covariates.index.astype(str))
+            if covariates.index.has_duplicates:
+                msg = f"covariates have duplicate sample ids ({preview(covariates.index[covariates.index.duplicated()].unique())})"
+                raise InputError(msg)
+            covariates = covariates.reindex(self.samples)
+        new.covariates = covariates
         return new
 
     def select_modalities(self, names) -> MultiOmicsData:

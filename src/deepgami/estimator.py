@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .batches import Batchable, SampleStore
 from .checkpoint import Checkpoint
+from .covariates import CovariateEncoder
 from .data import MultiOmicsData, align_features
 from .distributed import local_device
 from .errors import InputError, preview
@@ -178,7 +179,7 @@ class DeepGAMIEstimator(BaseEstimator):
             setattr(self, name, params.get(name, DEFAULTS[name]))
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y=None, *, checkpoint: Checkpoint | None = None) -> DeepGAMIEstimator:
+    def fit(self, X, y=None, *, covariates: pd.DataFrame | None = None, checkpoint: Checkpoint | None = None) -> DeepGAMIEstimator:
         """Fit on ``X`` (modality -> samples x features) and labels ``y``.
 
         ``X`` may also be a MuData (one modality per ``mdata.mod``, each its ``X``) or an
@@ -189,12 +190,17 @@ class DeepGAMIEstimator(BaseEstimator):
         in the row order of ``X`` when every table has the same index; it may be omitted when
         ``X`` is a :class:`MultiOmicsData` with labels. Tables are joined as the CLI joins
         them (outer): a labelled sample missing a modality trains with that modality's latent
-        imputed. With a :class:`~deepgami.checkpoint.Checkpoint`, training saves its state
-        there after every epoch and, when the folder already holds one, goes on from it: the
-        fitted model equals an uninterrupted fit's.
+        imputed. ``covariates`` (samples x covariates, sample ids in the index; numeric or
+        categorical columns) enter the head beside the latents, encoded on the training rows
+        (:class:`~deepgami.covariates.CovariateEncoder`); every training sample needs them, and
+        so does every prediction. With a :class:`~deepgami.checkpoint.Checkpoint`, training
+        saves its state there after every epoch and, when the folder already holds one, goes
+        on from it: the fitted model equals an uninterrupted fit's.
         """
         self._check_params()
         data = self._as_data(X, y, join="outer")
+        if covariates is not None:
+            data = data.with_covariates(covariates)
         self.task_, targets = self._task_of(data.labels)
         strata = self.task_.strata(targets)
         self.modalities_ = data.modality_names
@@ -219,6 +225,7 @@ class DeepGAMIEstimator(BaseEstimator):
             scaler = ModalityScaler(_per_modality(self.scaling, m, DEFAULTS["scaling"]), _per_modality(self.missing, m, DEFAULTS["missing"]), name=m)
             self.scalers_[m] = scaler.fit(values, fit_rows[observed[fit_rows]], self.feature_names_in_[m])
             scaler.check(values, val_rows[observed[val_rows]])
+        self.covariates_ = None if data.covariates is None else CovariateEncoder().fit(data.covariates.iloc[fit_rows])
         slot_targets = self._slot_targets(targets)
         if folds is None:
             store = self._store(data, slot_targets, checked=True)
@@ -326,7 +333,7 @@ class DeepGAMIEstimator(BaseEstimator):
         parts = []
         with torch.no_grad():
             for batch in self._store(data).batches(EVAL_BATCH_SIZE, local_device(self.device)):
-                outputs = self.module_(batch.x_dict, batch.observed)[:, : self.module_.n_members]
+                outputs = self.module_(batch.x_dict, batch.observed, covariates=batch.covariates)[:, : self.module_.n_members]
                 parts.append(self.task_.score(outputs).cpu())
         scores = torch.cat(parts).numpy()[np.arange(len(folds)), folds]
         return pd.DataFrame(scores, index=data.samples, columns=self.task_.output_names)
@@ -371,23 +378,24 @@ class DeepGAMIEstimator(BaseEstimator):
             hidden_dims=tuple(self.hidden_dims),
             dropout=self.dropout,
             aux_map=self.aux_map,
+            n_covariates=0 if self.covariates_ is None else len(self.covariates_.columns_),
         )
 
     # ------------------------------------------------------------------ prediction
-    def predict_table(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
+    def predict_table(self, X, *, use_modalities: Sequence[str] | None = None, covariates: pd.DataFrame | None = None) -> pd.DataFrame:
         """Predictions as a table: ``sample``, then the task's columns (``predicted`` and
         ``p_<class>`` per class; ``predicted``; ``risk``).
 
         Any non-empty subset of the trained modalities predicts; the others are imputed from
-        the auxiliary maps and never read.
+        the auxiliary maps and never read. A model fitted with covariates needs them here too.
         """
-        data = self.prediction_data(X, use_modalities)
+        data = self.prediction_data(X, use_modalities, covariates)
         return self.task_.prediction_table(data.samples, self._scores(data))
 
-    def predict_scores(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+    def predict_scores(self, X, *, use_modalities: Sequence[str] | None = None, covariates: pd.DataFrame | None = None) -> np.ndarray:
         """The ensemble's mean prediction (n_samples, n_outputs): class probabilities, the value
         or the log-risk; rows as :meth:`prediction_data` orders them."""
-        return self._scores(self.prediction_data(X, use_modalities))
+        return self._scores(self.prediction_data(X, use_modalities, covariates))
 
     def transform(self, X, *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
         """Completed latents (observed or imputed) per modality: (n_samples, n_modalities * n_latent).
@@ -422,19 +430,22 @@ class DeepGAMIEstimator(BaseEstimator):
         self.module_.eval()
         with torch.no_grad():
             parts = [
-                self.task_.score(self.module_(batch.x_dict, batch.observed)[:, : self.module_.n_members]).mean(dim=1).cpu()
+                self.task_.score(self.module_(batch.x_dict, batch.observed, covariates=batch.covariates)[:, : self.module_.n_members])
+                .mean(dim=1)
+                .cpu()
                 for batch in self._store(data).batches(EVAL_BATCH_SIZE, local_device(self.device))
             ]
         return torch.cat(parts).numpy()
 
-    def prediction_data(self, X, use_modalities: Sequence[str] | None = None) -> MultiOmicsData:
+    def prediction_data(self, X, use_modalities: Sequence[str] | None = None, covariates: pd.DataFrame | None = None) -> MultiOmicsData:
         """``X`` as the model reads it: the used modalities with exactly the training features.
 
         Samples follow ``X.samples`` for a MultiOmicsData (those observed in none of the used
         modalities left out), otherwise the outer join of the tables. A MuData gives its
         modalities that the model reads, an AnnData the one modality it reads (or names in
-        ``use_modalities``); see :func:`deepgami.scverse.prediction_input`. Raises
-        :class:`InputError` for a modality or feature the model was not trained on or lacks.
+        ``use_modalities``); see :func:`deepgami.scverse.prediction_input`. ``covariates``
+        (or those of a MultiOmicsData ``X``) go with the samples. Raises :class:`InputError`
+        for a modality or feature the model was not trained on or lacks.
         """
         check_is_fitted(self, "module_")
         _check_input_type(X)
@@ -443,6 +454,8 @@ class DeepGAMIEstimator(BaseEstimator):
         order = None
         if isinstance(X, MultiOmicsData):
             order = X.samples
+            if covariates is None and X.covariates is not None:
+                covariates = X.covariates[X.covariates.notna().any(axis=1)]
             X = {m: X.modalities[m][X.observed[m]] for m in X.modality_names}
         tables = dict(X)
         if use_modalities is not None:
@@ -460,7 +473,10 @@ class DeepGAMIEstimator(BaseEstimator):
         if order is not None:
             # Keep the caller's sample order (an outer join lists samples by first appearance).
             data = data.subset(data.samples.get_indexer(order[order.isin(data.samples)]))
-        return data
+        if covariates is not None and self.covariates_ is None:
+            msg = "the model was fitted without covariates; predict without them"
+            raise InputError(msg)
+        return data.with_covariates(covariates)
 
     # ------------------------------------------------------------------ helpers
     def _as_data(self, X, y, join: str) -> MultiOmicsData:
@@ -471,9 +487,11 @@ class DeepGAMIEstimator(BaseEstimator):
         elif isinstance(y, str):
             msg = f"y={y!r} names an obs column, which needs X to be a MuData or AnnData; pass the labels as a Series"
             raise InputError(msg)
+        covariates = None
         if isinstance(X, MultiOmicsData):
             if y is None:
                 return X
+            covariates = None if X.covariates is None else X.covariates[X.covariates.notna().any(axis=1)]
             X = {m: X.modalities[m][X.observed[m]] for m in X.modality_names}
         labels = None
         if y is not None:
@@ -489,7 +507,8 @@ class DeepGAMIEstimator(BaseEstimator):
                     msg = f"X has {len(indices[0])} samples but y has {len(y)} labels"
                     raise InputError(msg)
                 labels = self._labels_of(y, indices[0])
-        return MultiOmicsData(X, labels, join=join)
+        data = MultiOmicsData(X, labels, join=join)
+        return data if covariates is None else data.with_covariates(covariates)
 
     def _labels_of(self, y: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
         """Labels in the row order of ``index`` as the task reads them (a Series here)."""
@@ -516,11 +535,23 @@ class DeepGAMIEstimator(BaseEstimator):
         else:
             y = torch.as_tensor(targets, dtype=torch.long if targets.dtype.kind in "iu" else torch.float32)
         transforms = {m: self.scalers_[m].transform_tensor for m in data.modality_names}
-        return SampleStore(values, observed, y, transforms)
+        return SampleStore(values, observed, y, transforms, covariates=self._covariate_matrix(data))
+
+    def _covariate_matrix(self, data: MultiOmicsData) -> torch.Tensor | None:
+        """The encoded covariates of ``data``'s samples, float32 (n_samples, n_covariates), or
+        None for a model without covariates; one InputError when a needed value is missing."""
+        if self.covariates_ is None:
+            return None
+        if data.covariates is None:
+            names = ", ".join(self.covariates_.numeric_ + list(self.covariates_.categories_))
+            msg = f"the model was fitted with covariates ({names}) and needs them to predict; pass covariates (or [data] covariates)"
+            raise InputError(msg)
+        return torch.as_tensor(self.covariates_.transform(data.covariates), dtype=torch.float32)
 
     def model_inputs(self, data: MultiOmicsData) -> Batchable:
         """Every sample of :meth:`prediction_data` output as one scaled float32 batch on the
-        model's device: ``x_dict[m]`` (n_samples, n_features_m), ``observed[m]`` (n_samples,)."""
+        model's device: ``x_dict[m]`` (n_samples, n_features_m), ``observed[m]`` (n_samples,),
+        ``covariates`` (n_samples, n_covariates) or None."""
         return self._store(data).batch(torch.arange(len(data)), local_device(self.device))
 
     # ------------------------------------------------------------------ persistence
@@ -604,7 +635,7 @@ class DeepGAMIClassifier(ClassifierMixin, DeepGAMIEstimator):
         """Out-of-fold class probabilities of the training rows (``oof_scores_``)."""
         return self.oof_scores_
 
-    def predict_proba(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+    def predict_proba(self, X, *, use_modalities: Sequence[str] | None = None, covariates: pd.DataFrame | None = None) -> np.ndarray:
         """Class probabilities of shape (n_samples, n_classes), columns in ``classes_`` order.
 
         Any non-empty subset of the trained modalities predicts; the others are imputed from
@@ -613,11 +644,11 @@ class DeepGAMIClassifier(ClassifierMixin, DeepGAMIEstimator):
         ``MultiOmicsData(X, join="outer").samples`` (the shared index when every table has
         the same one).
         """
-        return self.predict_scores(X, use_modalities=use_modalities)
+        return self.predict_scores(X, use_modalities=use_modalities, covariates=covariates)
 
-    def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+    def predict(self, X, *, use_modalities: Sequence[str] | None = None, covariates: pd.DataFrame | None = None) -> np.ndarray:
         """Predicted labels of shape (n_samples,), values from ``classes_``."""
-        proba = self.predict_proba(X, use_modalities=use_modalities)
+        proba = self.predict_proba(X, use_modalities=use_modalities, covariates=covariates)
         return self.classes_[proba.argmax(axis=1)]
 
     def score(self, X, y, sample_weight=None) -> float:
@@ -652,9 +683,9 @@ class DeepGAMIRegressor(RegressorMixin, DeepGAMIEstimator):
     def _task_of(self, labels) -> tuple[Regression, np.ndarray]:
         return Regression.from_labels(labels, self.loss, self.huber_delta)
 
-    def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+    def predict(self, X, *, use_modalities: Sequence[str] | None = None, covariates: pd.DataFrame | None = None) -> np.ndarray:
         """Predicted values of shape (n_samples,), on the scale of the training labels."""
-        return self.predict_scores(X, use_modalities=use_modalities)[:, 0]
+        return self.predict_scores(X, use_modalities=use_modalities, covariates=covariates)[:, 0]
 
     def score(self, X, y, sample_weight=None) -> float:
         """R² of the predictions; a Series ``y`` is aligned to the predicted samples by id."""
@@ -698,13 +729,15 @@ class DeepGAMISurvival(DeepGAMIEstimator):
     def _fitted(self, data: MultiOmicsData) -> None:
         self.task_.fit_baseline(self._scores(data)[:, 0])
 
-    def predict(self, X, *, use_modalities: Sequence[str] | None = None) -> np.ndarray:
+    def predict(self, X, *, use_modalities: Sequence[str] | None = None, covariates: pd.DataFrame | None = None) -> np.ndarray:
         """Log-risk of shape (n_samples,): higher means an earlier event (the members' mean)."""
-        return self.predict_scores(X, use_modalities=use_modalities)[:, 0]
+        return self.predict_scores(X, use_modalities=use_modalities, covariates=covariates)[:, 0]
 
-    def predict_survival_function(self, X, times: Sequence[float], *, use_modalities: Sequence[str] | None = None) -> pd.DataFrame:
+    def predict_survival_function(
+        self, X, times: Sequence[float], *, use_modalities: Sequence[str] | None = None, covariates: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """``S(t | x)`` at ``times``: one row per sample, one column per time."""
-        data = self.prediction_data(X, use_modalities)
+        data = self.prediction_data(X, use_modalities, covariates)
         times = np.asarray(times, dtype=np.float64)
         return pd.DataFrame(self.task_.survival_function(self._scores(data)[:, 0], times), index=data.samples, columns=times)
 

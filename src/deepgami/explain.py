@@ -48,6 +48,8 @@ OUTPUTS = ("proba", "logit")
 EDGE_CHUNK_ELEMENTS = 1 << 26
 # Edge stability: the share of members whose own top 5 % of edges (per class) holds the edge.
 STABILITY_TOP = 0.05
+# The ``modality`` of covariate rows in the feature table.
+COVARIATES = "covariates"
 
 
 @dataclass
@@ -113,18 +115,23 @@ class EdgeAttributions:
 
 
 class _ClassScore(nn.Module):
-    """Wraps the network for captum: ``forward(*x, *observed) -> (n_samples, n_classes)``, the
-    ensemble's score (mean over the real members)."""
+    """Wraps the network for captum: ``forward(*x, [covariates], *observed) -> (n_samples, n_outputs)``,
+    the ensemble's score (mean over the real members); the covariates tensor comes after the
+    modalities' inputs when ``with_covariates``."""
 
-    def __init__(self, module: nn.Module, modalities: Sequence[str], output: str, score: Callable[[Tensor], Tensor]) -> None:
+    def __init__(
+        self, module: nn.Module, modalities: Sequence[str], output: str, score: Callable[[Tensor], Tensor], with_covariates: bool = False
+    ) -> None:
         super().__init__()
         self.module, self.modalities, self.output, self.score = module, list(modalities), output, score
+        self.with_covariates = with_covariates
 
     def forward(self, *tensors: Tensor) -> Tensor:
         n = len(self.modalities)
         x_dict = dict(zip(self.modalities, tensors[:n]))
-        observed = dict(zip(self.modalities, tensors[n:]))
-        return self.module.ensemble_score(self.module(x_dict, observed), self.output, score=self.score)
+        covariates = tensors[n] if self.with_covariates else None
+        observed = dict(zip(self.modalities, tensors[n + self.with_covariates :]))
+        return self.module.ensemble_score(self.module(x_dict, observed, covariates=covariates), self.output, score=self.score)
 
 
 def _rank(frame: pd.DataFrame) -> pd.DataFrame:
@@ -148,6 +155,8 @@ class Explainer:
     model : fitted DeepGAMIClassifier, DeepGAMIRegressor or DeepGAMISurvival
     X : mapping of modality -> DataFrame, or MultiOmicsData
     use_modalities : modalities to predict from (the others are imputed and get no attribution)
+    covariates : DataFrame, optional
+        The samples' covariates, for a model fitted with them (or those of a MultiOmicsData ``X``).
     baseline : {"zeros", "mean"}
         Features and latents: zeros in the scaled space (the training mean under standard
         scaling) or the scaled training mean.
@@ -168,6 +177,7 @@ class Explainer:
         X,
         *,
         use_modalities: Sequence[str] | None = None,
+        covariates: pd.DataFrame | None = None,
         baseline: str = "zeros",
         n_steps: int = 50,
         internal_batch_size: int | None = None,
@@ -184,7 +194,7 @@ class Explainer:
             raise ValueError(msg)
         self.model, self.baseline, self.n_steps, self.output = model, baseline, n_steps, output
         self.internal_batch_size, self.stability_top, self.progress = internal_batch_size, stability_top, progress
-        self.data = model.prediction_data(X, use_modalities)
+        self.data = model.prediction_data(X, use_modalities, covariates)
         self.batch = model.model_inputs(self.data)
         self.modalities = list(self.batch.x_dict)
         model.module_.eval()
@@ -202,10 +212,20 @@ class Explainer:
                 # The training mean in model-input space; fill_ is already log-transformed for log1p.
                 mean = torch.as_tensor(scaler.fill_ * scaler.scale_ + scaler.shift_, device=x.device)
                 baselines.append(mean.expand_as(x).contiguous())
-        return _ClassScore(self.model.module_, self.modalities, self.output, self.model.task_.score), inputs, observed, tuple(baselines)
+        if self.batch.covariates is not None:
+            # Covariates from zeros: the training mean of numeric ones, the reference level of the others.
+            inputs, baselines = (*inputs, self.batch.covariates), [*baselines, torch.zeros_like(self.batch.covariates)]
+        with_covariates = self.batch.covariates is not None
+        wrapper = _ClassScore(self.model.module_, self.modalities, self.output, self.model.task_.score, with_covariates)
+        return wrapper, inputs, observed, tuple(baselines)
 
     def features(self) -> FeatureAttributions:
-        """Integrated gradients of each class score with respect to every input feature."""
+        """Integrated gradients of each class score with respect to every input feature.
+
+        A model with covariates attributes them too: rows with modality ``covariates`` (one per
+        encoded column), reported beside, not among, the biological features and left out of
+        ``per_sample``.
+        """
         model, data = self.model, self.data
         wrapper, inputs, observed, baselines = self._captum_inputs()
         ig = IntegratedGradients(wrapper)
@@ -231,6 +251,10 @@ class Explainer:
                         {"modality": m, "feature": model.feature_names_in_[m], "class": label, "score": score, "abs_score": abs_score}
                     )
                 )
+            if len(attributions) > len(self.modalities):
+                score, abs_score = _summarise(attributions[-1].detach().cpu().numpy(), np.ones(len(data), dtype=bool))
+                names = model.covariates_.columns_
+                rows.append(pd.DataFrame({"modality": COVARIATES, "feature": names, "class": label, "score": score, "abs_score": abs_score}))
         return FeatureAttributions(_rank(pd.concat(rows, ignore_index=True)), per_sample, deltas)
 
     def latents(self) -> pd.DataFrame:
@@ -322,12 +346,13 @@ class Explainer:
             }
         attribution_total = np.zeros((n_samples, n_classes))
         output_difference = np.zeros((n_samples, n_classes))
-        wrapper = _ClassScore(net, modalities, output, model.task_.score)
+        wrapper = _ClassScore(net, modalities, output, model.task_.score, batch.covariates is not None)
         starts = range(0, n_samples, chunk)
         for start in tqdm(starts, desc="edge attributions", disable=None if self.progress else True, leave=False):
             rows = torch.arange(start, min(start + chunk, n_samples), device=batch.y.device)
             part = batch.rows(rows)
-            args = [part.x_dict[m] for m in modalities] + [part.observed[m] for m in modalities]
+            args = [part.x_dict[m] for m in modalities] + ([] if part.covariates is None else [part.covariates])
+            args += [part.observed[m] for m in modalities]
             with torch.no_grad():
                 on = wrapper(*args)
                 off = _masked_forward(model, part, modalities, relations, torch.tensor(0.0), output)
@@ -455,7 +480,9 @@ def _masked_forward(
         for m, i, conv, _ in relations:
             masks.setdefault(m, [None] * len(model.module_.encoders[m].convs))[i] = alpha.to(conv.weight.device)
         with torch.enable_grad():
-            logits = model.module_({m: part.x_dict[m] for m in modalities}, {m: part.observed[m] for m in modalities}, masks)
+            logits = model.module_(
+                {m: part.x_dict[m] for m in modalities}, {m: part.observed[m] for m in modalities}, masks, covariates=part.covariates
+            )
         score = model.module_.ensemble_score(logits, output, score=model.task_.score)
         if with_null and model.module_.n_null_members:
             score = score + model.module_.ensemble_score(logits, output, null=True, score=model.task_.score)

@@ -24,6 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from . import __version__
+from .covariates import CovariateEncoder
 from .errors import InputError
 from .graph import RegulatoryGraph
 from .nn.auxiliary import AUXILIARY_MAPS
@@ -75,6 +76,7 @@ def save_model(model: DeepGAMIEstimator, path: str | Path) -> Path:
         "modalities": model.modalities_,
         "feature_names": {m: names.tolist() for m, names in model.feature_names_in_.items()},
         "scalers": {m: {"method": s.method, "missing": s.missing} for m, s in model.scalers_.items()},
+        "covariates": None if model.covariates_ is None else model.covariates_.get_state(),
         "graph": None if model.graph_ is None else {"node_names": model.graph_.node_names, "edge_types": edges},
         "history": model.history_,
         "edge_movement": model.edge_movement_,
@@ -192,6 +194,8 @@ def _rebuild(cls: type[DeepGAMIEstimator], metadata: dict, tensors: Mapping[str,
         )
         for m, s in metadata["scalers"].items()
     }
+    covariates = metadata.get("covariates")
+    model.covariates_ = None if covariates is None else CovariateEncoder.from_state(covariates)
     model.graph_ = None
     if metadata["graph"] is not None:
         edge_types = [tuple(t) for t in metadata["graph"]["edge_types"]]

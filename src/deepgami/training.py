@@ -124,7 +124,7 @@ class DeepGAMILoss(nn.Module):
         self, batch: Batchable, totals: LossTotals, head_observed: dict[str, Tensor] | None = None
     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         z_dict = self.net.encode(batch.x_dict)
-        outputs = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed))
+        outputs = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed), batch.covariates)
         y = per_slot(batch.y, outputs.shape[1], self.task.target_shape)
         # A slot may train on none of a batch's rows (all held out): 0 / 0 counts as 0.
         task_loss = self.task.loss_sums(outputs, y, self.class_weight) / totals.task.to(outputs.device).clamp(min=1e-12)

@@ -70,6 +70,8 @@ class FitResult:
 def check_files(config: RunConfig) -> None:
     """Every file the config names exists, or one error listing all that do not."""
     named = {config.labels: "labels file"}
+    if config.covariates is not None:
+        named[config.covariates] = "covariates file"
     named.update({m.path: f"modality '{m.name}' file" for m in config.modalities})
     named.update({e.path: "edge table" for e in config.edges})
     if config.test_ids is not None:
@@ -91,6 +93,9 @@ def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None
     labels = read_task_labels(config)
     tables = {m.name: read_modality(m.path, m.name, m.orientation) for m in config.modalities}
     data = MultiOmicsData(tables, labels, join=config.join)
+    if config.covariates is not None:
+        data = data.with_covariates(read_sample_table(config.covariates, "covariates"))
+        log.info("covariates: %s", ", ".join(map(str, data.covariates.columns)))
     for name in data.modality_names:
         log.info("modality %s: %d of %d samples", name, int(data.observed[name].sum()), len(data))
     if config.task == "classification" and data.labels.nunique() < 2:
@@ -455,6 +460,7 @@ def cv_settings(config: RunConfig) -> CVSettings:
         test_fraction=config.test_fraction,
         test_ids=config.test_ids,
         split_seed=config.split_seed,
+        task=config.task,
     )
 
 
@@ -466,6 +472,12 @@ def run_cv_job(config: RunConfig, out: str | Path, *, repeats: int | None = None
     """
     from .evaluation.cv import run_cv, write_cv
 
+    if config.covariates is not None:
+        msg = (
+            "deepgami cv does not take [data] covariates yet (the baselines cannot read them); "
+            "adjust the features for covariates with [preprocessing.covariates] instead"
+        )
+        raise InputError(msg)
     checkpoint = checkpoint_of(config, out, resume=resume, extra=f"repeats={repeats}")
     start = time.perf_counter()
     data, graph = load_data(config)
@@ -484,14 +496,21 @@ def run_cv_job(config: RunConfig, out: str | Path, *, repeats: int | None = None
     return result, seconds
 
 
-def run_predict(model_dir: str | Path, tables: Mapping[str, str | Path], out: str | Path) -> pd.DataFrame:
-    """Predict from any subset of a run's modalities and write the predictions CSV."""
+def run_predict(
+    model_dir: str | Path, tables: Mapping[str, str | Path], out: str | Path, *, covariates: str | Path | None = None
+) -> pd.DataFrame:
+    """Predict from any subset of a run's modalities (and the covariates of a model fitted
+    with them) and write the predictions CSV."""
     model_dir = Path(model_dir)
     if (model_dir / MODEL_DIR).is_dir():
         model_dir = model_dir / MODEL_DIR
     model = DeepGAMIEstimator.load(model_dir)
     frames = {name: read_modality(path, name) for name, path in tables.items()}
-    predictions = model.predict_table(frames)
+    if model.covariates_ is not None and covariates is None:
+        msg = "the model was fitted with covariates and needs them to predict; pass --covariates PATH"
+        raise InputError(msg)
+    table = None if covariates is None else read_sample_table(covariates, "covariates")
+    predictions = model.predict_table(frames, covariates=table)
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

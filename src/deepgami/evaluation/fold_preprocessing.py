@@ -370,6 +370,7 @@ class FoldPreprocessor:
         new.modalities = modalities
         new.observed = {name: data.observed[name].copy() for name in self.modalities_}
         new.labels = data.labels.copy() if data.labels is not None else None
+        new.covariates = data.covariates
         return new
 
     def _transform_modality(self, data: MultiOmicsData, name: str) -> pd.DataFrame:
@@ -463,6 +464,7 @@ class FoldPreprocessor:
         samples = train.samples.append(pd.Index([f"{prefix}{i}" for i in range(n_new)]))
         new = object.__new__(MultiOmicsData)
         new.samples = samples
+        new.covariates = None  # synthetic samples have no covariates
         new.modalities = {}
         start = 0
         for name, block in zip(names, blocks):

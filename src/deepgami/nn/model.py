@@ -44,8 +44,9 @@ class DeepGAMINet(nn.Module):
     Each modality ``m`` is encoded to latents :math:`C_m` on the shared latent nodes; for every
     ordered pair ``(a, b)`` an auxiliary map estimates :math:`\hat C_b = f_{ab}(C_a)`. A sample
     missing modality ``b`` uses the mean of :math:`f_{ab}(C_a)` over its observed ``a``. The
-    completed latents are concatenated (modality order fixed at construction) and fed to a
-    feed-forward head (Linear, ReLU, Dropout per hidden layer) that returns class logits. A
+    completed latents are concatenated (modality order fixed at construction), followed by
+    ``n_covariates`` covariates when there are any, and fed to a feed-forward head (Linear,
+    ReLU, Dropout per hidden layer) that returns class logits (or a value, or a log-risk). A
     single modality is the guided network alone: no auxiliary map, nothing to impute.
 
     The module holds ``n_members`` such networks (an ensemble; predictions average their
@@ -65,6 +66,8 @@ class DeepGAMINet(nn.Module):
     aux_map : str or callable
         ``"scalar"``, ``"per_node"``, ``"mlp"`` or a factory ``f(n_latent) -> nn.Module``.
     n_members, n_null_members : int
+    n_covariates : int
+        Width of the encoded covariates the head reads beside the latents (0: none).
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class DeepGAMINet(nn.Module):
         aux_map: AuxiliaryMapSpec = "scalar",
         n_members: int = 1,
         n_null_members: int = 0,
+        n_covariates: int = 0,
     ) -> None:
         super().__init__()
         if not encoders:
@@ -90,7 +94,9 @@ class DeepGAMINet(nn.Module):
         self.aux_maps = nn.ModuleDict(
             {_pair_key(a, b): make_auxiliary_map(aux_map, self.n_latent, self.n_slots) for a, b in permutations(self.modalities, 2)}
         )
-        self.head = feedforward_head(self.n_latent * len(self.modalities), hidden_dims, n_classes, dropout, self.n_slots)
+        self.n_covariates = int(n_covariates)
+        width = self.n_latent * len(self.modalities) + self.n_covariates
+        self.head = feedforward_head(width, hidden_dims, n_classes, dropout, self.n_slots)
 
     @classmethod
     def from_graph(
@@ -229,18 +235,27 @@ class DeepGAMINet(nn.Module):
             full[target] = imputed if target_obs is None else torch.where(target_obs.view(-1, 1, 1), z_dict[target], imputed)
         return full
 
-    def classify(self, full: Mapping[str, Tensor]) -> Tensor:
-        """Logits (n_samples, n_slots, n_classes) from completed latents."""
-        return self.head(torch.cat([full[m] for m in self.modalities], dim=2))
+    def classify(self, full: Mapping[str, Tensor], covariates: Tensor | None = None) -> Tensor:
+        """Logits (n_samples, n_slots, n_classes) from completed latents and, for a network with
+        covariates, the encoded covariates (n_samples, n_covariates)."""
+        parts = [full[m] for m in self.modalities]
+        if self.n_covariates:
+            if covariates is None:
+                msg = f"this network reads {self.n_covariates} covariate columns beside the latents; pass covariates"
+                raise ValueError(msg)
+            parts.append(covariates.unsqueeze(1).expand(-1, self.n_slots, -1))
+        return self.head(torch.cat(parts, dim=2))
 
     def forward(
         self,
         x_dict: Mapping[str, Tensor],
         observed: Mapping[str, Tensor] | None = None,
         edge_masks: Mapping[str, Sequence[Tensor | None]] | None = None,
+        covariates: Tensor | None = None,
     ) -> Tensor:
-        """Logits (n_samples, n_slots, n_classes) from any non-empty subset of modalities."""
-        return self.classify(self.complete(self.encode(x_dict, edge_masks), observed))
+        """Logits (n_samples, n_slots, n_classes) from any non-empty subset of modalities (and the
+        covariates (n_samples, n_covariates) of a network that has them)."""
+        return self.classify(self.complete(self.encode(x_dict, edge_masks), observed), covariates)
 
     def edge_weight_l1(self) -> Tensor:
         """Sum of the absolute weights of every prior edge of the guided encoders (a scalar)."""
