@@ -45,7 +45,7 @@ autodoc_default_options = {
 }
 autodoc_typehints = "signature"
 autoclass_content = "class"
-autodoc_preserve_defaults = True
+autodoc_preserve_defaults = False  # the estimators' signatures come from deepgami.params with their values
 
 # -- numpydoc -----------------------------------------------------------------------------------
 # The docstrings mix numpydoc sections with short prose; render what is there and do not demand

@@ -158,5 +158,5 @@ def test_huber_loss_from_the_config(tmp_path):
     config.write_text(text)
     assert run_cli_plain("fit", config, "--out", tmp_path / "run") == 0
     model = DeepGAMIEstimator.load(tmp_path / "run" / "model")
-    assert model.loss == "huber" and model.task_.loss == "huber" and model.task_.delta == 1.5
+    assert model.loss == "huber" and model.task_.criterion == "huber" and model.task_.delta == 1.5
     assert np.isfinite(json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]["all"]["r2"])

@@ -18,12 +18,13 @@ __version__ = "0.1.0"
 
 from .data import MultiOmicsData, encode_labels
 from .errors import InputError
-from .estimator import DeepGAMIClassifier, DeepGAMIEstimator, DeepGAMIRegressor, DeepGAMISurvival
+from .estimator import DeepGAMIClassifier, DeepGAMIEstimator, DeepGAMIMultiTarget, DeepGAMIRegressor, DeepGAMISurvival
 from .graph import RegulatoryGraph
 
 __all__ = [
     "DeepGAMIClassifier",
     "DeepGAMIEstimator",
+    "DeepGAMIMultiTarget",
     "DeepGAMIRegressor",
     "DeepGAMISurvival",
     "InputError",

@@ -164,13 +164,20 @@ def _cv(args: argparse.Namespace) -> int:
     if args.repeats is not None and args.repeats < 1:
         msg = f"--repeats must be at least 1 (got {args.repeats})"
         raise InputError(msg)
-    result, seconds = run_cv_job(load_config(args.config), args.out, repeats=args.repeats, progress=not args.quiet, resume=args.resume)
-    table = result.summary[(result.summary["modalities"] == "all") & (result.summary["metric"] == "bacc")]
-    print(f"test balanced accuracy, all modalities (mean ± sd over {int(table['n_splits'].max())} split(s)); {seconds:.0f} s:")
+    from .evaluation.cv import HEADLINE
+
+    config = load_config(args.config)
+    result, seconds = run_cv_job(config, args.out, repeats=args.repeats, progress=not args.quiet, resume=args.resume)
+    metric, name = HEADLINE[config.task]
+    table = result.summary[(result.summary["modalities"] == "all") & (result.summary["metric"] == metric)]
+    label = {"bacc": "balanced accuracy"}.get(metric, name)
+    print(f"test {label}, all modalities (mean ± sd over {int(table['n_splits'].max())} split(s)); {seconds:.0f} s:")
     width = max(len(m) for m in table["method"]) + 2
     for row in table.itertuples():
-        print(f"  {row.method:<{width}} {row.mean:.3f} ± {0.0 if row.sd != row.sd else row.sd:.3f}")
-    print(f"wrote {args.out}/results.csv, summary.md, roc_*.png")
+        mean = "n/a" if row.mean != row.mean else f"{row.mean:.3f}"
+        print(f"  {row.method:<{width}} {mean} ± {0.0 if row.sd != row.sd else row.sd:.3f}")
+    figures = {"classification": "roc_*.png", "regression": "predicted_vs_observed_*.png", "survival": "kaplan_meier_*.png"}[config.task]
+    print(f"wrote {args.out}/results.csv, summary.md, {figures}")
     return 0
 
 
@@ -225,22 +232,34 @@ REPORT_COLUMNS = {
 
 
 def _report(metrics: dict, out: Path, seconds: float, task) -> str:
+    from .workflow import figure_names
+
     lines = [f"test set ({metrics['n_test']} samples; trained on {metrics['n_train']}, {metrics['epochs']} epochs, {seconds:.1f} s):"]
-    labels = {name: "all" if name == "all" else f"{name} only" for name in metrics["test"]}
+    targets = task.targets if task.kind == "multi" else {None: task}
+    for name, sub in targets.items():
+        if name is not None:
+            lines.append(f" target {name} ({sub.kind}):")
+        lines += _metric_table(metrics["test"], sub, name)
+    if task.kind != "classification":
+        lines.append("  (95 % bootstrap intervals in metrics.json)")
+    figures = ", ".join(f"{out}/{f}" for f in figure_names(task))
+    lines.append(f"wrote {out}/metrics.json, {out}/predictions.csv, {figures}, {out}/model/, {out}/config.toml")
+    return "\n".join(lines)
+
+
+def _metric_table(test: dict, task, target: str | None) -> list[str]:
+    """One task's test metrics, a row per modality set (a target's block of several targets)."""
+    labels = {name: "all" if name == "all" else f"{name} only" for name in test}
     width = max(12, *(len(label) for label in labels.values()))
     columns = REPORT_COLUMNS[task.kind]
-    lines.append(f"  {'modalities':<{width}} " + " ".join(f"{key:>{w}}" for key, w, _ in columns))
-    for name, row in metrics["test"].items():
+    lines = [f"  {'modalities':<{width}} " + " ".join(f"{key:>{w}}" for key, w, _ in columns)]
+    for name, block in test.items():
+        row = block[target] if target is not None else block
         cells = ("n/a" if row[key] is None else f"{row[key]:.{d}f}" for key, _, d in columns)
         lines.append(f"  {labels[name]:<{width}} " + " ".join(f"{cell:>{w}}" for cell, (_, w, _) in zip(cells, columns)))
     if task.kind == "classification" and task.n_outputs > 2:
         lines.append("  (auc: macro-averaged one-vs-rest, as in metrics.json and roc.png)")
-    if task.kind != "classification":
-        lines.append("  (95 % bootstrap intervals in metrics.json)")
-    from .workflow import FIGURES
-
-    lines.append(f"wrote {out}/metrics.json, {out}/predictions.csv, {out}/{FIGURES[task.kind]}, {out}/model/, {out}/config.toml")
-    return "\n".join(lines)
+    return lines
 
 
 if __name__ == "__main__":

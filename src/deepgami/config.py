@@ -25,7 +25,8 @@ from .readers import ORIENTATIONS
 MODEL_KEYS = config_keys("model")
 TRAINING_KEYS = config_keys("training")
 TOP_KEYS = {"data", "graph", "split", "model", "training", "cv", "search", "preprocessing"}
-DATA_KEYS = {"labels", "id_column", "label_column", "time_column", "event_column", "task", "covariates", "modalities", "join"}
+DATA_KEYS = {"labels", "id_column", "label_column", "time_column", "event_column", "task", "targets", "covariates", "modalities", "join"}
+TARGET_KEYS = {"name", "task", "label_column", "time_column", "event_column", "weight"}
 CV_KEYS = {"folds", "repeats", "training_seeds", "methods", "ablations"}
 # [search] lists candidate values of DeepGAMI parameters for the inner-fold grid search.
 SEARCH_KEYS = set(PARAMETER_SEARCH_KEYS)
@@ -62,6 +63,30 @@ class EdgeSpec:
 
 
 @dataclass
+class TargetSpec:
+    """One ``[[data.targets]]`` table: a phenotype of a model with several, and its label columns."""
+
+    name: str
+    task: str
+    label_column: str
+    time_column: str
+    event_column: str
+    weight: float = 1.0
+
+    def to_table(self) -> dict[str, Any]:
+        """The ``[[data.targets]]`` table of this target (only the keys its task takes)."""
+        if self.task == "survival":
+            columns = {"time_column": self.time_column, "event_column": self.event_column}
+        else:
+            columns = {"label_column": self.label_column}
+        return {"name": self.name, "task": self.task, **columns, "weight": self.weight}
+
+    def columns(self) -> list[str]:
+        """The labels file's columns this target reads."""
+        return [self.time_column, self.event_column] if self.task == "survival" else [self.label_column]
+
+
+@dataclass
 class RunConfig:
     """A validated configuration with absolute paths."""
 
@@ -70,7 +95,8 @@ class RunConfig:
     edges: list[EdgeSpec] = field(default_factory=list)
     id_column: str = "sample"
     label_column: str = "label"
-    task: str = "classification"
+    task: str = "classification"  # "multi" with [[data.targets]]
+    targets: list[TargetSpec] = field(default_factory=list)
     covariates: Path | None = None
     time_column: str = "time"
     event_column: str = "event"
@@ -83,10 +109,12 @@ class RunConfig:
     search: dict[str, list] = field(default_factory=dict)
     preprocessing: dict[str, Any] = field(default_factory=dict)
 
-    def _label_columns(self) -> dict[str, str]:
+    def _label_columns(self) -> dict[str, Any]:
+        if self.targets:
+            return {"targets": [t.to_table() for t in self.targets]}
         if self.task == "survival":
-            return {"time_column": self.time_column, "event_column": self.event_column}
-        return {"label_column": self.label_column}
+            return {"task": self.task, "time_column": self.time_column, "event_column": self.event_column}
+        return {"task": self.task, "label_column": self.label_column}
 
     def to_toml(self) -> str:
         """The resolved configuration (absolute paths, defaults filled in) as TOML."""
@@ -100,7 +128,6 @@ class RunConfig:
                 "labels": str(self.labels),
                 "join": self.join,
                 "id_column": self.id_column,
-                "task": self.task,
                 **self._label_columns(),
                 "modalities": {
                     m.name: {"path": str(m.path), "scaling": m.scaling, "missing": m.missing, "orientation": m.orientation}
@@ -144,8 +171,9 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
         raise InputError(msg)
     data = _table(raw, "data")
     _check_keys(data, DATA_KEYS, "[data]")
-    task = data.get("task", "classification")
-    if task not in TASK_KINDS:
+    targets = _parse_targets(data)
+    task = "multi" if targets else data.get("task", "classification")
+    if task not in TASK_KINDS and not targets:
         msg = f"[data] task must be one of {', '.join(repr(k) for k in TASK_KINDS)} (got {task!r})"
         raise InputError(msg)
     if "labels" not in data:
@@ -217,6 +245,9 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
                 msg = f"[{table}] {key} = {value!r} has the wrong type"
                 raise InputError(msg)
             params[parameter_name(key)] = tuple(value) if key == "hidden_dims" else value
+    if targets:
+        params["targets"] = {t.name: t.task for t in targets}
+        params["target_weights"] = {t.name: t.weight for t in targets}
     params["scaling"] = {m.name: m.scaling for m in modalities}
     join = data.get("join", "outer")
     if join not in ("inner", "outer"):
@@ -232,6 +263,7 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
         id_column=data.get("id_column", "sample"),
         label_column=data.get("label_column", "label"),
         task=task,
+        targets=targets,
         covariates=_path(base, data["covariates"]) if "covariates" in data else None,
         time_column=data.get("time_column", "time"),
         event_column=data.get("event_column", "event"),
@@ -244,6 +276,50 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
         search=search,
         preprocessing=preprocessing,
     )
+
+
+def _parse_targets(data: dict[str, Any]) -> list[TargetSpec]:
+    """The ``[[data.targets]]`` tables (none: one target, set by ``[data] task``)."""
+    raw = data.get("targets", [])
+    if not raw:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        msg = "[data] targets must be [[data.targets]] tables, one per target, each with name and task"
+        raise InputError(msg)
+    clashing = [k for k in ("task", "label_column", "time_column", "event_column") if k in data]
+    if clashing:
+        msg = f"[data] {clashing[0]} is set per target when there are [[data.targets]] tables; move it into them"
+        raise InputError(msg)
+    targets = []
+    for i, spec in enumerate(raw):
+        where = f"[[data.targets]] number {i + 1}"
+        _check_keys(spec, TARGET_KEYS, where)
+        if "name" not in spec or "task" not in spec:
+            msg = f"{where} needs 'name' and 'task'"
+            raise InputError(msg)
+        name, task = str(spec["name"]), spec["task"]
+        if task not in TASK_KINDS:
+            msg = f"{where} task must be one of {', '.join(repr(k) for k in TASK_KINDS)} (got {task!r})"
+            raise InputError(msg)
+        wrong = [k for k in (("label_column",) if task == "survival" else ("time_column", "event_column")) if k in spec]
+        if wrong:
+            msg = f"{where} ({name}, {task}) does not take {wrong[0]}"
+            raise InputError(msg)
+        weight = spec.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
+            msg = f"{where} weight must be a positive number (got {weight!r})"
+            raise InputError(msg)
+        targets.append(
+            TargetSpec(
+                name, task, spec.get("label_column", name), spec.get("time_column", f"{name}_time"),
+                spec.get("event_column", f"{name}_event"), float(weight),
+            )
+        )  # fmt: skip
+    names = [t.name for t in targets]
+    if len(set(names)) < len(names):
+        msg = f"[[data.targets]] names must differ (got {names})"
+        raise InputError(msg)
+    return targets
 
 
 def _parse_evaluation(raw: dict[str, Any], base: Path, modalities: set[str]) -> tuple[dict, dict, dict]:

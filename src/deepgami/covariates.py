@@ -53,7 +53,7 @@ class CovariateEncoder:
         return self
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """The encoded rows of ``frame``: float64 (n_samples, len(columns_))."""
+        """The encoded rows of ``frame``: float64 (n_samples, len(``columns_``))."""
         absent = [c for c in (*self.numeric_, *self.categories_) if c not in frame.columns]
         if absent:
             msg = f"the covariates lack column(s) {preview(absent)}, which the model was trained with"

@@ -30,12 +30,12 @@ from .distributed import local_device
 from .errors import InputError, preview
 from .graph import LEFTOVER_NODES, RegulatoryGraph
 from .nn.model import DeepGAMINet
-from .params import DEFAULTS, PARAMETERS, constraints
+from .params import DEFAULTS, PARAMETERS, TASK_KINDS, constraints
 from .persistence import load_model, save_model
 from .preprocessing import ModalityScaler
 from .scverse import as_multiomics, is_scverse, prediction_input
 from .splits import stratified_folds, stratified_holdout
-from .tasks import Classification, Regression, Survival, Task
+from .tasks import Classification, MultiTarget, Regression, Survival, Task, target_labels
 from .training import EVAL_BATCH_SIZE, TrainingSettings, edge_movement, edge_weights, train_module
 
 log = logging.getLogger(__name__)
@@ -748,6 +748,95 @@ class DeepGAMISurvival(DeepGAMIEstimator):
             y = self._labels_of(np.asarray(y), data.samples)
         truth = y[["time", "event"]].to_numpy(dtype=np.float64)
         return self.task_.validation_score(truth, self._scores(data))
+
+
+class DeepGAMIMultiTarget(DeepGAMIEstimator):
+    """DeepGAMI for several phenotypes at once: one network, one head output block and one loss
+    per target, any mix of classes, values and survival.
+
+    Takes the parameters of :class:`DeepGAMIEstimator`, ``loss`` and ``huber_delta`` (for the
+    regression targets, as in :class:`DeepGAMIRegressor`), and
+
+    targets : mapping of name -> {"classification", "regression", "survival"}
+        The targets, in order.
+    target_weights : mapping of name -> float, optional
+        Weights of the targets' losses in the sum (default 1 each).
+
+    ``y`` is a DataFrame indexed by sample id with one column per classification or regression
+    target (named as the target) and ``<name>:time``, ``<name>:event`` per survival target, or a
+    mapping of name -> Series (or time/event DataFrame). A sample missing one target (NaN)
+    still trains the others. :meth:`predict_table` has each target's columns prefixed
+    ``<name>_``; :meth:`predict_scores` their scores side by side (``task_.outputs[name]``).
+    """
+
+    _kind = "multi"
+
+    def __init__(self, graph: RegulatoryGraph | None = None, **params) -> None:
+        super().__init__(graph, **params)
+
+    __init__.__signature__ = _init_signature(_kind)
+
+    def fit(self, X, y=None, *, covariates: pd.DataFrame | None = None, checkpoint: Checkpoint | None = None) -> DeepGAMIMultiTarget:
+        """Fit as :meth:`DeepGAMIEstimator.fit` does; ``y`` as the class docstring says."""
+        if isinstance(y, Mapping):
+            y = self._label_table(y)
+        return super().fit(X, y, covariates=covariates, checkpoint=checkpoint)
+
+    def _label_table(self, y: Mapping) -> pd.DataFrame:
+        columns = {}
+        for name, values in y.items():
+            if isinstance(values, pd.DataFrame):
+                columns.update({f"{name}:time": values["time"], f"{name}:event": values["event"]})
+            else:
+                columns[name] = values
+        return pd.DataFrame(columns)
+
+    def _task_of(self, labels) -> tuple[MultiTarget, np.ndarray]:
+        kinds = self._targets()
+        if not isinstance(labels, pd.DataFrame):
+            msg = "several targets need their labels as a DataFrame (or a mapping of target name -> labels)"
+            raise InputError(msg)
+        weights = dict.fromkeys(kinds, 1.0) | {str(k): float(v) for k, v in (self.target_weights or {}).items()}
+        unknown = sorted(set(weights) - set(kinds))
+        if unknown:
+            msg = f"target_weights names {unknown}, which are not targets ({', '.join(kinds)})"
+            raise InputError(msg)
+        tasks, blocks = {}, []
+        for name, kind in kinds.items():
+            needed = [f"{name}:time", f"{name}:event"] if kind == "survival" else [name]
+            absent = [c for c in needed if c not in labels.columns]
+            if absent:
+                msg = f"the labels lack column(s) {absent} of target '{name}' ({kind}); they hold {list(labels.columns)}"
+                raise InputError(msg)
+            own = target_labels(labels, name, kind)
+            present = np.asarray(own.notna().any(axis=1) if own.ndim == 2 else own.notna())
+            if kind == "classification":
+                task, values = Classification.from_labels(own[present])
+            elif kind == "regression":
+                task, values = Regression.from_labels(own[present], self.loss, self.huber_delta)
+            else:
+                task, values = Survival.from_labels(own[present])
+            block = np.full((len(labels), 2 if kind == "survival" else 1), np.nan, dtype=np.float32)
+            block[present] = values.reshape(int(present.sum()), -1)
+            tasks[name] = task
+            blocks.append(block)
+        return MultiTarget(tasks, weights), np.hstack(blocks)
+
+    def _targets(self) -> dict[str, str]:
+        kinds = dict(self.targets or {})
+        if not kinds or any(k not in TASK_KINDS for k in kinds.values()):
+            msg = f"targets must map each target name to 'classification', 'regression' or 'survival' (got {kinds or None})"
+            raise InputError(msg)
+        return {str(n): k for n, k in kinds.items()}
+
+    def _fitted(self, data: MultiOmicsData) -> None:
+        """Breslow baselines of the survival targets, each on the training rows that have it."""
+        scores = self._scores(data)
+        for name, task in self.task_.targets.items():
+            if task.kind == "survival":
+                own = target_labels(data.labels, name, "survival")
+                present = np.asarray(own.notna().any(axis=1))
+                task.fit_baseline(scores[present, self.task_.outputs[name].start])
 
 
 def _per_modality(setting: str | Mapping[str, str], modality: str, default: str) -> str:

@@ -25,6 +25,8 @@ from .preprocessing import MISSING, SCALINGS
 
 #: What an estimator predicts (``[data] task``): see :mod:`deepgami.tasks`.
 TASK_KINDS = ("classification", "regression", "survival")
+#: The estimators' tasks: those, and several targets at once (``[[data.targets]]``).
+ESTIMATOR_KINDS = (*TASK_KINDS, "multi")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Parameter:
     config_type: type | tuple[type, ...] | None = None
     key: str | None = None
     searchable: bool = False
-    tasks: tuple[str, ...] = TASK_KINDS
+    tasks: tuple[str, ...] = ESTIMATOR_KINDS
 
     @property
     def config_key(self) -> str:
@@ -72,8 +74,11 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("edge_init_scale", 0.1, (Interval(Real, 0, None, closed="neither"),), "model", float, searchable=True),
     Parameter("unconnected_features", "drop", (StrOptions({"drop", "dense", "error"}),), "model", str, searchable=True),
     Parameter("kernel", "auto", (StrOptions(set(KERNELS)),), "model", str, searchable=True),
-    Parameter("loss", "squared_error", (StrOptions({"squared_error", "huber"}),), "model", str, searchable=True, tasks=("regression",)),
-    Parameter("huber_delta", 1.0, (Interval(Real, 0, None, closed="neither"),), "model", float, searchable=True, tasks=("regression",)),
+    Parameter("loss", "squared_error", (StrOptions({"squared_error", "huber"}),), "model", str, searchable=True, tasks=("regression", "multi")),
+    Parameter("huber_delta", 1.0, (Interval(Real, 0, None, closed="neither"),), "model", float, searchable=True, tasks=("regression", "multi")),
+    # Several targets: name -> task kind, and their loss weights (default 1 each); [[data.targets]].
+    Parameter("targets", None, (dict, None), tasks=("multi",)),
+    Parameter("target_weights", None, (dict, None), tasks=("multi",)),
     # Per modality, set under [data.modalities.<name>].
     Parameter("scaling", "standard", (StrOptions(set(SCALINGS)), dict)),
     Parameter("missing", "error", (StrOptions(set(MISSING)), dict)),

@@ -111,6 +111,24 @@ def read_survival_labels(path: str | Path, id_column: str = "sample", time_colum
     return frame[[time_column, event_column]].set_axis(["time", "event"], axis=1)
 
 
+def read_label_columns(path: str | Path, id_column: str, targets: dict[str, list[str]]) -> pd.DataFrame:
+    """The label columns of several targets (target name -> its columns), indexed by sample id,
+    as the strings in the file; a missing column names its target and the config key to set."""
+    frame = _read(Path(path), "labels", dtype=str)
+    for name, columns in targets.items():
+        absent = [c for c in columns if c not in frame.columns]
+        if absent:
+            msg = (
+                f"labels file {path} has no column '{absent[0]}' for target '{name}' (columns: "
+                f"{', '.join(repr(str(c)) for c in frame.columns)}); rename it or set its column in [[data.targets]]"
+            )
+            raise InputError(msg)
+    if id_column not in frame.columns:
+        msg = f"labels file {path} has no column '{id_column}'; rename it or set id_column in [data]"
+        raise InputError(msg)
+    return frame.set_index(id_column)
+
+
 def _label_table(path: str | Path, id_column: str, columns: dict[str, str]) -> pd.DataFrame:
     """A labels file indexed by ``id_column``, read as strings; ``columns`` maps each config key
     (``label_column``, ...) to the column it names, which must exist and hold a value."""

@@ -70,11 +70,13 @@ class Task(Protocol):
     def used(self, y: Tensor) -> Tensor:
         """Boolean (n, n_slots): the pairs that train (not held out)."""
 
-    def loss_sums(self, outputs: Tensor, y: Tensor, weight: Tensor | None = None) -> Tensor:
-        """Summed loss per slot (n_slots,) over the rows of ``outputs``."""
-
     def loss_totals(self, y: Tensor, weight: Tensor | None = None) -> Tensor:
-        """What :meth:`loss_sums` is divided by per slot (n_slots,): rows, class weights or events."""
+        """What the loss of a batch is averaged over per slot ((n_slots,), or (n_targets,
+        n_slots)): rows, class weights or events, computed from a whole batch."""
+
+    def loss(self, outputs: Tensor, y: Tensor, totals: Tensor, weight: Tensor | None = None) -> Tensor:
+        """The loss per slot (n_slots,) of the rows of ``outputs``, averaged over ``totals``
+        (:meth:`loss_totals` of the whole batch these rows belong to)."""
 
     def score(self, outputs: Tensor) -> Tensor:
         """Predictions from outputs; works on any leading shape."""
@@ -92,6 +94,13 @@ class Task(Protocol):
         """What a saved model needs to rebuild the task (JSON values)."""
 
 
+class _AveragedLoss:
+    """``loss`` as ``loss_sums / totals`` for a task of one target (0 where a slot has no row)."""
+
+    def loss(self, outputs: Tensor, y: Tensor, totals: Tensor, weight: Tensor | None = None) -> Tensor:
+        return self.loss_sums(outputs, y, weight) / totals.to(outputs.device).clamp(min=1e-12)
+
+
 def per_slot(y: Tensor, n_slots: int, target_shape: tuple[int, ...]) -> Tensor:
     """Targets per member slot, (n, n_slots) + target_shape: ``y`` as given if it has the slot axis, else repeated."""
     if y.dim() == 2 + len(target_shape):
@@ -104,7 +113,7 @@ def has_slot_axis(y: Tensor, target_shape: tuple[int, ...]) -> bool:
 
 
 @dataclass
-class Classification:
+class Classification(_AveragedLoss):
     """Classes of a categorical phenotype: softmax outputs, (weighted) cross-entropy.
 
     ``classes`` (n_classes,) are the sorted training labels; targets are indices into them.
@@ -175,13 +184,13 @@ class Classification:
 
 
 @dataclass
-class Regression:
+class Regression(_AveragedLoss):
     """A numeric phenotype: one output, the standardised target (``(y - mean) / scale`` of the
-    training rows), squared error or Huber loss (``delta`` in standard deviations)."""
+    training rows), squared error or Huber loss (``criterion``; Huber's ``delta`` in standard deviations)."""
 
     mean: float
     scale: float
-    loss: str = "squared_error"
+    criterion: str = "squared_error"
     delta: float = 1.0
     kind: ClassVar[str] = "regression"
     validation_metric: ClassVar[str] = "val_r2"
@@ -203,7 +212,7 @@ class Regression:
 
     @property
     def loss_name(self) -> str:
-        return "mse" if self.loss == "squared_error" else "huber"
+        return "mse" if self.criterion == "squared_error" else "huber"
 
     def strata(self, targets: np.ndarray) -> np.ndarray:
         return value_strata(targets)
@@ -217,7 +226,7 @@ class Regression:
     def loss_sums(self, outputs: Tensor, y: Tensor, weight: Tensor | None = None) -> Tensor:
         used = self.used(y)
         predicted, target = outputs[..., 0], torch.where(used, y, torch.zeros_like(y))
-        if self.loss == "squared_error":
+        if self.criterion == "squared_error":
             per_row = F.mse_loss(predicted, target, reduction="none")
         else:
             per_row = F.huber_loss(predicted, target, reduction="none", delta=self.delta)
@@ -240,11 +249,11 @@ class Regression:
         return pd.DataFrame({"sample": samples, "predicted": scores[:, 0]})
 
     def state(self) -> dict:
-        return {"mean": self.mean, "scale": self.scale, "loss": self.loss, "delta": self.delta}
+        return {"mean": self.mean, "scale": self.scale, "loss": self.criterion, "delta": self.delta}
 
 
 @dataclass
-class Survival:
+class Survival(_AveragedLoss):
     """Time to an event under right censoring: one output, the log-risk ``eta`` (higher = earlier
     event), trained on the negative Cox partial log-likelihood with Efron's ties.
 
@@ -338,6 +347,125 @@ class Survival:
         }  # fmt: skip
 
 
+@dataclass
+class MultiTarget:
+    """Several phenotypes predicted by one model: one head output block and one loss per target,
+    any mix of classification, regression and survival, the losses added with ``weights``.
+
+    Targets are packed as float columns, one block per target in ``targets`` order: a class code
+    (classification), a standardised value (regression), or time and event (survival); NaN
+    where a sample lacks that target (or a member skips the sample), so a sample missing one
+    target still trains the others. Head outputs follow the same order.
+    """
+
+    targets: dict[str, Classification | Regression | Survival]
+    weights: dict[str, float]
+    kind: ClassVar[str] = "multi"
+    loss_name: ClassVar[str] = "targets"
+    validation_metric: ClassVar[str] = "val_score"
+    pooled_loss: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        self.pooled_loss = any(t.pooled_loss for t in self.targets.values())
+        self.columns, self.outputs = {}, {}
+        column = output = 0
+        for name, task in self.targets.items():
+            width = 2 if task.kind == "survival" else 1
+            self.columns[name], self.outputs[name] = slice(column, column + width), slice(output, output + task.n_outputs)
+            column, output = column + width, output + task.n_outputs
+        self.target_shape = (column,)
+
+    @property
+    def n_outputs(self) -> int:
+        return sum(t.n_outputs for t in self.targets.values())
+
+    @property
+    def output_names(self) -> list[str]:
+        return [f"{name}:{o}" for name, task in self.targets.items() for o in task.output_names]
+
+    def block(self, name: str, y):
+        """Target ``name``'s targets in its own task's form from packed ``y`` (any leading shape)."""
+        part = y[..., self.columns[name]]
+        task = self.targets[name]
+        if task.kind == "survival":
+            return part
+        part = part[..., 0]
+        if task.kind == "regression":
+            return part
+        if isinstance(part, Tensor):
+            return torch.where(torch.isnan(part), torch.full_like(part, HELD_OUT), part).long()
+        return np.where(np.isnan(part), HELD_OUT, part).astype(np.int64)
+
+    def strata(self, targets: np.ndarray) -> np.ndarray:
+        """The first target's strata; samples without it form their own stratum."""
+        name, task = next(iter(self.targets.items()))
+        part = self.block(name, targets)
+        present = task.used(torch.as_tensor(part)).numpy() if task.kind != "classification" else part != HELD_OUT
+        own = task.strata(part[present])
+        strata = np.full(len(targets), own.max() + 1 if len(own) else 0, dtype=np.int64)
+        strata[present] = own
+        return strata
+
+    def hold_out(self, targets: np.ndarray, held_out: np.ndarray) -> np.ndarray:
+        held = np.array(targets, dtype=np.float32, copy=True)
+        held[held_out] = np.nan
+        return held
+
+    def used(self, y: Tensor) -> Tensor:
+        return torch.stack([t.used(self.block(n, y)) for n, t in self.targets.items()]).any(dim=0)
+
+    def loss_totals(self, y: Tensor, weight: Tensor | None = None) -> Tensor:
+        return torch.stack([t.loss_totals(self.block(n, y)) for n, t in self.targets.items()])
+
+    def loss(self, outputs: Tensor, y: Tensor, totals: Tensor, weight: Tensor | None = None) -> Tensor:
+        parts = [
+            self.weights[n] * t.loss(outputs[..., self.outputs[n]], self.block(n, y), totals[i]) for i, (n, t) in enumerate(self.targets.items())
+        ]
+        return torch.stack(parts).sum(dim=0)
+
+    def score(self, outputs: Tensor) -> Tensor:
+        return torch.cat([t.score(outputs[..., self.outputs[n]]) for n, t in self.targets.items()], dim=-1)
+
+    def validation_score(self, truth: np.ndarray, scores: np.ndarray) -> float:
+        """The mean over targets of each target's validation score on the samples that have it."""
+        values = []
+        for name, task in self.targets.items():
+            part = self.block(name, truth)
+            present = part != HELD_OUT if task.kind == "classification" else ~np.isnan(part if part.ndim == 1 else part[:, 0])
+            if present.sum() > 1:
+                values.append(task.validation_score(part[present], scores[present][:, self.outputs[name]]))
+        return float(np.nanmean(values)) if values and not np.isnan(values).all() else float("nan")
+
+    def metrics(self, truth: pd.DataFrame, scores: np.ndarray) -> dict:
+        """One block of the target's own metrics per target name, on the samples that have it."""
+        result = {}
+        for name, task in self.targets.items():
+            labels = target_labels(truth, name, task.kind)
+            present = np.asarray(labels.notna().all(axis=1) if labels.ndim == 2 else labels.notna())
+            part = labels[present]
+            result[name] = task.metrics(part if task.kind == "survival" else part.to_numpy(), scores[present][:, self.outputs[name]])
+        return result
+
+    def prediction_table(self, samples: pd.Index, scores: np.ndarray) -> pd.DataFrame:
+        """``sample``, then each target's columns prefixed ``<target>_`` (e.g. ``age_predicted``, ``os_risk``)."""
+        table = pd.DataFrame({"sample": samples})
+        for name, task in self.targets.items():
+            own = task.prediction_table(samples, scores[:, self.outputs[name]]).drop(columns="sample")
+            table = pd.concat([table, own.add_prefix(f"{name}_")], axis=1)
+        return table
+
+    def state(self) -> dict:
+        return {"targets": {n: {"kind": t.kind, **t.state()} for n, t in self.targets.items()}, "weights": self.weights}
+
+
+def target_labels(labels: pd.DataFrame, name: str, kind: str) -> pd.Series | pd.DataFrame:
+    """One target's labels from the table of several (columns ``<name>``, or ``<name>:time`` and
+    ``<name>:event`` for survival): a Series, or a ``time``, ``event`` table."""
+    if kind == "survival":
+        return labels[[f"{name}:time", f"{name}:event"]].set_axis(["time", "event"], axis=1)
+    return labels[name]
+
+
 def value_strata(values: np.ndarray) -> np.ndarray:
     """``REGRESSION_STRATA`` quantile bins (n,) of numeric values: what splits of a regression are stratified by."""
     ranks = pd.Series(values).rank(method="first").to_numpy()
@@ -426,11 +554,11 @@ def survival_labels(labels: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray
     return time, event.astype(bool)
 
 
-TASKS = {"classification": Classification, "regression": Regression, "survival": Survival}
-
-
-def task_from_state(kind: str, state: dict) -> Classification | Regression | Survival:
+def task_from_state(kind: str, state: dict) -> Classification | Regression | Survival | MultiTarget:
     """The task a saved model describes (see ``state()``)."""
+    if kind == "multi":
+        targets = {name: task_from_state(sub.pop("kind"), sub) for name, sub in ((n, dict(s)) for n, s in state["targets"].items())}
+        return MultiTarget(targets, {n: float(w) for n, w in state["weights"].items()})
     if kind == "classification":
         classes = np.asarray(state["classes"])
         # fit keeps string labels as objects (np.unique of a pandas column): so does load.

@@ -127,7 +127,7 @@ class DeepGAMILoss(nn.Module):
         outputs = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed), batch.covariates)
         y = per_slot(batch.y, outputs.shape[1], self.task.target_shape)
         # A slot may train on none of a batch's rows (all held out): 0 / 0 counts as 0.
-        task_loss = self.task.loss_sums(outputs, y, self.class_weight) / totals.task.to(outputs.device).clamp(min=1e-12)
+        task_loss = self.task.loss(outputs, y, totals.task, self.class_weight)
         member_rows = self.task.used(y).to(outputs.dtype) if has_slot_axis(batch.y, self.task.target_shape) else None
         auxiliary = self.net.auxiliary_loss(z_dict, batch.observed, totals.pairs, member_rows)
         total = task_loss.sum() + self.aux_weight * auxiliary
@@ -348,7 +348,7 @@ def evaluate_loss(
         targets.append(per_slot(batch.y, net.n_slots, task.target_shape).cpu())
     outputs, targets = torch.cat(outputs), torch.cat(targets)
     if task.pooled_loss:
-        task_sum = (task.loss_sums(outputs, targets) / totals.task.clamp(min=1e-12)).double()
+        task_sum = task.loss(outputs, targets, totals.task, objective.class_weight).double()
     # Each sample is predicted by the real members that validate on it (all of them without
     # cross-fitting): an out-of-fold prediction under cross-fitting.
     real = slice(0, net.n_members)

@@ -27,7 +27,7 @@ from .config import RunConfig, load_config
 from .data import MultiOmicsData
 from .distributed import is_main_process
 from .errors import InputError, preview
-from .estimator import DeepGAMIClassifier, DeepGAMIEstimator, DeepGAMIRegressor, DeepGAMISurvival
+from .estimator import DeepGAMIClassifier, DeepGAMIEstimator, DeepGAMIMultiTarget, DeepGAMIRegressor, DeepGAMISurvival
 from .explain import Explanation, explain_model
 from .graph import RegulatoryGraph, leftover_node_names
 from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, top_edges, write_cytoscape
@@ -39,8 +39,8 @@ from .plotting import (
     plot_predicted_vs_observed,
     plot_roc,
 )
-from .readers import read_edges, read_ids, read_labels, read_modality, read_sample_table, read_survival_labels
-from .tasks import label_strata, numeric_labels, survival_labels
+from .readers import read_edges, read_ids, read_label_columns, read_labels, read_modality, read_sample_table, read_survival_labels
+from .tasks import label_strata, numeric_labels, survival_labels, target_labels
 
 if TYPE_CHECKING:
     from .evaluation.cv import CVSettings
@@ -51,7 +51,7 @@ MODEL_DIR = "model"
 CONFIG_FILE = "config.toml"
 #: The estimator of each ``[data] task``.
 ESTIMATORS: dict[str, type[DeepGAMIEstimator]] = {
-    "classification": DeepGAMIClassifier, "regression": DeepGAMIRegressor, "survival": DeepGAMISurvival
+    "classification": DeepGAMIClassifier, "regression": DeepGAMIRegressor, "survival": DeepGAMISurvival, "multi": DeepGAMIMultiTarget
 }  # fmt: skip
 #: The test-set figure of each task.
 FIGURES = {"classification": "roc.png", "regression": "predicted_vs_observed.png", "survival": "kaplan_meier.png"}
@@ -134,16 +134,31 @@ def read_task_labels(config: RunConfig) -> pd.Series | pd.DataFrame:
     """The labels of a config's task, checked: class names (strings), numbers (regression) or
     a table of ``time`` and ``event`` (survival); samples without any label value are left out
     (and counted when samples are aligned)."""
+    if config.targets:
+        table = read_label_columns(config.labels, config.id_column, {t.name: t.columns() for t in config.targets})
+        parts = []
+        for target in config.targets:
+            columns = target.columns()
+            raw = table[columns].set_axis(["time", "event"], axis=1) if target.task == "survival" else table[columns[0]]
+            part = _checked_labels(raw, target.task)
+            parts.append(part.add_prefix(f"{target.name}:") if target.task == "survival" else part.rename(target.name))
+        return pd.concat(parts, axis=1)
     if config.task == "survival":
         raw = read_survival_labels(config.labels, config.id_column, config.time_column, config.event_column)
+        return _checked_labels(raw, "survival")
+    return _checked_labels(read_labels(config.labels, config.id_column, config.label_column), config.task)
+
+
+def _checked_labels(raw: pd.Series | pd.DataFrame, task: str) -> pd.Series | pd.DataFrame:
+    """One target's labels as its task reads them; samples without a value are left out."""
+    if task == "survival":
         raw = raw[raw.notna().any(axis=1)]
         time, event = survival_labels(raw)
         return pd.DataFrame({"time": time, "event": event.astype(np.int64)}, index=raw.index)
-    labels = read_labels(config.labels, config.id_column, config.label_column)
-    if config.task == "regression":
-        labels = labels[labels.notna()]
-        return pd.Series(numeric_labels(labels), index=labels.index, name=labels.name)
-    return labels
+    if task == "regression":
+        raw = raw[raw.notna()]
+        return pd.Series(numeric_labels(raw), index=raw.index, name=raw.name)
+    return raw
 
 
 def split_rows(data: MultiOmicsData, config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -159,7 +174,7 @@ def split_rows(data: MultiOmicsData, config: RunConfig) -> tuple[np.ndarray, np.
         if unknown:
             log.warning("%d test ids are not usable samples and are ignored (%s)", len(unknown), preview(unknown))
         return rows[~is_test], rows[is_test]
-    strata = label_strata(data.labels)
+    strata = split_strata(data.labels, config)
     counts = pd.Series(strata).value_counts()
     if config.task == "classification" and counts.min() < 2:
         msg = f"class {counts.idxmin()!r} has {counts.min()} sample; a stratified test split needs at least 2 per class"
@@ -168,6 +183,21 @@ def split_rows(data: MultiOmicsData, config: RunConfig) -> tuple[np.ndarray, np.
         rows, test_size=config.test_fraction, stratify=strata if counts.min() >= 2 else None, random_state=config.split_seed
     )
     return np.sort(train), np.sort(test)
+
+
+def split_strata(labels: pd.Series | pd.DataFrame, config: RunConfig) -> np.ndarray:
+    """What test splits are stratified by: the labels' strata (:func:`~deepgami.tasks.label_strata`),
+    of the first target when there are several (samples without it form their own stratum)."""
+    if not config.targets:
+        return label_strata(labels)
+    first = config.targets[0]
+    own = target_labels(labels, first.name, first.task)
+    present = np.asarray(own.notna().all(axis=1) if own.ndim == 2 else own.notna())
+    strata = np.zeros(len(labels), dtype=np.int64)
+    part = own[present]
+    codes = label_strata(part if first.task != "classification" else part.astype(str))
+    strata[present] = pd.factorize(codes)[0] + 1
+    return strata
 
 
 def evaluate(model: DeepGAMIEstimator, data: MultiOmicsData) -> tuple[dict[str, dict], dict[str, tuple]]:
@@ -194,18 +224,38 @@ def _truth(labels: pd.Series | pd.DataFrame) -> np.ndarray | pd.DataFrame:
     return labels if isinstance(labels, pd.DataFrame) else labels.to_numpy()
 
 
-def plot_test_set(model: DeepGAMIEstimator, curves: dict[str, tuple], path: Path) -> None:
-    """The test-set figure of the model's task: ROC curves (classification), predicted against
-    observed values (regression), Kaplan-Meier curves of predicted risk groups (survival)."""
-    kind = model.task_.kind
-    if kind == "classification":
-        plot_roc(curves, model.classes_, path)
+def figure_names(task) -> list[str]:
+    """The test-set figures :func:`plot_test_set` writes for a task: one, or one per target."""
+    if task.kind == "multi":
+        return [f"{FIGURES[sub.kind].removesuffix('.png')}_{_file_label(name)}.png" for name, sub in task.targets.items()]
+    return [FIGURES[task.kind]]
+
+
+def plot_test_set(task, curves: dict[str, tuple], folder: Path, *, target: str | None = None) -> None:
+    """The test-set figure of a task: ROC curves (classification), predicted against observed
+    values (regression), Kaplan-Meier curves of predicted risk groups (survival); one per
+    target of a model with several (its name in the file name and title)."""
+    if task.kind == "multi":
+        for (name, sub), file in zip(task.targets.items(), figure_names(task)):
+            own = {}
+            for key, (truth, scores) in curves.items():
+                labels = target_labels(truth, name, sub.kind)
+                present = np.asarray(labels.notna().all(axis=1) if labels.ndim == 2 else labels.notna())
+                part = labels[present]
+                own[key] = (part if sub.kind == "survival" else part.to_numpy(), scores[present][:, task.outputs[name]])
+            plot_test_set(sub, own, folder, target=f"{name}|{file}")
+        return
+    name, _, file = (target or "").partition("|")
+    path = folder / (file or FIGURES[task.kind])
+    title = f"{name}: test set, all modalities" if name else "test set, all modalities"
+    if task.kind == "classification":
+        plot_roc(curves, task.classes, path, subtitle=name or None)
         return
     truth, scores = curves["all modalities"]
-    if kind == "regression":
-        plot_predicted_vs_observed(truth, scores[:, 0], path, title="test set, all modalities")
+    if task.kind == "regression":
+        plot_predicted_vs_observed(truth, scores[:, 0], path, title=title)
     else:
-        plot_kaplan_meier(truth["time"].to_numpy(), truth["event"].to_numpy(), scores[:, 0], path, title="test set, all modalities")
+        plot_kaplan_meier(truth["time"].to_numpy(), truth["event"].to_numpy(), scores[:, 0], path, title=title)
 
 
 def checkpoint_of(config: RunConfig, out: str | Path, *, resume: bool, extra: str = "") -> Checkpoint:
@@ -274,7 +324,7 @@ def run_fit(config: RunConfig, out: str | Path, *, progress: bool = False, resum
         model.save(stage / MODEL_DIR)
         (stage / "metrics.json").write_text(json.dumps(metrics, indent=2))
         predictions.to_csv(stage / "predictions.csv", index=False)
-        plot_test_set(model, curves, stage / FIGURES[config.task])
+        plot_test_set(model.task_, curves, stage)
         (stage / CONFIG_FILE).write_text(config.to_toml())
     checkpoint.remove()
     return FitResult(model, metrics, predictions, seconds)
@@ -374,7 +424,7 @@ def _score_name(model: DeepGAMIEstimator, output: str) -> str:
     """What the attributions explain, for figure labels."""
     if output != "proba":
         return {"classification": "class logit"}.get(model.task_.kind, "network output")
-    return {"classification": "class probability", "regression": "predicted value", "survival": "log-risk"}[model.task_.kind]
+    return {"classification": "class probability", "regression": "predicted value", "survival": "log-risk"}.get(model.task_.kind, "prediction")
 
 
 def _check_gene_sets(gene_sets: dict, gmt: str | Path, model: DeepGAMIEstimator) -> None:
@@ -472,6 +522,9 @@ def run_cv_job(config: RunConfig, out: str | Path, *, repeats: int | None = None
     """
     from .evaluation.cv import run_cv, write_cv
 
+    if config.targets:
+        msg = "deepgami cv compares methods on one target; give the config one target ([data] task and its label columns)"
+        raise InputError(msg)
     if config.covariates is not None:
         msg = (
             "deepgami cv does not take [data] covariates yet (the baselines cannot read them); "
