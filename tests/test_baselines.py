@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
@@ -18,7 +19,7 @@ from deepgami.errors import InputError
 from deepgami.evaluation import baselines
 from deepgami.evaluation.baselines.mofa import _mofa_entry_point, _project
 from deepgami.evaluation.baselines.snf_fusion import affinity_matrix, knn_kernel, label_propagation, normalize_affinity, snf
-from deepgami.evaluation.methods import REGISTRY
+from deepgami.evaluation.methods import REGISTRY, method_spec, task_methods
 from deepgami.simulate import simulate_cohort
 
 BASELINES = [
@@ -403,3 +404,119 @@ def test_snf_method_recovers_two_clusters_from_training_labels():
     method = REGISTRY["snf_label_propagation"].factory(graph=None, random_state=0, K=8).fit(data.subset(train_rows))
     proba = method.predict_proba(data.subset(test_rows))
     np.testing.assert_array_equal(method.classes_[proba.argmax(axis=1)], data.labels.to_numpy()[test_rows])
+
+
+# ------------------------------------------------------------------ regression and survival
+REGRESSION = ["ridge", "lasso", "elastic_net", "random_forest", "mlp", "late_fusion"]
+SURVIVAL = ["coxnet", "random_survival_forest", "cox_ph", "late_fusion"]
+# Smaller than the registered defaults, to keep the tests fast.
+TASK_FAST = {("regression", "random_forest"): {"n_estimators": 50}, ("survival", "random_survival_forest"): {"n_estimators": 30}}
+
+
+def build_for(task: str, name: str, random_state: int = 0):
+    spec = method_spec(name, task)
+    return spec.factory(graph=None, random_state=random_state, **{**spec.params, **TASK_FAST.get((task, name), {})})
+
+
+@pytest.fixture(scope="module")
+def task_splits():
+    """A regression and a survival cohort (mostly linear truth), 90 training and 30 test rows each."""
+    out = {}
+    for task, phenotype in (("regression", "continuous"), ("survival", "survival")):
+        cohort = simulate_cohort(
+            n_samples=120, n_snps=60, n_tfs=10, n_genes=12, difficulty="easy", gene_activation="linear",
+            phenotype=phenotype, log_hazard_ratio=2.0, seed=5,
+        )  # fmt: skip
+        data = MultiOmicsData(cohort.modalities, cohort.labels)
+        out[task] = data.subset(np.arange(90)), data.subset(np.arange(90, 120))
+    return out
+
+
+def test_task_baselines_are_registered_per_task_with_small_grids():
+    assert REGISTRY["late_fusion"].factory is baselines.LateFusion  # the classification one keeps the shared names
+    assert REGISTRY["random_forest"].factory is baselines.RandomForest
+    for task, names in (("regression", REGRESSION), ("survival", SURVIVAL)):
+        assert task_methods(task)[1:] == names  # after deepgami, in registration order
+        for name in names:
+            spec = method_spec(name, task)
+            assert spec.tasks == (task,)
+            accepted = inspect.signature(spec.factory).parameters
+            assert {"graph", "random_state"} <= set(accepted) and set(spec.grid) <= set(accepted), name
+            assert int(np.prod([len(values) for values in spec.grid.values()])) <= 4, name
+    assert method_spec("coxnet", "regression") is None and method_spec("ridge", "classification") is None
+
+
+@pytest.mark.parametrize("name", REGRESSION)
+def test_regression_baselines_predict_values_on_the_label_scale(name, task_splits):
+    train, test = task_splits["regression"]
+    shifted = train.subset(np.arange(len(train)))
+    shifted.labels = train.labels * 10 + 100  # another scale of the same target
+    method = build_for("regression", name).fit(train)
+    scores = method.predict_scores(test)
+    assert scores.shape == (len(test), 1) and np.isfinite(scores).all()
+    # Trees may break ties between splits differently once the target is rescaled.
+    rtol = 0.05 if name == "random_forest" else 1e-4
+    np.testing.assert_allclose(build_for("regression", name).fit(shifted).predict_scores(test), scores * 10 + 100, rtol=rtol, atol=1e-3)
+    assert np.corrcoef(scores[:, 0], test.labels)[0, 1] > 0.3
+    order = np.arange(len(test))[::-1]
+    np.testing.assert_allclose(method.predict_scores(test.subset(order)), scores[order], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", SURVIVAL)
+def test_survival_baselines_rank_risks_and_give_curves(name, task_splits):
+    from sksurv.metrics import concordance_index_censored
+
+    train, test = task_splits["survival"]
+    method = build_for("survival", name).fit(train)
+    risk = method.predict_scores(test)
+    assert risk.shape == (len(test), 1) and np.isfinite(risk).all()
+    c_index = concordance_index_censored(test.labels["event"].astype(bool), test.labels["time"], risk[:, 0])[0]
+    assert c_index > 0.6
+    curves = getattr(method, "predict_survival_function", None)
+    if name == "late_fusion":
+        assert curves is None
+        return
+    times = np.array([0.0, 1.0, 3.0, 10.0, 1e6])
+    survival = curves(test, times)
+    assert survival.shape == (len(test), len(times))
+    assert ((survival >= 0) & (survival <= 1)).all() and (np.diff(survival, axis=1) <= 1e-12).all()
+    np.testing.assert_allclose(survival[:, 0], 1.0)
+    # higher risk, lower survival at a time inside the follow-up
+    assert stats.spearmanr(risk[:, 0], survival[:, 2])[0] < -0.5
+
+
+@pytest.mark.parametrize(("task", "name"), [("regression", "ridge"), ("survival", "coxnet")])
+def test_concatenated_task_baselines_ask_for_a_refit_for_fewer_modalities(task, name, task_splits):
+    train, test = task_splits[task]
+    method = build_for(task, name).fit(train)
+    assert method.supports_missing_modalities is False
+    np.testing.assert_array_equal(method.predict_scores(test, use_modalities=("tf", "snp")), method.predict_scores(test))
+    with pytest.raises(InputError, match="refit"):
+        method.predict_scores(test, use_modalities=("snp",))
+
+
+@pytest.mark.parametrize("task", ["regression", "survival"])
+def test_task_late_fusion_predicts_from_one_modality_alone(task, task_splits):
+    train, test = task_splits[task]
+    method = build_for(task, "late_fusion").fit(train)
+    assert method.supports_missing_modalities is True and method.modalities_ == ["snp", "tf"]
+    noisy_tf = with_values(test, lambda m, frame: frame * -5 + 1 if m == "tf" else frame)
+    noisy_tf.labels = test.labels
+    np.testing.assert_array_equal(method.predict_scores(noisy_tf, use_modalities=["snp"]), method.predict_scores(test, use_modalities=["snp"]))
+    both = method.predict_scores(test)
+    single = [method.predict_scores(test, use_modalities=[m]) for m in ("snp", "tf")]
+    np.testing.assert_allclose(both, (single[0] + single[1]) / 2)
+
+
+def test_cox_ph_without_lifelines_is_one_input_error(task_splits, monkeypatch):
+    monkeypatch.setitem(sys.modules, "lifelines", None)
+    with pytest.raises(InputError, match=r"cox_ph needs lifelines; install it with: pip install 'deepgami\[evaluation\]'"):
+        build_for("survival", "cox_ph").fit(task_splits["survival"][0])
+
+
+def test_survival_baselines_refuse_labels_without_events(task_splits):
+    train, _ = task_splits["survival"]
+    censored = train.subset(np.arange(len(train)))
+    censored.labels = train.labels.assign(event=0)
+    with pytest.raises(InputError, match="has an observed event"):
+        build_for("survival", "coxnet").fit(censored)

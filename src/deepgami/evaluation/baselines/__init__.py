@@ -2,8 +2,12 @@
 
 Every method follows the interface of :mod:`deepgami.evaluation.methods`: built by
 ``factory(*, graph, random_state, **params)`` (``graph`` is the prior; only Varmole uses it),
-``fit(train)`` learns only from the rows of ``train``, ``predict_proba(data)`` returns one row
-per sample of ``data`` in ``data.samples`` order and one column per class in ``classes_`` order.
+``fit(train)`` learns only from the rows of ``train``; a classifier's ``predict_proba(data)``
+returns one row per sample of ``data`` in ``data.samples`` order and one column per class in
+``classes_`` order, a regression or survival method's ``predict_scores(data)`` one column (the
+predicted value; a risk score, higher meaning an earlier event).
+
+Classification:
 
 - :mod:`.concatenated`: ``logistic_l2``, ``logistic_lasso``, ``random_forest``, ``svm``, ``mlp``,
   one scikit-learn estimator on the concatenated features of all modalities;
@@ -13,6 +17,18 @@ per sample of ``data`` in ``data.samples`` order and one column per class in ``c
   label propagation;
 - :mod:`.varmole`: ``varmole``, a biologically masked feed-forward network (PyTorch / PyG);
 - :mod:`.mogonet`: ``mogonet``, per-modality GCNs on patient-similarity graphs fused by a VCDN.
+
+Regression (``[data] task = "regression"``):
+
+- :mod:`.regression`: ``ridge``, ``lasso``, ``elastic_net``, ``random_forest``, ``mlp``, one
+  scikit-learn regressor on the concatenated features;
+- :mod:`.late_fusion_tasks`: ``late_fusion``, one ridge regression per modality, predictions averaged.
+
+Survival (``[data] task = "survival"``):
+
+- :mod:`.survival`: ``coxnet`` (elastic-net Cox), ``random_survival_forest`` (scikit-survival),
+  ``cox_ph`` (lifelines, on principal components), on the concatenated features;
+- :mod:`.late_fusion_tasks`: ``late_fusion``, one elastic-net Cox model per modality, log-risks averaged.
 
 Shared plumbing: :mod:`._common` (scikit-learn side), :mod:`._torch` (PyTorch side).
 """
@@ -45,18 +61,43 @@ from .mogonet import (  # isort: skip
     vcdn_features,
 )
 
+# After the classifiers: the shared names (random_forest, mlp, late_fusion) keep their
+# classification spec in REGISTRY; each task's own list is TASK_METHODS[task].
+from .regression import (  # isort: skip
+    ConcatenatedRegressor,
+    ElasticNetRegression,
+    LassoRegression,
+    MLPRegression,
+    RandomForestRegression,
+    RidgeRegression,
+)
+from .survival import ConcatenatedSurvival, CoxNet, CoxPH, RandomSurvivalForest  # isort: skip
+from .late_fusion_tasks import LateFusionRegression, LateFusionSurvival  # isort: skip
+
 __all__ = [
     "VCDN",
     "ConcatenatedBaseline",
+    "ConcatenatedRegressor",
+    "ConcatenatedSurvival",
+    "CoxNet",
+    "CoxPH",
+    "ElasticNetRegression",
     "GCNEncoder",
+    "LassoRegression",
     "LateFusion",
+    "LateFusionRegression",
+    "LateFusionSurvival",
     "LogisticL2",
     "LogisticLasso",
+    "MLPRegression",
     "MOGONETMethod",
     "MOGONETNet",
     "MofaLogistic",
     "MultilayerPerceptron",
     "RandomForest",
+    "RandomForestRegression",
+    "RandomSurvivalForest",
+    "RidgeRegression",
     "SNFLabelPropagation",
     "SupportVectorMachine",
     "VarmoleMethod",

@@ -1,8 +1,9 @@
 """Helpers shared by the scikit-learn baselines.
 
 A logistic regression spelled for the installed scikit-learn, a modality's values as a float
-array (n_samples, n_features), the modality and fitted checks, and probabilities over every
-training class.
+array (n_samples, n_features), the modality and fitted checks, probabilities over every
+training class, and (for the regression and survival baselines) the concatenated design and
+its standardising pipeline.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import Sequence
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from ...data import MultiOmicsData, align_features, float_values
 from ...errors import InputError
@@ -69,8 +73,8 @@ def _check_modalities_present(names: Sequence[str], data: MultiOmicsData) -> Non
         raise InputError(msg)
 
 
-def _check_fitted(method) -> None:
-    if not hasattr(method, "classes_"):
+def _check_fitted(method, attribute: str = "classes_") -> None:
+    if not hasattr(method, attribute):
         msg = f"this {type(method).__name__} is not fitted yet; call fit first"
         raise NotFittedError(msg)
 
@@ -80,3 +84,14 @@ def _full_proba(estimator, X: np.ndarray, n_classes: int) -> np.ndarray:
     proba = np.zeros((X.shape[0], n_classes))
     proba[:, np.asarray(estimator.classes_, dtype=np.int64)] = estimator.predict_proba(X)
     return proba
+
+
+def _concatenated(data: MultiOmicsData, modalities: Sequence[str], features: dict[str, list[str]]) -> np.ndarray:
+    """The modalities' values side by side (n_samples, sum of their features); NaN rows where unobserved."""
+    return np.hstack([_modality_values(data, m, features[m]) for m in modalities])
+
+
+def _standardising(*steps) -> Pipeline:
+    """StandardScaler -> SimpleImputer(mean) -> ``steps``: values a sample lacks become the
+    training mean (the scaler ignores NaN when fitting, the imputer then fills the scaled mean, 0)."""
+    return make_pipeline(StandardScaler(), SimpleImputer(strategy="mean", keep_empty_features=True), *steps)
