@@ -140,7 +140,7 @@ def test_annotate_writes_every_documented_slot(model, mdata, tmp_path):
     assert latents.shape == (24, 2 * 3) and list(latents.index) == SAMPLES
     assert list(latents.columns) == [f"{m}:G{i}" for m in ("rna", "prot") for i in range(3)]
     pd.testing.assert_frame_equal(latents.loc[SAMPLES[:18]], model.transform(mdata, use_modalities=("prot",)))
-    assert mdata.uns["dg"] == {"classes": ["a", "b"], "modalities": ["prot"]}
+    assert mdata.uns["dg"] == {"task": "classification", "outputs": ["a", "b"], "classes": ["a", "b"], "modalities": ["prot"]}
 
     explainer = Explainer(model, mdata, n_steps=4)
     features, edges = explainer.features().table, explainer.edges().table

@@ -392,3 +392,19 @@ def test_cross_fitted_ensembles_give_out_of_fold_scores(ensembles, kind, column,
         assert concordance_index_censored(y["event"].to_numpy() > 0, y["time"].to_numpy(), oof[column].to_numpy())[0] > 0.65
     # Out of fold is not in sample: the members' mean on their own training rows differs.
     assert not np.allclose(oof[column].to_numpy(), model.predict(X))
+
+
+@pytest.mark.parametrize(("kind", "column"), [("regression", "predicted"), ("survival", "risk")])
+def test_annotate_writes_the_tasks_predictions_into_mudata(ensembles, kind, column):
+    """scverse users get the predicted value or log-risk in obs, as a float column."""
+    mudata = pytest.importorskip("mudata")
+    anndata = pytest.importorskip("anndata")
+    from deepgami.scverse import annotate
+
+    model, (_, _, X_test, _) = ensembles[kind]
+    with mudata.set_options(pull_on_update=False):
+        mdata = mudata.MuData({m: anndata.AnnData(frame.astype(np.float32)) for m, frame in X_test.items()})
+    annotate(mdata, model)
+    values = mdata.obs[f"deepgami_{column}"].to_numpy(dtype=np.float64)
+    np.testing.assert_allclose(values, model.predict(X_test), rtol=1e-6)
+    assert mdata.uns["deepgami"]["task"] == kind and mdata.uns["deepgami"]["outputs"] == [column]

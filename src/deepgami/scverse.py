@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import anndata
     import mudata
 
-    from .estimator import DeepGAMIClassifier
+    from .estimator import DeepGAMIEstimator
 
 __all__ = [
     "ANNDATA_MODALITY",
@@ -423,7 +423,7 @@ def _target(data: Any, copy: bool) -> Any:
 
 def annotate(
     mdata: mudata.MuData | anndata.AnnData,
-    model: DeepGAMIClassifier,
+    model: DeepGAMIEstimator,
     *,
     key_added: str = "deepgami",
     use_modalities: Sequence[str] | None = None,
@@ -435,7 +435,7 @@ def annotate(
     ----------
     mdata : MuData or AnnData
         The samples to predict, read as :meth:`~deepgami.DeepGAMIClassifier.predict` reads them.
-    model : fitted DeepGAMIClassifier
+    model : fitted DeepGAMIClassifier, DeepGAMIRegressor, DeepGAMISurvival or DeepGAMIMultiTarget
     key_added : str, default "deepgami"
         Prefix of every slot written (``key`` below).
     use_modalities : sequence of str, optional
@@ -454,22 +454,28 @@ def annotate(
     get NaN):
 
     - ``obs[f"{key}_predicted"]``: categorical of shape (n_obs,), the predicted class, with
-      ``model.classes_`` as categories.
+      ``model.classes_`` as categories (a regression: float, the predicted value).
     - ``obs[f"{key}_p_{class}"]``: float of shape (n_obs,), for each class of ``model.classes_``,
       its probability.
+    - A survival model writes ``obs[f"{key}_risk"]`` (the log-risk) instead; a model of several
+      targets one column per column of :meth:`~deepgami.DeepGAMIEstimator.predict_table`.
     - ``obsm[f"{key}_latents"]``: DataFrame of shape (n_obs, n_modalities * n_latent), the
       completed latents of :meth:`~deepgami.DeepGAMIClassifier.transform`, columns
       ``<modality>:<latent node>``.
-    - ``uns[key]``: dict with ``classes`` (str) and ``modalities``, those predicted from.
+    - ``uns[key]``: dict with ``task``, ``outputs`` (str), ``classes`` (str, classification) and
+      ``modalities``, those predicted from.
     """
     target = _target(mdata, copy)
     data = model.prediction_data(target, use_modalities)
     table = model.predict_table(data).set_index("sample").reindex(target.obs_names)
-    target.obs[f"{key_added}_predicted"] = pd.Categorical(table.pop("predicted"), categories=model.classes_)
+    if model.task_.kind == "classification":
+        target.obs[f"{key_added}_predicted"] = pd.Categorical(table.pop("predicted"), categories=model.classes_)
     for column in table.columns:
         target.obs[f"{key_added}_{column}"] = table[column].to_numpy()
     target.obsm[f"{key_added}_latents"] = model.transform(data).reindex(target.obs_names)
-    target.uns[key_added] = {"classes": [str(c) for c in model.classes_], "modalities": data.modality_names}
+    target.uns[key_added] = {"task": model.task_.kind, "outputs": [str(c) for c in model.task_.output_names], "modalities": data.modality_names}
+    if model.task_.kind == "classification":
+        target.uns[key_added]["classes"] = [str(c) for c in model.classes_]
     return target if copy else None
 
 
