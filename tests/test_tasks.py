@@ -396,7 +396,7 @@ def test_cross_fitted_ensembles_give_out_of_fold_scores(ensembles, kind, column,
 
 @pytest.mark.parametrize(("kind", "column"), [("regression", "predicted"), ("survival", "risk")])
 def test_annotate_writes_the_tasks_predictions_into_mudata(ensembles, kind, column):
-    """scverse users get the predicted value or log-risk in obs, as a float column."""
+    """Users of scverse get the predicted value or log-risk in obs, as a float column."""
     mudata = pytest.importorskip("mudata")
     anndata = pytest.importorskip("anndata")
     from deepgami.scverse import annotate
