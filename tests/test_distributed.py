@@ -130,3 +130,26 @@ def test_two_processes_stop_early_at_the_epoch_one_process_stops(config, tmp_pat
     assert one.keys() == two.keys()
     for name in one:
         torch.testing.assert_close(two[name], one[name], rtol=1e-4, atol=1e-5, msg=name)
+
+
+@pytest.mark.parametrize("phenotype", ["continuous", "survival"])
+def test_regression_and_survival_train_under_torchrun(tmp_path, phenotype):
+    """A regression's squared error splits over processes exactly: two processes give the
+    one-process weights. A Cox loss couples the rows of a batch, and each process takes its
+    risk sets within its own share: the fit runs and writes the survival outputs."""
+    cohort = simulate_cohort(n_samples=96, n_snps=120, n_tfs=12, n_genes=24, n_causal_genes=6, difficulty="easy", seed=3, phenotype=phenotype)
+    path = cohort.write(tmp_path / "cohort")
+    document = tomllib.loads(path.read_text())
+    document["model"] = {"dropout": 0.0, "n_members": 2, "null_members": 1}
+    document["training"] = {"max_epochs": 3, "batch_size": 16, "validation_fraction": 0.0, "seed": 5}
+    path.write_text(tomli_w.dumps(document))
+    _torchrun(path, tmp_path / "two", 2)
+    metrics = json.loads((tmp_path / "two" / "metrics.json").read_text())
+    if phenotype == "continuous":
+        assert main(["-q", "fit", str(path), "--out", str(tmp_path / "one")]) == 0
+        one, two = _weights(tmp_path / "one"), _weights(tmp_path / "two")
+        for name in one:
+            torch.testing.assert_close(two[name], one[name], rtol=1e-4, atol=1e-5, msg=name)
+        assert "r2" in metrics["test"]["all"]
+    else:
+        assert 0 <= metrics["test"]["all"]["c_index"] <= 1 and (tmp_path / "two" / "kaplan_meier.png").is_file()
