@@ -146,7 +146,7 @@ class MLPRegression(ConcatenatedRegressor):
 
 REGRESSION = ("regression",)
 # Penalties act on standardised features and target: alpha means the same on any data set.
-register(MethodSpec("ridge", RidgeRegression, grid={"alpha": [1.0, 10.0, 100.0, 1000.0]}, tasks=REGRESSION))
+register(MethodSpec("ridge", RidgeRegression, grid={"alpha": [1.0, 10.0, 100.0, 1e3, 1e4, 1e5]}, tasks=REGRESSION))
 register(MethodSpec("lasso", LassoRegression, grid={"alpha": [0.01, 0.03, 0.1, 0.3]}, tasks=REGRESSION))
 register(MethodSpec("elastic_net", ElasticNetRegression, grid={"alpha": [0.03, 0.3], "l1_ratio": [0.2, 0.8]}, tasks=REGRESSION))
 register(

@@ -199,7 +199,7 @@ class CoxPH(ConcatenatedSurvival):
 
 
 SURVIVAL = ("survival",)
-register(MethodSpec("coxnet", CoxNet, grid={"l1_ratio": [0.2, 0.9], "alpha_ratio": [0.1, 0.4]}, tasks=SURVIVAL))
+register(MethodSpec("coxnet", CoxNet, grid={"l1_ratio": [0.2, 0.9], "alpha_ratio": [0.03, 0.1, 0.4]}, tasks=SURVIVAL))
 register(
     MethodSpec(
         "random_survival_forest", RandomSurvivalForest, grid={"max_features": ["sqrt", 0.1], "min_samples_leaf": [3, 10]}, tasks=SURVIVAL
