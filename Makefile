@@ -44,6 +44,11 @@ bench: install
 	OMP_NUM_THREADS=1 $(BIN)/python bench/study_unconnected.py --part R --results-csv bench/out/unconnected_R.csv && wait $$part_s
 	$(BIN)/python bench/study_unconnected.py --merge bench/out/unconnected_S.csv,bench/out/unconnected_R.csv --out bench/results_unconnected.md
 	$(BIN)/python bench/bench_members.py --cohorts 3
+	# Regression and survival against their baselines (bench/study_tasks.md): two parts, one per core, then one report.
+	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_tasks.py --part regression --results-csv bench/out/tasks_regression.csv & part_r=$$!; \
+	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_tasks.py --part survival --results-csv bench/out/tasks_survival.csv && \
+	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_tasks.py --part real --results-csv bench/out/tasks_real.csv && wait $$part_r
+	$(BIN)/python bench/bench_tasks.py --merge bench/out/tasks_regression.csv,bench/out/tasks_survival.csv,bench/out/tasks_real.csv --out bench/results_tasks.md
 	# Faults injected (kills, a restarted torchrun worker, damaged models, a full disk, bad input, fuzzing).
 	OMP_NUM_THREADS=1 $(BIN)/python bench/reliability.py --kills 10 --torchrun-tries 3 --fuzz 300 --seed 0
 	$(BIN)/python bench/bench_checkpoint.py --epochs 7 --repeats 5

@@ -81,10 +81,11 @@ def plot_feature_summary(
         ax.set_yticks(range(len(top)), [f"{m}:{feature_names[m][j]}" for m, j in top])
         ax.set_ylim(-0.6, len(top) - 0.4)
         ax.set_xlabel(f"attribution to the {score}")
-        ax.set_title(f"class {c}")
+        ax.set_title(f"class {c}" if "class" in score else str(c))
     colorbar = fig.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=axes, ticks=[0, 1], label=FEATURE_VALUE_LABEL, shrink=0.6)
     colorbar.ax.set_yticklabels(["low", "high"])
-    fig.suptitle(f"Top {n} features per class by mean |attribution|, one point per sample")
+    per = " per class" if "class" in score else ""
+    fig.suptitle(f"Top {n} features{per} by mean |attribution|, one point per sample")
     fig.supxlabel(
         f"Points right of 0 raise the {score}, left of 0 lower it; colour is the sample's value of the feature\n"
         "(scaled per feature), so red points on the right read: high values raise the score.",

@@ -687,8 +687,8 @@ def _null_graph_lines(results: pd.DataFrame) -> list[str]:
         return []
     lines = [f"\n## The prior against null graphs (test {name}, all modalities, paired by split)\n"]
     for row in table.itertuples():
-        test = f"paired t p = {row.p_value:.3g}" if not np.isnan(row.p_value) else "no test with one split"
-        scores = f"{name} {row.null:.3f} against {row.prior:.3f} with the prior ({test}, {row.n_splits} splits)"
+        test = f"paired t p = {row.p_value:.3g}, {row.n_splits} splits" if not np.isnan(row.p_value) else f"no test with {row.n_splits} split(s)"
+        scores = f"{name} {row.null:.3f} against {row.prior:.3f} with the prior ({test})"
         if row.null >= row.prior:
             lines.append(f"- **The {row.null_graph} graph scored at or above the real prior**: {scores}; the prior's structure did not help here.")
         else:
