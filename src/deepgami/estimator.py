@@ -1,4 +1,4 @@
-"""The scikit-learn style estimators: DeepGAMIClassifier, DeepGAMIRegressor, DeepGAMISurvival.
+"""The scikit-learn style estimators: DeepGAMIClassifier, DeepGAMIRegressor, DeepGAMISurvival and DeepGAMIMultiTarget.
 
 One :class:`DeepGAMIEstimator` holds everything they share (data, graph, scalers, ensembles,
 training, persistence); each subclass names its task (:mod:`deepgami.tasks`) and what
@@ -44,8 +44,8 @@ log = logging.getLogger(__name__)
 class DeepGAMIEstimator(BaseEstimator):
     """DeepGAMI: biologically guided multi-modal prediction with cross-modal imputation.
 
-    The shared base of :class:`DeepGAMIClassifier`, :class:`DeepGAMIRegressor` and
-    :class:`DeepGAMISurvival`; use one of them.
+    The shared base of :class:`DeepGAMIClassifier`, :class:`DeepGAMIRegressor`,
+    :class:`DeepGAMISurvival` and :class:`DeepGAMIMultiTarget`; use one of them.
 
     ``X`` is a mapping of modality name -> DataFrame (samples x features, sample ids in the
     index, feature names in the columns), a :class:`~deepgami.data.MultiOmicsData`, a MuData
@@ -141,7 +141,8 @@ class DeepGAMIEstimator(BaseEstimator):
 
     Attributes
     ----------
-    task_ : Classification, Regression or Survival, what the model predicts (see :mod:`deepgami.tasks`)
+    task_ : Classification, Regression, Survival or MultiTarget, what the model predicts (see :mod:`deepgami.tasks`)
+    covariates_ : CovariateEncoder or None, the covariates' encoding learnt on the training rows
     modalities_ : list of str
     feature_names_in_ : dict of modality -> ndarray of str
     graph_ : RegulatoryGraph or None, the prior restricted to the training features
