@@ -6,7 +6,8 @@ depends on the kind of phenotype:
 - :class:`Classification`: classes, softmax outputs, (weighted) cross-entropy;
 - :class:`Regression`: a number, standardised on the training rows, squared error or Huber loss;
 - :class:`Survival`: time to an event with right censoring, Cox partial likelihood (Efron ties),
-  a log-risk score, survival curves from a Breslow baseline hazard.
+  a log-risk score, survival curves from a Breslow baseline hazard;
+- :class:`MultiTarget`: several of those at once, one block of outputs and one weighted loss each.
 
 Targets travel per member slot: ``y`` of shape (n, n_slots) + ``target_shape`` (the slot axis
 may be absent, then every slot shares the targets). A (sample, slot) pair a member must not train
