@@ -101,7 +101,7 @@ def test_regression_cv_through_the_workflow(regression_config, tmp_path):
     summary = (out / "summary.md").read_text()
     assert "| method | R² | Pearson r | Spearman ρ | MAE | RMSE | seconds, all splits |" in summary
     assert "| deepgami | hidden_dims in [(), (64,)] by out-of-fold R² of the cross-fitted members |" in summary
-    assert "| ridge | alpha in [1.0, 10.0, 100.0, 1000.0] by 2-fold inner R² |" in summary
+    assert "| ridge | alpha in [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0] by 2-fold inner R² |" in summary
     assert "## The prior against null graphs (test R², all modalities, paired by split)" in summary
     figures = sorted(p.name for p in out.glob("predicted_vs_observed_*.png"))
     for modalities in ("all", "snp", "tf"):
