@@ -122,6 +122,11 @@ def test_survival_metrics_of_the_true_log_hazard():
     assert without["integrated_brier_score"] is None and without["c_index"] == m["c_index"]
     with pytest.raises(ValueError, match="shape"):
         survival_metrics(time, event, x, train_time=train_time, train_event=train_event, survival=lambda t: np.ones((3, len(t))))
+    # Curves that overflowed give no Brier score (not a crash, not a wrong number); C is unaffected.
+    overflowed = survival_metrics(
+        time, event, x, train_time=train_time, train_event=train_event, survival=lambda t: np.full((len(x), len(t)), np.inf), n_boot=0
+    )
+    assert overflowed["integrated_brier_score"] is None and overflowed["c_index"] == m["c_index"]
 
 
 def test_survival_metrics_without_test_events_are_none():

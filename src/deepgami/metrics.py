@@ -3,6 +3,7 @@ regression (scikit-learn, scipy) and survival (scikit-survival, imported on firs
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Callable
 
@@ -20,6 +21,8 @@ from sklearn.metrics import (
 
 Metrics = dict[str, float | list[float] | int | None]
 SURVIVAL_KEYS = ("c_index", "c_index_uno", "integrated_brier_score")
+
+log = logging.getLogger(__name__)
 
 
 def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict[str, float | None]:
@@ -163,6 +166,11 @@ def survival_metrics(
         predicted = np.asarray(survival(grid), dtype=float)
         if predicted.shape != (len(time), len(grid)):
             raise ValueError(f"survival(times) returned shape {predicted.shape}, expected {(len(time), len(grid))}")
+        if not np.isfinite(predicted).all():
+            # A model whose survival curves overflowed (a huge risk) has no Brier score, rather than a wrong one.
+            bad = int((~np.isfinite(predicted)).sum())
+            log.warning("%d of %d predicted survival probabilities are not finite: no integrated Brier score", bad, predicted.size)
+            predicted = None
 
     def concordance(compute: Callable[[], tuple]) -> float | None:
         try:
