@@ -110,6 +110,7 @@ def per_slot(y: Tensor, n_slots: int, target_shape: tuple[int, ...]) -> Tensor:
 
 
 def has_slot_axis(y: Tensor, target_shape: tuple[int, ...]) -> bool:
+    """Whether targets ``y`` carry a member-slot axis after the sample axis."""
     return y.dim() == 2 + len(target_shape)
 
 
