@@ -202,14 +202,14 @@ class Regression(_AveragedLoss):
     output_names: ClassVar[list[str]] = ["predicted"]
 
     @classmethod
-    def from_labels(cls, labels: pd.Series | None, loss: str = "squared_error", delta: float = 1.0) -> tuple[Regression, np.ndarray]:
+    def from_labels(cls, labels: pd.Series | None, criterion: str = "squared_error", delta: float = 1.0) -> tuple[Regression, np.ndarray]:
         """The task of numeric training labels and their standardised values (n,) float32."""
         values = numeric_labels(labels)
         scale = float(values.std())
         if not scale > 0:
             msg = f"the {len(values)} training labels all equal {values[0]:g}; a regression needs a target that varies"
             raise InputError(msg)
-        task = cls(float(values.mean()), scale, loss, delta)
+        task = cls(float(values.mean()), scale, criterion, delta)
         return task, ((values - task.mean) / task.scale).astype(np.float32)
 
     @property
@@ -474,13 +474,13 @@ def value_strata(values: np.ndarray) -> np.ndarray:
     return np.minimum(((ranks - 1) * REGRESSION_STRATA // len(values)).astype(np.int64), REGRESSION_STRATA - 1)
 
 
-def label_strata(labels: pd.Series | pd.DataFrame) -> np.ndarray:
-    """What a test split of labels is stratified by (n,): the classes, quantile bins of numeric
-    values (a regression's float labels), or the event indicator (survival's time and event)."""
-    if isinstance(labels, pd.DataFrame):
-        return labels["event"].to_numpy(dtype=np.int64)
-    if pd.api.types.is_float_dtype(labels):
-        return value_strata(labels.to_numpy())
+def label_strata(labels: pd.Series | pd.DataFrame, kind: str) -> np.ndarray:
+    """What splits of a task's labels are stratified by (n,): the classes, quantile bins of a
+    regression's values (:func:`value_strata`), survival's event indicator."""
+    if kind == "regression":
+        return value_strata(numeric_labels(labels))
+    if kind == "survival":
+        return survival_labels(labels)[1].astype(np.int64)
     return labels.to_numpy()
 
 

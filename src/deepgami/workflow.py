@@ -189,13 +189,13 @@ def split_strata(labels: pd.Series | pd.DataFrame, config: RunConfig) -> np.ndar
     """What test splits are stratified by: the labels' strata (:func:`~deepgami.tasks.label_strata`),
     of the first target when there are several (samples without it form their own stratum)."""
     if not config.targets:
-        return label_strata(labels)
+        return label_strata(labels, config.task)
     first = config.targets[0]
     own = target_labels(labels, first.name, first.task)
     present = np.asarray(own.notna().all(axis=1) if own.ndim == 2 else own.notna())
     strata = np.zeros(len(labels), dtype=np.int64)
     part = own[present]
-    codes = label_strata(part if first.task != "classification" else part.astype(str))
+    codes = label_strata(part, first.task)
     strata[present] = pd.factorize(codes)[0] + 1
     return strata
 
@@ -231,25 +231,28 @@ def figure_names(task) -> list[str]:
     return [FIGURES[task.kind]]
 
 
-def plot_test_set(task, curves: dict[str, tuple], folder: Path, *, target: str | None = None) -> None:
-    """The test-set figure of a task: ROC curves (classification), predicted against observed
-    values (regression), Kaplan-Meier curves of predicted risk groups (survival); one per
-    target of a model with several (its name in the file name and title)."""
-    if task.kind == "multi":
-        for (name, sub), file in zip(task.targets.items(), figure_names(task)):
-            own = {}
-            for key, (truth, scores) in curves.items():
-                labels = target_labels(truth, name, sub.kind)
-                present = np.asarray(labels.notna().all(axis=1) if labels.ndim == 2 else labels.notna())
-                part = labels[present]
-                own[key] = (part if sub.kind == "survival" else part.to_numpy(), scores[present][:, task.outputs[name]])
-            plot_test_set(sub, own, folder, target=f"{name}|{file}")
+def plot_test_set(task, curves: dict[str, tuple], folder: Path) -> None:
+    """The test-set figures of a task (:func:`figure_names`): ROC curves (classification),
+    predicted against observed values (regression), Kaplan-Meier curves of predicted risk
+    groups (survival); one per target of a model with several, each on the samples that have it."""
+    if task.kind != "multi":
+        _plot_one(task, curves, folder / FIGURES[task.kind])
         return
-    name, _, file = (target or "").partition("|")
-    path = folder / (file or FIGURES[task.kind])
-    title = f"{name}: test set, all modalities" if name else "test set, all modalities"
+    for (name, sub), file in zip(task.targets.items(), figure_names(task)):
+        own = {}
+        for key, (truth, scores) in curves.items():
+            labels = target_labels(truth, name, sub.kind)
+            present = np.asarray(labels.notna().all(axis=1) if labels.ndim == 2 else labels.notna())
+            part = labels[present]
+            own[key] = (part if sub.kind == "survival" else part.to_numpy(), scores[present][:, task.outputs[name]])
+        _plot_one(sub, own, folder / file, name)
+
+
+def _plot_one(task, curves: dict[str, tuple], path: Path, target: str | None = None) -> None:
+    """One single-target task's figure; ``target`` names the target of a model with several."""
+    title = f"{target}: test set, all modalities" if target else "test set, all modalities"
     if task.kind == "classification":
-        plot_roc(curves, task.classes, path, subtitle=name or None)
+        plot_roc(curves, task.classes, path, subtitle=target)
         return
     truth, scores = curves["all modalities"]
     if task.kind == "regression":

@@ -45,7 +45,7 @@ from ..graph import RegulatoryGraph
 from ..metrics import classification_metrics, regression_metrics, survival_metrics
 from ..params import TASK_KINDS
 from ..readers import read_ids
-from ..tasks import numeric_labels, survival_labels, value_strata
+from ..tasks import label_strata, numeric_labels, survival_labels
 from .ablation import NULL_GRAPHS, null_graph, with_feature_nodes
 from .fold_preprocessing import FoldPreprocessor
 from .methods import TASK_METHODS, MethodSpec, method_spec, task_methods
@@ -346,16 +346,6 @@ class CVResult:
     task: str = "classification"
 
 
-def _strata(labels: pd.Series | pd.DataFrame, task: str) -> np.ndarray:
-    """What splits of ``labels`` are stratified by (n,): the classes, quantile bins of a
-    regression's values, survival's event indicator."""
-    if task == "regression":
-        return value_strata(numeric_labels(labels))
-    if task == "survival":
-        return survival_labels(labels)[1].astype(np.int64)
-    return labels.to_numpy()
-
-
 def _check_data(data: MultiOmicsData, settings: CVSettings) -> None:
     """One InputError line when the labels or fold preprocessing do not suit the task."""
     task = settings.task
@@ -397,7 +387,7 @@ def outer_splits(data: MultiOmicsData, settings: CVSettings, repeats: int) -> li
         if repeats > 1:
             log.warning("test_ids fixes the split: --repeats %d runs the same split with different seeds", repeats)
         return [(rows[~is_test], rows[is_test])] * repeats
-    strata = _strata(data.labels, settings.task)
+    strata = label_strata(data.labels, settings.task)
     if settings.task != "classification" and np.unique(strata, return_counts=True)[1].min() < 2:
         strata = None  # a single censored sample (or event) cannot be stratified; draw at random
     splits = []
@@ -420,7 +410,7 @@ def _check_folds(train: MultiOmicsData, folds: int, task: str = "classification"
             )
             raise InputError(msg)
         return
-    strata = _strata(train.labels, task)
+    strata = label_strata(train.labels, task)
     if task == "regression":
         smallest = int(np.bincount(strata).min())
         if smallest < folds:
@@ -474,7 +464,7 @@ def run_cv(
         train_all, test = data.subset(train_rows), data.subset(test_rows)
         _check_folds(train_all, folds, task)
         seed = settings.split_seed + split
-        inner = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(train_rows, _strata(train_all.labels, task)))
+        inner = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(train_rows, label_strata(train_all.labels, task)))
         for candidate in entries:
             part = f"{split}__{candidate.name}"
             if part in finished:
