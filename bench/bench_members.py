@@ -2,10 +2,11 @@
 
 On cohorts of the recovery panel (``panel_settings(20, 4, seed=2026)``, the first ``--cohorts``
 planted ones of 1,000 samples), fits one network, 5 members (cross-fitted) and 5 members plus 5
-null members, round-robin in one process, 1 thread, and reports the medians of fit time and time
-per epoch (early stopping makes the epoch counts differ) and their ratios to one network.
+null members, round-robin in one process, 1 CPU thread, on the CPU or a CUDA device, and reports
+the medians of fit time and time per epoch (early stopping makes the epoch counts differ) and
+their ratios to one network.
 
-    python bench/bench_members.py [--cohorts 3] [--out bench/results_members.md]
+    python bench/bench_members.py [--cohorts 3] [--device cuda] [--out bench/results_members.md]
 """
 
 from __future__ import annotations
@@ -35,26 +36,31 @@ SETTINGS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cohorts", type=int, default=3)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--out", type=Path, default=Path("bench/results_members.md"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     panel = [s for s in panel_settings(20, 4, seed=2026) if s["n_samples"] == 1000 and s["difficulty"] > 0][: args.cohorts]
     rows = []
+    if args.device != "cpu":  # the first CUDA call initialises the context; keep it out of the timings
+        torch.zeros(1, device=args.device).sum().item()
     for settings in panel:
         cohort = simulate_cohort(**settings)
         graph = RegulatoryGraph.from_edge_tables([(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")])
         for name, params in SETTINGS.items():
             start = time.perf_counter()
-            model = DeepGAMIClassifier(graph, **params).fit(cohort.modalities, cohort.labels)
+            model = DeepGAMIClassifier(graph, device=args.device, **params).fit(cohort.modalities, cohort.labels)
             seconds = time.perf_counter() - start
             rows.append({"cohort": settings["seed"], "model": name, "fit_s": seconds, "epochs": len(model.history_), "s_per_epoch": seconds / len(model.history_)})
             print(rows[-1], flush=True)
     frame = pd.DataFrame(rows)
     base = frame[frame["model"] == "one network"].set_index("cohort")
+    machine = cpu_model() if args.device == "cpu" else f"{torch.cuda.get_device_name(args.device)} ({cpu_model()} host)"
+    device_flag = "" if args.device == "cpu" else f" --device {args.device}"
     lines = [
         "# What an ensemble costs",
         "",
-        f"Machine: {cpu_model()}, {platform.system()}, torch {torch.__version__}, 1 thread. Command: `python bench/bench_members.py --cohorts {args.cohorts}`. "
+        f"Machine: {machine}, {platform.system()}, torch {torch.__version__}, 1 CPU thread. Command: `python bench/bench_members.py --cohorts {args.cohorts}{device_flag}`. "
         f"Cohorts: the first {len(panel)} planted cohorts of 1,000 samples in the recovery panel (3,000 SNPs, 150 TFs, 600 genes; all samples used for training). "
         "Medians over cohorts; ratios are to one network on the same cohort, in the same run.",
         "",

@@ -55,9 +55,10 @@ def test_matches_dense_masked_formula_outputs_and_gradients(kernel, dtype, devic
     upstream = torch.randn(7, 25, dtype=dtype)
     out.backward(upstream.to(device))
     ref.backward(upstream)
-    torch.testing.assert_close(x.grad.cpu(), x_ref.grad, atol=tol, rtol=tol)
-    torch.testing.assert_close(layer.weight.grad.cpu(), weight.grad, atol=tol, rtol=tol)
-    torch.testing.assert_close(layer.bias.grad.cpu(), bias.grad, atol=tol, rtol=tol)
+    # x_ref (like weight and bias) lives on the layer's device; the reference ran on its CPU copy.
+    torch.testing.assert_close(x.grad.cpu(), x_ref.grad.cpu(), atol=tol, rtol=tol)
+    torch.testing.assert_close(layer.weight.grad.cpu(), weight.grad.cpu(), atol=tol, rtol=tol)
+    torch.testing.assert_close(layer.bias.grad.cpu(), bias.grad.cpu(), atol=tol, rtol=tol)
 
 
 @pytest.mark.parametrize("kernel", KERNELS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 
 import torch
 from torch import Tensor
@@ -18,10 +19,19 @@ DENSE_MAX_ENTRIES = 4_000_000
 DENSE_MIN_DENSITY = 0.15
 
 
-def _csr_tensor(crow: Tensor, col: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
+@contextmanager
+def _quiet_sparse():
+    """Silence torch's notices about its sparse CSR tensors: every CSR tensor is flagged "beta",
+    and some versions (2.11) note that invariant checks are off. The structures here are built
+    valid by construction and the ops are tested against the dense formula."""
     with warnings.catch_warnings():
-        # torch flags every CSR tensor as "beta"; the ops used here are stable and tested.
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
+        yield
+
+
+def _csr_tensor(crow: Tensor, col: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
+    with _quiet_sparse():
         return torch.sparse_csr_tensor(crow, col, values, size, check_invariants=False)
 
 
@@ -76,14 +86,19 @@ class _EdgeWeightedAggregate(torch.autograd.Function):
     def forward(ctx, x: Tensor, weight: Tensor, structure: _CSRStructure) -> Tensor:
         ctx.save_for_backward(x, weight)
         ctx.structure = structure
-        return structure.forward_matrix(weight) @ x
+        with _quiet_sparse():
+            return structure.forward_matrix(weight) @ x
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
+        with _quiet_sparse():
+            return _EdgeWeightedAggregate._gradients(ctx, grad_out.contiguous())
+
+    @staticmethod
+    def _gradients(ctx, grad_out: Tensor):
         x, weight = ctx.saved_tensors
         structure: _CSRStructure = ctx.structure
         grad_x = grad_weight = None
-        grad_out = grad_out.contiguous()
         if ctx.needs_input_grad[0]:
             grad_x = structure.transposed_matrix(weight) @ grad_out
         if ctx.needs_input_grad[1]:
@@ -251,7 +266,8 @@ class BioDropConnect(MessagePassing):
         if kernel == "dense":
             out = _DenseEdgeMatmul.apply(x, weight, self.flat_index, self.num_src, self.num_dst)
         elif kernel == "sparse":
-            out = self.propagate(self._csr().pattern, x=x.t().contiguous(), edge_weight=weight).t()
+            with _quiet_sparse():
+                out = self.propagate(self._csr().pattern, x=x.t().contiguous(), edge_weight=weight).t()
         else:
             out = self.propagate(self.edge_index, x=(x.t(), None), edge_weight=weight, size=(self.num_src, self.num_dst)).t()
         if self.bias is not None:

@@ -98,7 +98,7 @@ class GuidedEncoder(nn.Module):
         out = self.bias
         for conv, mask in zip(self.convs, edge_masks):
             out = out + conv(x, edge_mask=mask)
-        return self.activation(out)
+        return self.activation(out).contiguous()
 
 
 class DenseEncoder(nn.Module):

@@ -226,12 +226,15 @@ class DeepGAMINet(nn.Module):
             for source, z in z_dict.items():
                 if source == target:
                     continue
+                estimate = self.aux_maps[_pair_key(source, target)](z)
+                if bool(observed[source].all()):
+                    total, count = total + estimate, count + 1.0
+                    continue
                 seen = observed[source].view(-1, 1, 1)
                 # Select, not multiply by 0: an unobserved row's input may hold NaN or inf.
-                estimate = self.aux_maps[_pair_key(source, target)](z)
                 total = total + torch.where(seen, estimate, torch.zeros_like(estimate))
                 count = count + seen.to(z.dtype)
-            imputed = total / count.clamp(min=1.0)
+            imputed = total / (count.clamp(min=1.0) if isinstance(count, Tensor) else max(count, 1.0))
             full[target] = imputed if target_obs is None else torch.where(target_obs.view(-1, 1, 1), z_dict[target], imputed)
         return full
 
