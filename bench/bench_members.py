@@ -1,8 +1,8 @@
 """What an ensemble costs: fit time of K members batched in one module against one network.
 
 On cohorts of the recovery panel (``panel_settings(20, 4, seed=2026)``, the first ``--cohorts``
-planted ones of 1,000 samples), fits one network, 5 members (cross-fitted) and 5 members plus 5
-null members, round-robin in one process, 1 CPU thread, on the CPU or a CUDA device, and reports
+planted ones of 1,000 samples), fits one network, 5 and 10 members (cross-fitted), each alone and
+with 5 null members, round-robin in one process, 1 CPU thread, on the CPU or a CUDA device, and reports
 the medians of fit time and time per epoch (early stopping makes the epoch counts differ) and
 their ratios to one network.
 
@@ -30,6 +30,8 @@ SETTINGS = {
     "one network": {"n_members": 1, "null_members": 0},
     "5 members": {"n_members": 5, "null_members": 0},
     "5 members + 5 null": {"n_members": 5, "null_members": 5},
+    "10 members": {"n_members": 10, "null_members": 0},
+    "10 members + 5 null": {"n_members": 10, "null_members": 5},
 }
 
 

@@ -9,6 +9,7 @@ cohorts whose labels ignore the data) is split 80/20 (stratified, the cohort see
   head on the latents (``hidden_dims = ()``);
 - ``ensemble``: 5 such members batched in one module, cross-fitted (member k early-stops on
   fold k of 5), with 5 permuted-label null members;
+- ``ensemble10``: the same with 10 members (and 5 null members);
 - ``paper``: the paper's dense masked layer, ``x @ (W * M)`` with ``W`` initialised as
   ``nn.Linear(n_features, n_genes)`` (bound ``1 / sqrt(n_features)``), no modality dropout;
 - L2 and L1 logistic regression (C by 3-fold CV) and a random forest on the concatenated,
@@ -17,19 +18,23 @@ cohorts whose labels ignore the data) is split 80/20 (stratified, the cohort see
 
 Every model is scored on the test rows with all modalities and with genotypes alone (the
 baselines refit on SNPs only). Links: the planted edges into causal genes are the truth; each
-ranking (edge IG of ``old``, ``single`` and ``ensemble``, averaged over classes; the
+ranking (edge IG of ``old``, ``single`` and both ensembles, averaged over classes; the
 ensemble's mean ``|weight|``; the marginal association ``|corr(source feature, label)|`` on
 the training rows; chance) gets precision@k (k = number of true edges) and the area under the
-precision-recall curve. The ensemble's q-values: edges with q <= 0.1 and the realised false
+precision-recall curve. The ensembles' q-values: edges with q <= 0.1 and the realised false
 discovery proportion among them (on null cohorts every such edge is false). Also: how far the
-edges moved from their initialisation, test AUC over 5 training seeds (``single`` and
-``ensemble``; the spread is max - min), and fit times.
+edges moved from their initialisation, test AUC over 5 training seeds (``single`` and the
+ensembles; the spread is max - min), and fit times.
 
     python bench/bench_recovery.py --cohorts 0-11 --results-csv bench/out/recovery_part1.csv
     python bench/bench_recovery.py --merge bench/out/recovery_part1.csv,bench/out/recovery_part2.csv --out bench/results_recovery.md
 
-The design and the decision rule of the study that set the defaults from this benchmark are
-in bench/study_guided_learning.md, committed before the run.
+``--methods ensemble10`` fits only the named DeepGAMI methods (no baselines, no marginal or
+chance rankings), so a method added later can be run on the panel and merged with an earlier run
+whose code paths it leaves unchanged.
+
+The designs and decision rules of the studies that set the defaults from this benchmark are in
+bench/study_guided_learning.md and bench/study_ensemble_size.md, each committed before its run.
 """
 
 from __future__ import annotations
@@ -70,7 +75,12 @@ DEEPGAMI = {
     "old": {"edge_init_scale": 1.0, "hidden_dims": (64,), "n_members": 1, "null_members": 0},
     "single": {"edge_init_scale": 0.1, "hidden_dims": (), "n_members": 1, "null_members": 0},
     "ensemble": {"edge_init_scale": 0.1, "hidden_dims": (), "n_members": 5, "null_members": 5, "cross_fit": True},
+    "ensemble10": {"edge_init_scale": 0.1, "hidden_dims": (), "n_members": 10, "null_members": 5, "cross_fit": True},
 }
+METHODS = (*DEEPGAMI, "paper")
+ENSEMBLES = ("ensemble", "ensemble10")
+# The ensemble the report compares with the other methods: the package's default.
+DEFAULT = "ensemble"
 
 
 class PaperDense(DeepGAMIClassifier):
@@ -148,7 +158,7 @@ def oracle(cohort, train_ids, test_ids, y_train, y_test) -> dict[str, dict[str, 
     return out
 
 
-def run_cohort(index: int, settings: dict, log) -> list[dict]:
+def run_cohort(index: int, settings: dict, log, methods: tuple[str, ...] = METHODS) -> list[dict]:
     cohort = simulate_cohort(**settings)
     graph = RegulatoryGraph.from_edge_tables([(cohort.eqtl, "snp", "gene", "eqtl"), (cohort.grn, "tf", "gene", "regulates")])
     null = settings["difficulty"] == 0.0
@@ -165,8 +175,10 @@ def run_cohort(index: int, settings: dict, log) -> list[dict]:
     fitted = {}
     models = {name: lambda seed, p=params: DeepGAMIClassifier(graph, random_state=seed, **p) for name, params in DEEPGAMI.items()}
     models["paper"] = lambda seed: PaperDense(graph, random_state=seed, modality_dropout=0.0, **DEEPGAMI["old"])
-    for name, make in models.items():
-        seeds = SEEDS if name in ("single", "ensemble") and not null else [0]
+    every = set(methods) == set(METHODS)
+    for name in methods:
+        make = models[name]
+        seeds = SEEDS if name in ("single", *ENSEMBLES) and not null else [0]
         for seed in seeds:
             start = time.perf_counter()
             model = make(seed).fit(X_train, y_train)
@@ -183,40 +195,51 @@ def run_cohort(index: int, settings: dict, log) -> list[dict]:
                 for relation, moved in model.edge_movement_.items():
                     record(name, f"moved:{relation}", moved)
         log(f"  cohort {index}: {name} done")
-    if not null:
+    if not null and every:
         for name, result in {**baselines(X_train, X_test, y_train, y_test, settings["seed"]), **oracle(cohort, train_ids, test_ids, y_train, y_test)}.items():
             method, view = name.split(":")
             for metric, value in result.items():
                 record(method, f"{metric}@seed0", value, view)
 
-    tables = {name: edge_table(fitted[name], X_test) for name in ("old", "single", "ensemble")}
-    edges = tables["ensemble"]
+    tables = {name: edge_table(fitted[name], X_test) for name in ("old", "single", *ENSEMBLES) if name in fitted}
+    edges = tables.get("ensemble", next(iter(tables.values())))  # every ranking in this table's edge order
+    truth = None if null else truth_mask(edges, cohort)
+    for name in ENSEMBLES:
+        if name not in tables:
+            continue
+        passing = tables[name].set_index(["source", "target"])["q_value"].reindex(list(zip(edges["source"], edges["target"]))).to_numpy() <= Q_LEVEL
+        record(name, "q_passing", passing.sum())
+        record(name, "q_passing_share", passing.mean())
+        if not null:
+            record(name, "q_fdp", (~truth[passing]).mean() if passing.any() else np.nan)
     if null:
-        record("ensemble", "q_passing", (edges["q_value"] <= Q_LEVEL).sum())
-        record("ensemble", "q_passing_share", (edges["q_value"] <= Q_LEVEL).mean())
         return rows
-    truth = truth_mask(edges, cohort)
-    standardised = (cohort.snp.loc[train_ids] - cohort.snp.loc[train_ids].mean()) / cohort.snp.loc[train_ids].std().replace(0, 1)
-    features = pd.concat([standardised, (cohort.tf.loc[train_ids] - cohort.tf.loc[train_ids].mean()) / cohort.tf.loc[train_ids].std()], axis=1)
-    association = features.corrwith(pd.Series((y_train == "case").astype(float), index=train_ids)).abs()
     rankings = {
-        "ig_old": tables["old"].set_index(["source", "target"])["abs_score"].reindex(list(zip(edges["source"], edges["target"]))).to_numpy(),
-        "ig_single": tables["single"].set_index(["source", "target"])["abs_score"].reindex(list(zip(edges["source"], edges["target"]))).to_numpy(),
-        "ig_ensemble": edges["abs_score"].to_numpy(),
-        "abs_weight": edges["weight"].abs().to_numpy(),
-        "association": association.reindex(edges["source"]).fillna(0.0).to_numpy(),
-        "chance": np.random.default_rng(settings["seed"]).random(len(edges)),
+        f"ig_{name}": table.set_index(["source", "target"])["abs_score"].reindex(list(zip(edges["source"], edges["target"]))).to_numpy()
+        for name, table in tables.items()
     }
+    if every:
+        rankings.update(background_rankings(cohort, train_ids, y_train, edges, tables["ensemble"], settings["seed"]))
+        record("chance", "expected_precision", truth.mean())
+        record("ensemble", "n_true_edges", truth.sum())
     for name, ranking in rankings.items():
         for metric, value in ranking_scores(ranking, truth).items():
             record(name, metric, value)
-    record("chance", "expected_precision", truth.mean())
-    passing = edges["q_value"].to_numpy() <= Q_LEVEL
-    record("ensemble", "q_passing", passing.sum())
-    record("ensemble", "q_passing_share", passing.mean())
-    record("ensemble", "q_fdp", (~truth[passing]).mean() if passing.any() else np.nan)
-    record("ensemble", "n_true_edges", truth.sum())
     return rows
+
+
+def background_rankings(cohort, train_ids, y_train, edges: pd.DataFrame, ensemble: pd.DataFrame, seed: int) -> dict[str, np.ndarray]:
+    """Rankings of ``edges`` that use no edge attribution: the 5-member ensemble's mean
+    ``|weight|``, each source's marginal association with the label on the training rows, chance."""
+    standardised = (cohort.snp.loc[train_ids] - cohort.snp.loc[train_ids].mean()) / cohort.snp.loc[train_ids].std().replace(0, 1)
+    features = pd.concat([standardised, (cohort.tf.loc[train_ids] - cohort.tf.loc[train_ids].mean()) / cohort.tf.loc[train_ids].std()], axis=1)
+    association = features.corrwith(pd.Series((y_train == "case").astype(float), index=train_ids)).abs()
+    weight = ensemble.set_index(["source", "target"])["weight"].reindex(list(zip(edges["source"], edges["target"])))
+    return {
+        "abs_weight": weight.abs().to_numpy(),
+        "association": association.reindex(edges["source"]).fillna(0.0).to_numpy(),
+        "chance": np.random.default_rng(seed).random(len(edges)),
+    }
 
 
 def parse_range(text: str, total: int) -> list[int]:
@@ -244,8 +267,8 @@ def report(results: pd.DataFrame, meta: dict, out: Path, plot: Path) -> None:
         f"{meta['cohorts']} cohorts, total fit and explain time {meta['seconds'] / 60:.1f} min (sum over parts).",
         "",
         "Medians [IQR] over the planted cohorts. `old` is DeepGAMI's previous default, `single` one network with small "
-        "initial edges and a linear head, `ensemble` 5 such members, cross-fitted (+5 null members), `paper` the dense "
-        "masked formulation; the oracle knows the causal features.",
+        "initial edges and a linear head, `ensemble` 5 such members, cross-fitted (+5 null members), `ensemble10` 10 "
+        f"members (+5 null), `paper` the dense masked formulation; the oracle knows the causal features. The default is `{DEFAULT}`.",
         "",
         "## Test accuracy (seed 0)",
         "",
@@ -253,7 +276,7 @@ def report(results: pd.DataFrame, meta: dict, out: Path, plot: Path) -> None:
         "|---|---|---|---|---|",
     ]
     acc = planted[planted["metric"].isin(["auc@seed0", "bacc@seed0"])]
-    order = ["ensemble", "single", "old", "paper", "logistic_l2", "logistic_l1", "random_forest", "oracle"]
+    order = [*ENSEMBLES, "single", "old", "paper", "logistic_l2", "logistic_l1", "random_forest", "oracle"]
     for method in order:
         part = acc[acc["method"] == method]
         if part.empty:
@@ -261,38 +284,47 @@ def report(results: pd.DataFrame, meta: dict, out: Path, plot: Path) -> None:
         cell = {(v, m): median_iqr(part[(part["view"] == v) & (part["metric"] == f"{m}@seed0")]["value"]) for v in ("all", "snp") for m in ("auc", "bacc")}
         lines.append(f"| {method} | {cell[('all', 'auc')]} | {cell[('all', 'bacc')]} | {cell[('snp', 'auc')]} | {cell[('snp', 'bacc')]} |")
     wide = acc[(acc["metric"] == "auc@seed0") & (acc["view"] == "all")].pivot(index="cohort", columns="method", values="value")
-    lines += ["", "Share of cohorts where the ensemble's AUC (all) is at least the method's: " + ", ".join(
-        f"{m} {(wide['ensemble'] >= wide[m]).mean():.0%}" for m in ("paper", "logistic_l2", "old", "single") if m in wide
-    ) + "."]
-    gap_old = (wide["oracle"] - wide["old"]).median()
-    gap_new = (wide["oracle"] - wide["ensemble"]).median()
-    lines.append(f"Median gap to the oracle (AUC, all): old {gap_old:.3f}, ensemble {gap_new:.3f} ({1 - gap_new / gap_old:.0%} of it closed).")
+    for ensemble in (e for e in ENSEMBLES if e in wide):
+        others = [m for m in ("paper", "logistic_l2", "old", "single", *ENSEMBLES) if m in wide and m != ensemble]
+        lines += ["", f"Share of cohorts where {ensemble}'s AUC (all) is at least the method's: " + ", ".join(
+            f"{m} {(wide[ensemble] >= wide[m]).mean():.0%}" for m in others
+        ) + "."]
+        gap_old = (wide["oracle"] - wide["old"]).median()
+        gap_new = (wide["oracle"] - wide[ensemble]).median()
+        lines.append(f"Median gap to the oracle (AUC, all): old {gap_old:.3f}, {ensemble} {gap_new:.3f} ({1 - gap_new / gap_old:.0%} of it closed).")
 
     lines += ["", "## Link recovery", "", "| ranking | precision@k | x chance | AUPRC |", "|---|---|---|---|"]
     chance = planted[planted["metric"] == "expected_precision"].set_index("cohort")["value"]
-    for name in ("ig_ensemble", "ig_single", "ig_old", "abs_weight", "association", "chance"):
+    for name in (*(f"ig_{e}" for e in ENSEMBLES), "ig_single", "ig_old", "abs_weight", "association", "chance"):
         part = planted[planted["method"] == name]
         precision = part[part["metric"] == "precision_at_k"].set_index("cohort")["value"]
         ratio = precision / chance.reindex(precision.index)
         lines.append(f"| {name} | {median_iqr(precision)} | {median_iqr(ratio, 1)} | {median_iqr(part[part['metric'] == 'auprc']['value'])} |")
-    ens = results[results["method"] == "ensemble"]
-    passing = ens[(ens["metric"] == "q_passing") & ~ens["null"]]["value"]
-    fdp = ens[ens["metric"] == "q_fdp"]["value"]
-    null_share = ens[(ens["metric"] == "q_passing_share") & ens["null"]]["value"]
-    null_count = ens[(ens["metric"] == "q_passing") & ens["null"]]["value"]
+    for ensemble in ENSEMBLES:
+        ens = results[results["method"] == ensemble]
+        if ens.empty:
+            continue
+        passing = ens[(ens["metric"] == "q_passing") & ~ens["null"]]["value"]
+        fdp = ens[ens["metric"] == "q_fdp"]["value"]
+        null_share = ens[(ens["metric"] == "q_passing_share") & ens["null"]]["value"]
+        null_count = ens[(ens["metric"] == "q_passing") & ens["null"]]["value"]
+        lines += [
+            "",
+            f"q-values of {ensemble} at q <= {Q_LEVEL}: on planted cohorts {median_iqr(passing, 0)} edges pass, realised false "
+            f"discovery proportion {median_iqr(fdp)} (mean {fdp.mean():.3f}, cohorts with passing edges: {fdp.notna().sum()}); on null cohorts "
+            f"{', '.join(str(int(v)) for v in null_count)} edges pass (shares {', '.join(f'{v:.4f}' for v in null_share)}).",
+        ]
     lines += [
-        "",
-        f"q-values of the ensemble at q <= {Q_LEVEL}: on planted cohorts {median_iqr(passing, 0)} edges pass, realised false "
-        f"discovery proportion {median_iqr(fdp)} (mean {fdp.mean():.3f}, cohorts with passing edges: {fdp.notna().sum()}); on null cohorts "
-        f"{', '.join(str(int(v)) for v in null_count)} edges pass (shares {', '.join(f'{v:.4f}' for v in null_share)}).",
         "",
         "## Seeds, movement and time",
         "",
         "| method | AUC spread over 5 seeds (max - min) | SNP edges moved | TF edges moved | fit s | s per epoch | epochs |",
         "|---|---|---|---|---|---|---|",
     ]
-    for method in ("ensemble", "single", "old", "paper"):
+    for method in (*ENSEMBLES, "single", "old", "paper"):
         part = planted[planted["method"] == method]
+        if part.empty:
+            continue
         aucs = part[(part["view"] == "all") & part["metric"].str.startswith("auc@seed")]
         spread = aucs.groupby("cohort")["value"].agg(lambda v: v.max() - v.min()) if aucs["metric"].nunique() > 1 else pd.Series(dtype=float)
         cell = {m: median_iqr(part[part["metric"] == m]["value"], 2) for m in ("moved:snp-eqtl", "moved:tf-regulates", "fit_seconds", "seconds_per_epoch", "epochs")}
@@ -303,18 +335,20 @@ def report(results: pd.DataFrame, meta: dict, out: Path, plot: Path) -> None:
     per_epoch = planted[planted["metric"] == "seconds_per_epoch"].pivot(index="cohort", columns="method", values="value")
     lines.append(
         f"\nEnsemble (5 members + 5 null members) against one network: fit time x{median_iqr(times['ensemble'] / times['single'], 2)}, "
-        f"time per epoch x{median_iqr(per_epoch['ensemble'] / per_epoch['single'], 2)} (medians over cohorts, same run)."
+        f"time per epoch x{median_iqr(per_epoch['ensemble'] / per_epoch['single'], 2)} (medians over cohorts, same run). "
+        "Times of methods run in a later part (`--methods`) were taken in another run; bench/results_members.md compares costs in one run."
     )
 
-    lines += ["", "## Per cohort", "", "| cohort | n | causal genes | h2 | genes | hubs | decoys | AUC ens / single / old / paper / L2 / oracle | P@k ens / single / old / assoc / chance |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += ["", "## Per cohort", "", "| cohort | n | causal genes | h2 | genes | hubs | decoys | AUC ens / ens10 / single / old / paper / L2 / oracle | P@k ens / ens10 / single / old / assoc / chance |", "|---|---|---|---|---|---|---|---|---|"]
     settings = meta["panel"]
     prec = planted[planted["metric"] == "precision_at_k"].pivot(index="cohort", columns="method", values="value")
     for cohort in sorted(results["cohort"].unique()):
         s = settings[cohort]
         if s["difficulty"] == 0.0:
             continue
-        aucs = " / ".join(f"{wide.loc[cohort, m]:.3f}" for m in ("ensemble", "single", "old", "paper", "logistic_l2", "oracle"))
-        p = " / ".join(f"{prec.loc[cohort, m]:.3f}" for m in ("ig_ensemble", "ig_single", "ig_old", "association")) + f" / {chance[cohort]:.3f}"
+        aucs = " / ".join(f"{wide.loc[cohort, m]:.3f}" if m in wide else "-" for m in (*ENSEMBLES, "single", "old", "paper", "logistic_l2", "oracle"))
+        p = " / ".join(f"{prec.loc[cohort, m]:.3f}" if m in prec else "-" for m in (*(f"ig_{e}" for e in ENSEMBLES), "ig_single", "ig_old", "association"))
+        p += f" / {chance[cohort]:.3f}"
         lines.append(
             f"| {cohort} | {s['n_samples']} | {s['n_causal_genes']} | {s['difficulty']} | {s.get('gene_activation', 'linear')} | "
             f"{'yes' if s['tf_hubs'] else 'no'} | {s['ld_decoys']} | {aucs} | {p} |"
@@ -330,14 +364,14 @@ def plot_results(wide: pd.DataFrame, prec: pd.DataFrame, chance: pd.Series, path
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    methods = [m for m in ("ensemble", "single", "old", "paper", "logistic_l2", "logistic_l1", "random_forest", "oracle") if m in wide]
+    methods = [m for m in (*ENSEMBLES, "single", "old", "paper", "logistic_l2", "logistic_l1", "random_forest", "oracle") if m in wide]
     axes[0].boxplot([wide[m].dropna() for m in methods], tick_labels=methods, showfliers=False)
     for i, m in enumerate(methods, start=1):
         axes[0].scatter(np.full(len(wide), i) + np.random.default_rng(i).uniform(-0.15, 0.15, len(wide)), wide[m], s=10, alpha=0.6)
     axes[0].set_ylabel("test AUC, all modalities")
     axes[0].set_title("Accuracy over the planted cohorts")
     axes[0].tick_params(axis="x", rotation=30)
-    rankings = [m for m in ("ig_ensemble", "ig_single", "ig_old", "abs_weight", "association") if m in prec]
+    rankings = [m for m in (*(f"ig_{e}" for e in ENSEMBLES), "ig_single", "ig_old", "abs_weight", "association") if m in prec]
     # Cohorts with no true link in the top k have ratio 0: drawn on a floor line, not lost off the log axis.
     floor = 0.3
     ratio = prec[rankings].div(chance.reindex(prec.index), axis=0).clip(lower=floor)
@@ -364,6 +398,7 @@ def main() -> None:
     parser.add_argument("--planted", type=int, default=N_PLANTED, help="planted cohorts in the panel")
     parser.add_argument("--nulls", type=int, default=N_NULL, help="null cohorts in the panel")
     parser.add_argument("--cohorts", default="", help="which panel cohorts to run, e.g. 0-11 (default all)")
+    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated DeepGAMI methods to fit (default all: {','.join(METHODS)})")
     parser.add_argument("--results-csv", type=Path, help="write the raw results (and a .json of settings) here")
     parser.add_argument("--merge", default="", help="comma-separated results CSVs to report together")
     parser.add_argument("--out", type=Path, default=Path("bench/results_recovery.md"))
@@ -387,12 +422,16 @@ def main() -> None:
         report(results, meta, args.out, plot)
         print(f"wrote {args.out} and {plot}")
         return
+    methods = tuple(args.methods.split(","))
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        parser.error(f"unknown methods {sorted(unknown)}; choose from {', '.join(METHODS)}")
     torch.set_num_threads(1)
     start = time.perf_counter()
     rows = []
     for index in parse_range(args.cohorts, len(panel)):
         print(f"cohort {index}: {panel[index]}", flush=True)
-        rows += run_cohort(index, panel[index], lambda text: print(text, flush=True))
+        rows += run_cohort(index, panel[index], lambda text: print(text, flush=True), methods)
         if args.results_csv:
             args.results_csv.parent.mkdir(parents=True, exist_ok=True)
             pd.DataFrame(rows).to_csv(args.results_csv, index=False)
