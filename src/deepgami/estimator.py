@@ -69,12 +69,13 @@ class DeepGAMIEstimator(BaseEstimator):
     ----------
     graph : RegulatoryGraph or None, default=None
         Prior edges from modality features to one latent node type. None: fully connected.
-    n_members : int, default=5
+    n_members : int, default=10
         Ensemble members; 1 is a single network (the paper's model).
     null_members : int, default=5
         Members trained on one random permutation of the training labels (the null of the
         edge ``q_value`` in :meth:`deepgami.explain.Explainer.edges`); 0 trains none (faster,
-        no q-values). Defaults chosen by bench/study_guided_learning.md.
+        no q-values). Defaults chosen by bench/study_guided_learning.md and
+        bench/study_ensemble_size.md.
     latent_dim : int, default=100
         Latent nodes when there is no graph.
     hidden_dims : sequence of int, default=()
@@ -86,11 +87,12 @@ class DeepGAMIEstimator(BaseEstimator):
         Auxiliary map between modality latents; ``scalar`` is the paper's alpha * C + beta.
     aux_weight : float, default=1.0
         Weight lambda of the auxiliary MSE in the loss.
-    edge_l1 : float, default=0.0
+    edge_l1 : float, default=0.001
         Lasso weight on the prior edges: this times the sum of the absolute edge weights of
         the guided layers is added to the loss, so each latent node keeps few of its prior
         inputs (most eQTL or GRN edges of a gene carry no signal for the phenotype). 0 trains
-        as the paper does. Edges of fully connected modalities are not penalised.
+        as the paper does. Edges of fully connected modalities are not penalised. Default
+        chosen by bench/study_ensemble_size.md.
     modality_dropout : float, default=0.5
         During training, hide one modality of a sample from the classifier with this
         probability (its latent is imputed instead), so single-modality prediction sees

@@ -315,7 +315,10 @@ class Explainer:
 
         ``q_value`` is an empirical false-discovery rate from the model's null members (trained
         on permuted labels, scored as an ensemble exactly as the real members are): per class,
-        each edge's share of the total abs_score is compared with the null ensemble's shares;
+        each edge's share of the total abs_score of the first ``min(n_members, null_members)``
+        real members is compared with the shares of as many null members (ensembles of
+        different sizes are not exchangeable under the null: averaging more members
+        concentrates the shares);
         for an edge with share ``s``, the q-value is the smallest over thresholds ``t <= s`` of
         (1 + null edges with share >= t) / (edges with share >= t), capped at 1 (the 1 keeps it
         conservative: at least 1 / q edges must pass for a q-value of q). Shares, because a model that
@@ -337,8 +340,14 @@ class Explainer:
         chunk = max(1, EDGE_CHUNK_ELEMENTS // max(total_edges, 1))
         edges_of = {t: conv.n_edges // slots for *_, conv, t in relations}
         sums = {t: np.zeros((n_classes, e)) for t, e in edges_of.items()}
-        # |attribution| summed over samples per slot: the real and null ensembles' sums, then each member's.
-        abs_sums = {t: np.zeros((n_classes, 2 + slots, e)) for t, e in edges_of.items()}
+        # The q-values compare equally large ensembles: under the complete null the first `matched`
+        # real members and as many null members are exchangeable, while a larger real ensemble
+        # averages member noise away and concentrates its shares (10 real against 5 null members
+        # let 21-268 edges pass q <= 0.1 on null cohorts, bench/study_ensemble_size.md).
+        matched = min(members, net.n_null_members)
+        # |attribution| summed over samples: the real ensemble's, the matched null and real
+        # sub-ensembles' (for the q-values), then each member's.
+        abs_sums = {t: np.zeros((n_classes, 3 + slots, e)) for t, e in edges_of.items()}
         per_sample_values = None
         if per_sample:
             per_sample_values = {
@@ -372,11 +381,13 @@ class Explainer:
                     per_slot = values.view(len(rows), slots, -1).cpu().numpy()
                     observed = np.asarray(data.observed[m])[rows.cpu().numpy()]
                     ensemble = per_slot[:, :members].sum(axis=1)
-                    null = per_slot[:, members:].sum(axis=1)
+                    null = per_slot[:, members : members + matched].sum(axis=1)
+                    real = per_slot[:, :matched].sum(axis=1)
                     sums[t][c] += ensemble[observed].sum(axis=0)
                     abs_sums[t][c, 0] += np.abs(ensemble[observed]).sum(axis=0)
                     abs_sums[t][c, 1] += np.abs(null[observed]).sum(axis=0)
-                    abs_sums[t][c, 2:] += np.abs(per_slot[observed]).sum(axis=0)
+                    abs_sums[t][c, 2] += np.abs(real[observed]).sum(axis=0)
+                    abs_sums[t][c, 3:] += np.abs(per_slot[observed]).sum(axis=0)
                     attribution_total[rows.cpu().numpy(), c] += ensemble.sum(axis=1)
                     if per_sample_values is not None:
                         per_sample_values[label][t][rows.cpu().numpy()] = ensemble
@@ -394,7 +405,8 @@ class Explainer:
                         abs_score=abs_sums[t][c, 0] / n_observed,
                         weight=weight,
                         _null=abs_sums[t][c, 1] / n_observed,
-                        **{f"_member{k}": abs_sums[t][c, 2 + k] for k in range(members)},
+                        _matched=abs_sums[t][c, 2] / n_observed,
+                        **{f"_member{k}": abs_sums[t][c, 3 + k] for k in range(members)},
                     )
                 )
         table = pd.concat(tables, ignore_index=True)
@@ -446,10 +458,11 @@ def _stability(table: pd.DataFrame, members: int, top: float) -> np.ndarray:
 
 
 def _q_values(table: pd.DataFrame) -> np.ndarray:
-    """Empirical false-discovery q-values of the edges' abs_score shares against the null ensemble's, per class."""
+    """Empirical false-discovery q-values, per class, of the edges' shares of the real
+    sub-ensemble's abs_score (``_matched``) against the equally large null ensemble's (``_null``)."""
     q = np.ones(len(table))
     for _, rows in table.groupby("class").groups.items():
-        observed = table.loc[rows, "abs_score"].to_numpy()
+        observed = table.loc[rows, "_matched"].to_numpy()
         observed = observed / max(observed.sum(), 1e-300)
         null = table.loc[rows, "_null"].to_numpy()
         null = np.sort(null / max(null.sum(), 1e-300))

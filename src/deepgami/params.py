@@ -61,14 +61,14 @@ def _at_least(kind: type, low: float) -> Interval:
 #: Every parameter of the estimators but ``graph``.
 PARAMETERS: tuple[Parameter, ...] = (
     # [model]
-    Parameter("n_members", 5, (_at_least(Integral, 1),), "model", int, searchable=True),
+    Parameter("n_members", 10, (_at_least(Integral, 1),), "model", int, searchable=True),
     Parameter("null_members", 5, (_at_least(Integral, 0),), "model", int, searchable=True),
     Parameter("latent_dim", 100, (_at_least(Integral, 1),), "model", int, searchable=True),
     Parameter("hidden_dims", (), ("array-like",), "model", list, searchable=True),
     Parameter("dropout", 0.5, (Interval(Real, 0, 1, closed="left"),), "model", float, searchable=True),
     Parameter("aux_map", "scalar", (StrOptions(set(AUXILIARY_MAPS)), callable), "model", str, searchable=True),
     Parameter("aux_weight", 1.0, (_at_least(Real, 0),), "model", float, searchable=True),
-    Parameter("edge_l1", 0.0, (_at_least(Real, 0),), "model", float, searchable=True),
+    Parameter("edge_l1", 1e-3, (_at_least(Real, 0),), "model", float, searchable=True),
     Parameter("modality_dropout", 0.5, (Interval(Real, 0, 1, closed="left"),), "model", float, searchable=True),
     Parameter("latent_activation", "relu", (StrOptions(set(ACTIVATIONS)),), "model", str, searchable=True),
     Parameter("edge_init_scale", 0.1, (Interval(Real, 0, None, closed="neither"),), "model", float, searchable=True),
