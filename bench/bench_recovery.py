@@ -378,14 +378,14 @@ def plot_results(wide: pd.DataFrame, prec: pd.DataFrame, chance: pd.Series, path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
     methods = [m for m in (*ENSEMBLES, "single", "old", "paper", "logistic_l2", "logistic_l1", "random_forest", "oracle") if m in wide]
     axes[0].boxplot([wide[m].dropna() for m in methods], tick_labels=methods, showfliers=False)
     for i, m in enumerate(methods, start=1):
         axes[0].scatter(np.full(len(wide), i) + np.random.default_rng(i).uniform(-0.15, 0.15, len(wide)), wide[m], s=10, alpha=0.6)
     axes[0].set_ylabel("test AUC, all modalities")
     axes[0].set_title("Accuracy over the planted cohorts")
-    axes[0].tick_params(axis="x", rotation=30)
+    plt.setp(axes[0].get_xticklabels(), rotation=40, ha="right")
     rankings = [m for m in (*(f"ig_{e}" for e in ENSEMBLES), "ig_single", "ig_old", "abs_weight", "association") if m in prec]
     # Cohorts with no true link in the top k have ratio 0: drawn on a floor line, not lost off the log axis.
     floor = 0.3
@@ -400,7 +400,7 @@ def plot_results(wide: pd.DataFrame, prec: pd.DataFrame, chance: pd.Series, path
     axes[1].set_yscale("log")
     axes[1].set_ylabel("precision@k / chance (log scale)")
     axes[1].set_title("Recovery of planted links (k = number of true links)")
-    axes[1].tick_params(axis="x", rotation=30)
+    plt.setp(axes[1].get_xticklabels(), rotation=40, ha="right")
     axes[1].legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

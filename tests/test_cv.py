@@ -249,7 +249,7 @@ def test_cv_skips_null_members_unless_asked(small_graph):
 
     assert DeepGAMIMethod(graph=small_graph).estimator.null_members == 0  # cv never explains
     assert DeepGAMIMethod(graph=small_graph, null_members=2).estimator.null_members == 2
-    assert DeepGAMIMethod(graph=small_graph).estimator.n_members == 5  # the ensemble itself is kept
+    assert DeepGAMIMethod(graph=small_graph).estimator.n_members == 10  # the ensemble itself is kept
 
 
 def test_deepgami_is_tuned_on_out_of_fold_scores_and_the_summary_says_how_each_method_was_tuned(cohort_config, tmp_path):
