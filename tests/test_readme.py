@@ -50,7 +50,7 @@ def test_the_readme_commands_parse():
 def test_the_readme_config_tables_validate(tmp_path):
     config, targets, cv_tables = blocks("toml")
     parsed = parse_config(tomllib.loads(config + cv_tables), tmp_path)
-    assert [m.name for m in parsed.modalities] == ["snp", "tf"] and parsed.estimator_params["n_members"] == 5
+    assert [m.name for m in parsed.modalities] == ["snp", "tf"] and parsed.estimator_params["n_members"] == 10
     assert parsed.cv["methods"] and parsed.search and parsed.preprocessing
     several = parse_config(tomllib.loads(targets), tmp_path)
     assert several.task == "multi" and [t.name for t in several.targets] == ["trait", "status", "os"]
