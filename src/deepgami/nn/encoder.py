@@ -98,6 +98,8 @@ class GuidedEncoder(nn.Module):
         out = self.bias
         for conv, mask in zip(self.convs, edge_masks):
             out = out + conv(x, edge_mask=mask)
+        # The sparse product leaves (n_samples, n_latent) transposed in memory; the head's
+        # concatenation and the auxiliary loss read it row-wise, so copy it once here.
         return self.activation(out).contiguous()
 
 

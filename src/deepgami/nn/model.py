@@ -227,7 +227,7 @@ class DeepGAMINet(nn.Module):
                 if source == target:
                     continue
                 estimate = self.aux_maps[_pair_key(source, target)](z)
-                if bool(observed[source].all()):
+                if bool(observed[source].all()):  # the common case: no select, count stays a float
                     total, count = total + estimate, count + 1.0
                     continue
                 seen = observed[source].view(-1, 1, 1)
