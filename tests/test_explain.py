@@ -145,6 +145,8 @@ def test_feature_and_latent_tables(fitted, X):
     assert features.groupby("class")["rank"].min().eq(1).all()
     latents = Explainer(fitted, X, n_steps=10).latents()
     assert set(latents["layer"]) == {"snp", "tf", "fused:snp", "fused:tf"}
+    # The node type of every latent row (the prior's target type), the third column.
+    assert list(latents.columns[:3]) == ["layer", "node", "level"] and set(latents["level"]) == {fitted.graph_.latent_type}
     n_latent = fitted.module_.n_latent
     assert len(latents) == 4 * n_latent * 2
 
@@ -153,3 +155,4 @@ def test_explain_model_without_graph(small_cohort):
     model = DeepGAMIClassifier(latent_dim=8, max_epochs=2).fit(small_cohort.modalities, small_cohort.labels)
     explanation = explain_model(model, {m: f.iloc[:10] for m, f in small_cohort.modalities.items()}, n_steps=5)
     assert explanation.edges.empty and not explanation.features.empty
+    assert set(explanation.latents["level"]) == {"latent"}

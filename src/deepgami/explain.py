@@ -59,7 +59,7 @@ class Explanation:
     Attributes
     ----------
     features : DataFrame with columns modality, feature, class, score, abs_score, rank
-    latents : DataFrame with columns layer, node, class, score, abs_score, rank
+    latents : DataFrame with columns layer, node, level, class, score, abs_score, rank
         ``layer`` is a modality (its own latent) or ``"fused:<modality>"`` (the completed
         latent entering the classifier, observed or imputed).
     edges : DataFrame with columns edge_type, source, target, class, score, abs_score, rank, weight,
@@ -260,13 +260,16 @@ class Explainer:
     def latents(self) -> pd.DataFrame:
         """Layer integrated gradients on each modality's latent and on the fused latent.
 
-        Returns a DataFrame with columns layer, node, class, score, abs_score, rank: ``layer`` is
-        ``<modality>`` for the encoder output of an input modality and ``fused:<modality>`` for
-        that modality's block of the completed latent (observed or imputed) entering the head.
+        Returns a DataFrame with columns layer, node, level, class, score, abs_score, rank:
+        ``layer`` is ``<modality>`` for the encoder output of an input modality and
+        ``fused:<modality>`` for that modality's block of the completed latent (observed or
+        imputed) entering the head; ``level`` is the node type of the latent nodes (``gene``,
+        or ``latent`` without a prior graph).
         """
         model, data = self.model, self.data
         wrapper, inputs, observed, baselines = self._captum_inputs()
         names = model.latent_names()
+        level = model.graph_.latent_type if model.graph_ is not None else "latent"
         n_latent = len(names)
         layers = [(m, model.module_.encoders[m], False) for m in self.modalities] + [("fused", model.module_.head, True)]
         any_observed = np.logical_or.reduce([data.observed[m] for m in self.modalities])
@@ -294,7 +297,9 @@ class Explainer:
                 else:
                     score, abs_score = _summarise(values, data.observed[layer_name])
                     rows.append(pd.DataFrame({"layer": layer_name, "node": names, "class": label, "score": score, "abs_score": abs_score}))
-        return _rank(pd.concat(rows, ignore_index=True))
+        table = pd.concat(rows, ignore_index=True)
+        table.insert(2, "level", level)
+        return _rank(table)
 
     def edges(self, *, per_sample: bool = False) -> EdgeAttributions:
         """Integrated gradients over a multiplier on every prior edge, all relations at once.
