@@ -65,6 +65,7 @@ from deepgami.simulate import panel_settings, simulate_cohort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_model  # noqa: E402
+from _report import median_iqr  # noqa: E402
 
 PANEL_SEED = 2026
 N_PLANTED, N_NULL = 20, 4
@@ -254,14 +255,6 @@ def parse_range(text: str, total: int) -> list[int]:
 
 
 # ---------------------------------------------------------------------------- report
-def median_iqr(values: pd.Series, digits: int = 3) -> str:
-    values = values.dropna()
-    if values.empty:
-        return "-"
-    q1, q2, q3 = np.percentile(values, [25, 50, 75])
-    return f"{q2:.{digits}f} [{q1:.{digits}f}, {q3:.{digits}f}]"
-
-
 def report(results: pd.DataFrame, meta: dict, out: Path, plot: Path) -> None:
     planted = results[~results["null"]]
     lines = [

@@ -52,6 +52,7 @@ from deepgami.simulate import panel_settings, simulate_cohort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_model  # noqa: E402
+from _report import median_iqr  # noqa: E402
 
 TASKS = ("regression", "survival")
 PHENOTYPE = {"regression": "continuous", "survival": "survival"}
@@ -195,14 +196,6 @@ def wilcoxon(d: pd.Series, alternative: str) -> float:
     return float(stats.wilcoxon(d, alternative=alternative).pvalue)
 
 
-def median_iqr(values: pd.Series, digits: int = 3) -> str:
-    values = values.dropna()
-    if values.empty:
-        return "n/a"
-    q1, q2, q3 = np.percentile(values, [25, 50, 75])
-    return f"{q2:+.{digits}f} [{q1:+.{digits}f}, {q3:+.{digits}f}]"
-
-
 def decide(table: pd.DataFrame, task: str) -> dict:
     """The pre-registered rule of study_tasks.md on the planted cohorts' table (datasets x methods)."""
     linear = [m for m in LINEAR[task] if m in table]
@@ -245,9 +238,9 @@ def simulated_section(results: pd.DataFrame, task: str) -> tuple[list[str], dict
             f"{d.quantile(0.75):+.3f}], DeepGAMI ahead in {int((d > 0).sum())} of {len(d)} cohorts;",
             f"- one-sided Wilcoxon signed-rank p (DeepGAMI below B*) = {fmt(decision['p_below'], 3)}; (DeepGAMI above B*) = {fmt(decision['p_above'], 3)};",
             f"- **verdict: {decision['verdict']}** (level: median >= −0.01 and p(below) >= 0.05; better: also median >= +0.01 and p(above) < 0.05).",
-            f"- Not deciding: against the per-cohort best linear baseline (selected on the test rows) {median_iqr(decision['strict'])}; "
+            f"- Not deciding: against the per-cohort best linear baseline (selected on the test rows) {median_iqr(decision['strict'], signed=True)}; "
             "against each method, median [IQR] of DeepGAMI − method: "
-            + "; ".join(f"{m} {median_iqr(planted['deepgami'] - planted[m])}" for m in methods if m != "deepgami")
+            + "; ".join(f"{m} {median_iqr(planted['deepgami'] - planted[m], signed=True)}" for m in methods if m != "deepgami")
             + ".",
             "",
         ]

@@ -46,6 +46,7 @@ from deepgami.simulate import panel_settings, simulate_cohort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_model  # noqa: E402
+from _report import median_iqr  # noqa: E402
 
 SETTINGS = ("drop", "dense")
 TCGA = ("brca", "kipan", "lgg")
@@ -146,11 +147,6 @@ def run_simulated(settings, params: dict, quick: bool, emit) -> None:
 
 
 # ---------------------------------------------------------------------------- report
-def median_iqr(values: pd.Series, digits: int = 3) -> str:
-    q1, q2, q3 = np.percentile(values.dropna(), [25, 50, 75])
-    return f"{q2:+.{digits}f} [{q1:+.{digits}f}, {q3:+.{digits}f}]"
-
-
 def paired(results: pd.DataFrame, value: str, views=("all",)) -> pd.DataFrame:
     """One row per (cohort, split, view): ``value`` under drop and dense and their difference."""
     wide = results[results["view"].isin(views)].pivot_table(index=["cohort", "split", "view"], columns="setting", values=value)
@@ -198,11 +194,11 @@ def report(results: pd.DataFrame, metas: list[dict], out: Path) -> None:
         "",
         f"| outcome | all modalities ({len(bacc_all)} pairs) | each modality alone ({len(bacc_single)} pairs) |",
         "|---|---|---|",
-        f"| BACC | {median_iqr(bacc_all['diff'])} | {median_iqr(bacc_single['diff'])} |",
-        f"| AUC | {median_iqr(auc_all['diff'])} | {median_iqr(auc_single['diff'])} |",
+        f"| BACC | {median_iqr(bacc_all['diff'], signed=True)} | {median_iqr(bacc_single['diff'], signed=True)} |",
+        f"| AUC | {median_iqr(auc_all['diff'], signed=True)} | {median_iqr(auc_single['diff'], signed=True)} |",
         "",
         "Single modality, BACC difference by modality: " + ", ".join(
-            f"{v} {median_iqr(bacc_single.xs(v, level='view')['diff'])}" for v in ("rna", "meth", "mirna")
+            f"{v} {median_iqr(bacc_single.xs(v, level='view')['diff'], signed=True)}" for v in ("rna", "meth", "mirna")
         ) + f". Fit-time ratio dense / drop: median {fit_real['ratio'].median():.2f} (IQR {fit_real['ratio'].quantile(0.25):.2f}-{fit_real['ratio'].quantile(0.75):.2f}).",
         "",
         "| cohort | split | BACC all drop / dense | AUC all drop / dense | BACC rna alone | BACC meth alone | BACC mirna alone | fit s drop / dense |",
@@ -217,7 +213,7 @@ def report(results: pd.DataFrame, metas: list[dict], out: Path) -> None:
         "",
         f"## Simulated (S): the first {len(auc_sim)} cohorts of `panel_settings(seed=0)`",
         "",
-        f"Paired differences dense - drop, median [IQR]: test AUC {median_iqr(auc_sim['diff'])}, precision@k {median_iqr(prec_sim['diff'])}; "
+        f"Paired differences dense - drop, median [IQR]: test AUC {median_iqr(auc_sim['diff'], signed=True)}, precision@k {median_iqr(prec_sim['diff'], signed=True)}; "
         f"fit-time ratio dense / drop median {fit_sim['ratio'].median():.2f}. Precision@k ranks every edge of the edge-IG table; under "
         "`dense` that includes the `unconnected` edges, which are never planted, so they can only count as false hits.",
         "",
