@@ -79,10 +79,7 @@ def _model_classes():
                     mask[src, dst] = 1.0
             return cls(weight, mask, encoder.bias.detach().clone(), encoder.activation)
 
-        def forward(self, x: torch.Tensor, edge_masks=None) -> torch.Tensor:
-            if edge_masks is not None:
-                msg = "the reference encoder does not take edge masks"
-                raise NotImplementedError(msg)
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.activation(x @ (self.weight * self.mask) + self.bias)
 
     class EpochClock:

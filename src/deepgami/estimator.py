@@ -420,6 +420,23 @@ class DeepGAMIEstimator(BaseEstimator):
             columns=[f"{m}:{n}" for m in self.modalities_ for n in names],
         )
 
+    def head_input_nodes(self) -> tuple[list[str], list[str]]:
+        """Names and node types of the nodes the head reads per modality, in its input order:
+        the latents, or with a deeper prior, the tops of its paths (root pathways, genes
+        without a pathway)."""
+        check_is_fitted(self, "module_")
+        upper = self.module_.upper
+        if upper is None:
+            level = self.graph_.latent_type if self.graph_ is not None else "latent"
+            names = self.latent_names()
+            return names, [level] * len(names)
+        names, levels = [], []
+        for node_type in upper.read_types:
+            index = upper.read_index(node_type).cpu().numpy()
+            names += [self.graph_.node_names[node_type][i] for i in index]
+            levels += [node_type] * len(index)
+        return names, levels
+
     def latent_names(self) -> list[str]:
         """Names of the latent nodes (genes of the prior, or ``latent_0..``)."""
         check_is_fitted(self, "module_")

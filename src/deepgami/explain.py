@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,8 +36,11 @@ from tqdm.auto import tqdm
 
 from .batches import Batchable
 from .estimator import DeepGAMIEstimator
+from ._typing import EdgeType
 from .graph import relation_name
+from .nn.conv import BioDropConnect
 from .nn.encoder import GuidedEncoder
+from .nn.stages import LayeredEncoder, UpperTower
 
 log = logging.getLogger(__name__)
 
@@ -263,14 +266,16 @@ class Explainer:
         Returns a DataFrame with columns layer, node, level, class, score, abs_score, rank:
         ``layer`` is ``<modality>`` for the encoder output of an input modality and
         ``fused:<modality>`` for that modality's block of the completed latent (observed or
-        imputed) entering the head; ``level`` is the node type of the latent nodes (``gene``,
-        or ``latent`` without a prior graph).
+        imputed) entering the head, or with a deeper prior, of the nodes the head reads (the
+        tops of the paths: root pathways, genes without a pathway); ``level`` is the node type
+        of the latent nodes (``gene``, ``pathway``, or ``latent`` without a prior graph).
         """
         model, data = self.model, self.data
         wrapper, inputs, observed, baselines = self._captum_inputs()
         names = model.latent_names()
         level = model.graph_.latent_type if model.graph_ is not None else "latent"
-        n_latent = len(names)
+        fused_names, fused_levels = model.head_input_nodes()
+        width = len(fused_names)
         layers = [(m, model.module_.encoders[m], False) for m in self.modalities] + [("fused", model.module_.head, True)]
         any_observed = np.logical_or.reduce([data.observed[m] for m in self.modalities])
         rows = []
@@ -291,14 +296,17 @@ class Explainer:
                 values = attribution.detach().reshape(len(attribution), model.module_.n_slots, -1).sum(dim=1).cpu().numpy()
                 if layer_name == "fused":
                     for i, m in enumerate(model.modalities_):
-                        block = values[:, i * n_latent : (i + 1) * n_latent]
+                        block = values[:, i * width : (i + 1) * width]
                         score, abs_score = _summarise(block, any_observed)
-                        rows.append(pd.DataFrame({"layer": f"fused:{m}", "node": names, "class": label, "score": score, "abs_score": abs_score}))
+                        rows.append(
+                            pd.DataFrame(
+                                {"layer": f"fused:{m}", "node": fused_names, "level": fused_levels, "class": label, "score": score, "abs_score": abs_score}
+                            )
+                        )
                 else:
                     score, abs_score = _summarise(values, data.observed[layer_name])
-                    rows.append(pd.DataFrame({"layer": layer_name, "node": names, "class": label, "score": score, "abs_score": abs_score}))
+                    rows.append(pd.DataFrame({"layer": layer_name, "node": names, "level": level, "class": label, "score": score, "abs_score": abs_score}))
         table = pd.concat(rows, ignore_index=True)
-        table.insert(2, "level", level)
         return _rank(table)
 
     def edges(self, *, per_sample: bool = False) -> EdgeAttributions:
@@ -332,7 +340,7 @@ class Explainer:
         from the others, which makes the estimate conservative.
         """
         model, data, batch, modalities, output = self.model, self.data, self.batch, self.modalities, self.output
-        relations = _guided_relations(model, modalities)
+        relations = _prior_relations(model, modalities)
         if not relations:
             msg = f"modalities {modalities} have no prior edges to attribute"
             raise ValueError(msg)
@@ -341,9 +349,9 @@ class Explainer:
         alphas, quad_weights = _gauss_legendre(self.n_steps)
         n_samples = len(data)
         n_classes = len(model.task_.output_names)
-        total_edges = sum(conv.n_edges for *_, conv, _ in relations)
+        total_edges = sum(r.conv.n_edges for r in relations)
         chunk = max(1, EDGE_CHUNK_ELEMENTS // max(total_edges, 1))
-        edges_of = {t: conv.n_edges // slots for *_, conv, t in relations}
+        edges_of = {r.edge_type: r.conv.n_edges // slots for r in relations}
         sums = {t: np.zeros((n_classes, e)) for t, e in edges_of.items()}
         # The q-values compare equally large ensembles: under the complete null the first `matched`
         # real members and as many null members are exchangeable, while a larger real ensemble
@@ -361,30 +369,45 @@ class Explainer:
         attribution_total = np.zeros((n_samples, n_classes))
         output_difference = np.zeros((n_samples, n_classes))
         wrapper = _ClassScore(net, modalities, output, model.task_.score, batch.covariates is not None)
+        any_observed = np.logical_or.reduce([np.asarray(data.observed[m]) for m in modalities])
         starts = range(0, n_samples, chunk)
         for start in tqdm(starts, desc="edge attributions", disable=None if self.progress else True, leave=False):
             rows = torch.arange(start, min(start + chunk, n_samples), device=batch.y.device)
+            row_index = rows.cpu().numpy()
             part = batch.rows(rows)
             args = [part.x_dict[m] for m in modalities] + ([] if part.covariates is None else [part.covariates])
             args += [part.observed[m] for m in modalities]
             with torch.no_grad():
                 on = wrapper(*args)
                 off = _masked_forward(model, part, modalities, relations, torch.tensor(0.0), output)
-            output_difference[rows.cpu().numpy()] = (on - off).detach().cpu().numpy()
-            gathered_x = {t: part.x_dict[m].index_select(1, conv.edge_index[0]) * conv.weight.detach() for m, _, conv, t in relations}
+            output_difference[row_index] = (on - off).detach().cpu().numpy()
+            # A relation reading the features sees the same input at every step: gather it once.
+            static = {}
             for c, label in enumerate(model.task_.output_names):
-                accum = {t: torch.zeros(len(rows), conv.n_edges, device=rows.device) for *_, conv, t in relations}
+                accum = {r.edge_type: torch.zeros(len(rows), r.conv.n_edges, device=rows.device) for r in relations}
                 for alpha, quad in zip(alphas, quad_weights):
-                    outputs = {}
+                    calls: dict[EdgeType, list] = {}
                     # The real and the null ensembles' scores summed: their edges are disjoint, so
                     # one gradient gives each edge its own ensemble's attribution.
-                    score = _masked_forward(model, part, modalities, relations, torch.tensor(float(alpha)), output, outputs, with_null=True)
-                    grads = torch.autograd.grad(score[:, c].sum(), [outputs[t] for *_, t in relations])
-                    for (m, _, conv, t), grad in zip(relations, grads):
-                        accum[t] += float(quad) * grad.index_select(1, conv.edge_index[1]) * gathered_x[t]
-                for (m, *_), (t, values) in zip(relations, accum.items()):
-                    per_slot = values.view(len(rows), slots, -1).cpu().numpy()
-                    observed = np.asarray(data.observed[m])[rows.cpu().numpy()]
+                    score = _masked_forward(model, part, modalities, relations, torch.tensor(float(alpha)), output, calls, with_null=True)
+                    recorded = [(r, inputs, out) for r in relations for inputs, out in calls.get(r.edge_type, [])]
+                    grads = torch.autograd.grad(score[:, c].sum(), [out for *_, out in recorded])
+                    for (r, inputs, _), grad in zip(recorded, grads):
+                        src, dst = r.conv.edge_index
+                        if any(inputs is part.x_dict[m] for m in modalities):
+                            if r.edge_type not in static:
+                                static[r.edge_type] = inputs.index_select(1, src) * r.conv.weight.detach()
+                            gathered = static[r.edge_type]
+                        else:
+                            gathered = inputs.detach().index_select(1, src) * r.conv.weight.detach()
+                        # dF/dm_e = w_e * input[src_e] * dF/dout[dst_e]; the shared upper levels read
+                        # every modality's latents stacked along the rows: fold them back per sample.
+                        value = float(quad) * grad.index_select(1, dst) * gathered
+                        accum[r.edge_type] += value.view(-1, len(rows), value.shape[1]).sum(dim=0)
+                for r in relations:
+                    t = r.edge_type
+                    per_slot = accum[t].view(len(rows), slots, -1).cpu().numpy()
+                    observed = (np.asarray(data.observed[r.modality]) if r.modality is not None else any_observed)[row_index]
                     ensemble = per_slot[:, :members].sum(axis=1)
                     null = per_slot[:, members : members + matched].sum(axis=1)
                     real = per_slot[:, :matched].sum(axis=1)
@@ -393,13 +416,14 @@ class Explainer:
                     abs_sums[t][c, 1] += np.abs(null[observed]).sum(axis=0)
                     abs_sums[t][c, 2] += np.abs(real[observed]).sum(axis=0)
                     abs_sums[t][c, 3:] += np.abs(per_slot[observed]).sum(axis=0)
-                    attribution_total[rows.cpu().numpy(), c] += ensemble.sum(axis=1)
+                    attribution_total[row_index, c] += ensemble.sum(axis=1)
                     if per_sample_values is not None:
-                        per_sample_values[label][t][rows.cpu().numpy()] = ensemble
+                        per_sample_values[label][t][row_index] = ensemble
         tables = []
-        for m, _, conv, t in relations:
+        for r in relations:
+            t, conv = r.edge_type, r.conv
             frame = model.graph_.edge_frame(t)[["source", "target"]]
-            n_observed = max(int(data.observed[m].sum()), 1)
+            n_observed = max(int((data.observed[r.modality] if r.modality is not None else any_observed).sum()), 1)
             weight = conv.weight.detach().view(slots, -1)[:members].mean(dim=0).cpu().numpy()
             for c, label in enumerate(model.task_.output_names):
                 tables.append(
@@ -432,16 +456,34 @@ class Explainer:
         return EdgeAttributions(table, completeness, per_sample_values)
 
 
-def _guided_relations(model: DeepGAMIEstimator, modalities: Sequence[str]):
-    """(modality, relation position, conv, edge type) for every prior relation of ``modalities``."""
+class _Relation(NamedTuple):
+    """A prior relation as the network holds it: its conv, and the modality whose rows it
+    reads (None for the levels above the shared latents, which read every modality's)."""
+
+    modality: str | None
+    conv: BioDropConnect
+    edge_type: EdgeType
+
+
+def _prior_relations(model: DeepGAMIEstimator, modalities: Sequence[str]) -> list[_Relation]:
+    """Every prior relation the prediction from ``modalities`` passes through, at every level."""
+    net = model.module_
     out = []
     for m in modalities:
-        encoder = model.module_.encoders[m]
+        encoder = net.encoders[m]
         if isinstance(encoder, GuidedEncoder):
-            for i, (relation, conv) in enumerate(zip(encoder.relations, encoder.convs)):
-                edge_type = next(t for t in model.graph_.edge_types if t[0] == m and t[1] == relation)
-                out.append((m, i, conv, edge_type))
+            edge_types = [next(t for t in model.graph_.edge_types if t[0] == m and t[1] == relation) for relation in encoder.relations]
+            out += [_Relation(m, conv, t) for conv, t in zip(encoder.convs, edge_types)]
+        elif isinstance(encoder, LayeredEncoder):
+            out += [_Relation(m, conv, t) for conv, t in zip(_convs(encoder), encoder.edge_types)]
+    if net.upper is not None and out:
+        out += [_Relation(None, conv, t) for conv, t in zip(_convs(net.upper), net.upper.edge_types)]
     return out
+
+
+def _convs(module: LayeredEncoder | UpperTower) -> list[BioDropConnect]:
+    """The convs of a stack of stages, in the order of its ``edge_types``."""
+    return [conv for stage in module.stages.values() for conv in stage.convs]
 
 
 def _gauss_legendre(n_steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -483,23 +525,23 @@ def _q_values(table: pd.DataFrame) -> np.ndarray:
 
 
 def _masked_forward(
-    model, part: Batchable, modalities, relations, alpha: Tensor, output: str, outputs: dict | None = None, *, with_null: bool = False
+    model, part: Batchable, modalities, relations: Sequence[_Relation], alpha: Tensor, output: str, calls: dict | None = None, *, with_null: bool = False
 ) -> Tensor:
     """The ensemble's class scores (plus the null ensemble's, if ``with_null`` and the model has
-    null members) with every edge message scaled by ``alpha``; relation outputs go to ``outputs``."""
+    null members) with every prior edge's message scaled by ``alpha``; each relation's
+    (input, output) pairs, one per call, go to ``calls`` (a hierarchy is called once per level)."""
     handles = []
-    if outputs is not None:
-        for *_, conv, t in relations:
-            def keep(_module, _inputs, out, t=t):
-                outputs[t] = out
-            handles.append(conv.register_forward_hook(keep))
+    for r in relations:
+        mask = alpha.to(r.conv.weight.device)
+        handles.append(r.conv.register_forward_pre_hook(lambda _m, args, kwargs, mask=mask: (args, {**kwargs, "edge_mask": mask}), with_kwargs=True))
+        if calls is not None:
+            def keep(_module, inputs, out, t=r.edge_type):
+                calls.setdefault(t, []).append((inputs[0], out))
+            handles.append(r.conv.register_forward_hook(keep))
     try:
-        masks: dict[str, list] = {}
-        for m, i, conv, _ in relations:
-            masks.setdefault(m, [None] * len(model.module_.encoders[m].convs))[i] = alpha.to(conv.weight.device)
         with torch.enable_grad():
             logits = model.module_(
-                {m: part.x_dict[m] for m in modalities}, {m: part.observed[m] for m in modalities}, masks, covariates=part.covariates
+                {m: part.x_dict[m] for m in modalities}, {m: part.observed[m] for m in modalities}, covariates=part.covariates
             )
         score = model.module_.ensemble_score(logits, output, score=model.task_.score)
         if with_null and model.module_.n_null_members:
@@ -524,7 +566,7 @@ def explain_model(model: DeepGAMIEstimator, X, **options) -> Explanation:
     }
     features = explainer.features()
     completeness = {str(label): {"features_max_abs_delta": float(np.abs(d).max())} for label, d in features.deltas.items()}
-    if model.graph_ is not None and _guided_relations(model, explainer.modalities):
+    if model.graph_ is not None and _prior_relations(model, explainer.modalities):
         edges = explainer.edges()
         for label, gaps in edges.completeness.items():
             completeness[label].update({f"edges_{k}": v for k, v in gaps.items()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -55,6 +56,41 @@ class RestrictionReport:
             if names:
                 parts.append(f"{len(names)} {node_type} nodes not in the data ({preview(names)})")
         return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class GraphLayout:
+    """The order in which the model walks a prior: inputs, then latent node types bottom-up.
+
+    Attributes
+    ----------
+    inputs : list of node types no relation ends in (the modalities' features)
+    order : list of the other (latent) node types, in topological order
+    meeting : the latent type where every input's messages meet (genes): each modality has its
+        own latents there, which the auxiliary maps impute; a one-hop prior's only latent type
+    below : latent types between the inputs and ``meeting`` (each reached from one input)
+    above : latent types past ``meeting`` (pathways), shared by the modalities' latents
+    own : input -> the types of ``below`` it reaches, in topological order
+    levels : node type -> LongTensor (n_nodes,), for a type with a relation onto itself (a
+        hierarchy, child -> parent): each node's level, 0 for a node without a child, else one
+        more than its highest child
+    read : node type -> LongTensor, for ``meeting`` and the types above it: the nodes without
+        an outgoing edge, the tops of the paths, which the classifier reads
+    """
+
+    inputs: list[NodeType]
+    order: list[NodeType]
+    meeting: NodeType
+    below: list[NodeType]
+    above: list[NodeType]
+    own: dict[NodeType, list[NodeType]]
+    levels: dict[NodeType, torch.Tensor]
+    read: dict[NodeType, torch.Tensor]
+
+    @property
+    def one_hop(self) -> bool:
+        """True when every relation runs from an input straight to ``meeting``."""
+        return not self.below and not self.above and not self.levels
 
 
 class RegulatoryGraph:
@@ -211,19 +247,20 @@ class RegulatoryGraph:
         """Edge types whose source is ``node_type``."""
         return [t for t in self.edge_types if t[0] == node_type]
 
+    @functools.cached_property
+    def layout(self) -> GraphLayout:
+        """How the model walks this prior (:class:`GraphLayout`); raises :class:`InputError` for
+        an arrangement of node types it cannot walk."""
+        return _layout(self)
+
     @property
     def latent_type(self) -> NodeType:
-        """The node type every relation ends in: the model's latent nodes (genes, pathways).
-
-        The one place that assumes the prior is one hop from the modalities to one latent
-        layer; everything else asks this property. Raises :class:`InputError` otherwise.
-        """
-        targets = sorted({t[2] for t in self.edge_types})
-        if len(targets) != 1:
-            got = ", ".join(targets) or "no relation"
-            msg = f"all relations must end in one latent node type (got {got}); give every edge table the same target type"
+        """The node type where the messages of every input meet: the latent nodes whose values
+        the auxiliary maps impute (genes). The only latent type of a one-hop prior."""
+        if not self.edge_types:
+            msg = "a prior without relations has no latent node type; give it at least one edge table"
             raise InputError(msg)
-        return targets[0]
+        return self.layout.meeting
 
     def summary(self) -> pd.DataFrame:
         """One row per relation: sources, targets, edges, density and mean in-degree of targets."""
@@ -283,6 +320,7 @@ class RegulatoryGraph:
             if weight is not None and (weight.shape[0] != edge_index.shape[1] or not torch.isfinite(weight).all()):
                 msg = f"edge type {edge_type} needs one finite weight per edge"
                 raise InputError(msg)
+        _check_acyclic(self)
         return self
 
     def restrict_to(self, features: Mapping[NodeType, Iterable[str]]) -> tuple[RegulatoryGraph, RestrictionReport]:
@@ -307,19 +345,25 @@ class RegulatoryGraph:
             if node_type in self.node_names:
                 report.dropped_nodes[node_type] = sorted(set(self.node_names[node_type]) - set(names))
             new_names[node_type] = names
-        kept_frames = {}
-        for edge_type in self.edge_types:
-            src_type, _, dst_type = edge_type
-            frame = self.edge_frame(edge_type)
-            keep = frame["source"].isin(new_names[src_type]) & frame["target"].isin(new_names[dst_type])
-            kept_frames[edge_type] = frame[keep]
-            report.kept_edges[edge_type] = int(keep.sum())
-            report.dropped_edges[edge_type] = int((~keep).sum())
-        # Target node types not fixed by the data keep only nodes that still receive an edge.
-        for node_type in set(t[2] for t in self.edge_types) - set(features):
-            used = set().union(*(set(f["target"]) for et, f in kept_frames.items() if et[2] == node_type))
-            report.dropped_nodes[node_type] = sorted(set(self.node_names[node_type]) - used)
-            new_names[node_type] = [n for n in self.node_names[node_type] if n in used]
+        frames = {edge_type: self.edge_frame(edge_type) for edge_type in self.edge_types}
+        # Latent node types (not fixed by the data) keep only nodes that still receive an edge;
+        # dropping one can cost the next level its only edge, so repeat until nothing changes.
+        latent = set(t[2] for t in self.edge_types) - set(features)
+        while True:
+            kept_frames = {
+                et: frame[frame["source"].isin(new_names[et[0]]) & frame["target"].isin(new_names[et[2]])]
+                for et, frame in frames.items()
+            }
+            used = {t: set().union(*(set(f["target"]) for et, f in kept_frames.items() if et[2] == t)) for t in latent}
+            pruned = {t: [n for n in new_names[t] if n in used[t]] for t in latent}
+            if all(len(pruned[t]) == len(new_names[t]) for t in latent):
+                break
+            new_names.update(pruned)
+        for edge_type, frame in frames.items():
+            report.kept_edges[edge_type] = len(kept_frames[edge_type])
+            report.dropped_edges[edge_type] = len(frame) - len(kept_frames[edge_type])
+        for node_type in sorted(latent):
+            report.dropped_nodes[node_type] = sorted(set(self.node_names[node_type]) - set(new_names[node_type]))
         tables = [(frame, et[0], et[2], et[1]) for et, frame in kept_frames.items()]
         graph = RegulatoryGraph.from_edge_tables(tables, node_names=new_names)
         if any(report.dropped_edges.values()):
@@ -333,31 +377,65 @@ class RegulatoryGraph:
         """The prior restricted to a data set's features (node index == column index).
 
         ``feature_names`` maps each modality to its feature names. A relation that keeps no
-        edge raises :class:`InputError` (the ids of graph and data differ). A relation whose
-        source is no modality raises too, unless ``foreign_sources="ignore"`` (a model refit
-        on some of the modalities). Returns ``(None, empty report)`` for a graph without edges.
+        edge raises :class:`InputError` (the ids of graph and data differ). A relation must
+        start from a modality or from a latent node type (one some relation ends in); one
+        that starts elsewhere raises too, unless ``foreign_sources="ignore"`` (a model refit on
+        some of the modalities), which drops it and whatever only it reached. Returns
+        ``(None, empty report)`` for a graph without edges.
         """
         if not self.edge_types:
             return None, RestrictionReport()
+        targets = {t[2] for t in self.edge_types}
         for src_type, relation, dst_type in self.edge_types:
-            if src_type not in feature_names and foreign_sources == "error":
+            if dst_type in feature_names:
+                msg = (
+                    f"graph relation {src_type}-{relation}->{dst_type} ends in '{dst_type}', a modality of the data; "
+                    "a measured modality cannot receive messages yet, so give the latent node type its own name"
+                )
+                raise InputError(msg)
+            if src_type not in feature_names and src_type not in targets and foreign_sources == "error":
                 msg = (
                     f"graph relation {src_type}-{relation}->{dst_type} starts from '{src_type}', which is not a "
                     f"modality of the data ({', '.join(feature_names)}); name the edge source after a modality"
                 )
                 raise InputError(msg)
-        features = {m: names for m, names in feature_names.items() if m in self.node_types}
-        graph, report = self.restrict_to(features)
+        graph = self._without_foreign_sources(set(feature_names))
+        if not graph.edge_types:
+            return None, RestrictionReport()
+        features = {m: names for m, names in feature_names.items() if m in graph.node_types}
+        graph, report = graph.restrict_to(features)
         for edge_type, kept in report.kept_edges.items():
-            if edge_type[0] in feature_names and kept == 0:
+            if kept:
+                continue
+            if edge_type[0] in feature_names:
                 examples = preview(self.edge_frame(edge_type)["source"].unique())
                 msg = (
                     f"no {edge_type[0]}->{edge_type[2]} edge matches a '{edge_type[0]}' feature of the data "
                     f"(edge sources e.g. {examples}; features e.g. {preview(feature_names[edge_type[0]])}); "
                     "check that both use the same ids"
                 )
-                raise InputError(msg)
+            else:
+                msg = (
+                    f"no edge of {relation_name(edge_type)} is left once the prior is matched to the data: none of its "
+                    f"'{edge_type[0]}' sources receives an edge; check that the levels of the prior use the same ids"
+                )
+            raise InputError(msg)
         return graph, report
+
+    def _without_foreign_sources(self, modalities: set[NodeType]) -> RegulatoryGraph:
+        """A copy without the relations from node types that are neither a modality nor reached
+        by a kept relation (repeated: dropping one can leave the next level unreached)."""
+        kept = list(self.edge_types)
+        while True:
+            reached = modalities | {t[2] for t in kept if t[0] != t[2]}
+            keep = [t for t in kept if t[0] in reached]
+            if len(keep) == len(kept):
+                break
+            kept = keep
+        if len(kept) == len(self.edge_types):
+            return self
+        tables = [(self.edge_frame(t), t[0], t[2], t[1]) for t in kept]
+        return RegulatoryGraph.from_edge_tables(tables, node_names={t: self.node_names[t] for t in {x for et in kept for x in (et[0], et[2])}})
 
     def with_leftover_nodes(self, features: Mapping[NodeType, Sequence[str]], n_nodes: int = LEFTOVER_NODES) -> RegulatoryGraph:
         """A copy plus ``n_nodes`` leftover latent nodes (:func:`leftover_node_names`) and, per
@@ -414,3 +492,104 @@ def parse_relation_name(name: str) -> EdgeType:
     source_type, rest = name.split("-", 1)
     relation, target_type = rest.rsplit("->", 1)
     return source_type, relation, target_type
+
+
+def _type_graph(graph: RegulatoryGraph) -> nx.DiGraph:
+    """Node types joined by their relations (relations of a type onto itself left out)."""
+    types = nx.DiGraph()
+    for src_type, _, dst_type in graph.edge_types:
+        types.add_nodes_from((src_type, dst_type))
+        if src_type != dst_type:
+            types.add_edge(src_type, dst_type)
+    return types
+
+
+def _check_acyclic(graph: RegulatoryGraph) -> None:
+    """Raise :class:`InputError` for a cycle of node types or a loop within a hierarchy."""
+    try:
+        cycle = nx.find_cycle(_type_graph(graph))
+    except nx.NetworkXNoCycle:
+        pass
+    else:
+        path = " -> ".join([cycle[0][0], *(v for _, v in cycle)])
+        msg = f"the relations' node types form a cycle ({path}); relations must run one way, from the data up"
+        raise InputError(msg)
+    for edge_type in graph.edge_types:
+        if edge_type[0] == edge_type[2]:
+            _hierarchy_levels(graph, edge_type)
+
+
+def _hierarchy_levels(graph: RegulatoryGraph, edge_type: EdgeType) -> torch.Tensor:
+    """Level per node of a relation within one node type: 0 without a child, else 1 + the
+    highest child's. Raises :class:`InputError` for a loop (a node its own ancestor)."""
+    node_type = edge_type[0]
+    names = graph.node_names[node_type]
+    src, dst = graph.edge_index(edge_type).numpy()
+    nodes = nx.DiGraph()
+    nodes.add_nodes_from(range(len(names)))
+    nodes.add_edges_from(zip(src.tolist(), dst.tolist()))
+    try:
+        loop = nx.find_cycle(nodes)
+    except nx.NetworkXNoCycle:
+        pass
+    else:
+        members = [names[u] for u, _ in loop]
+        msg = f"the hierarchy {relation_name(edge_type)} has a loop ({' -> '.join([*members, members[0]])}); a node cannot be its own ancestor"
+        raise InputError(msg)
+    levels = np.zeros(len(names), dtype=np.int64)
+    for node in nx.topological_sort(nodes):
+        for parent in nodes.successors(node):
+            levels[parent] = max(levels[parent], levels[node] + 1)
+    return torch.from_numpy(levels)
+
+
+def _layout(graph: RegulatoryGraph) -> GraphLayout:
+    types = _type_graph(graph)
+    hierarchies = [t for t in graph.edge_types if t[0] == t[2]]
+    inputs = [t for t in types if types.in_degree(t) == 0]
+    for node_type in {t[0] for t in hierarchies}:
+        within = [relation_name(t) for t in hierarchies if t[0] == node_type]
+        if len(within) > 1:
+            msg = f"node type '{node_type}' has {len(within)} hierarchies ({', '.join(within)}); merge them into one relation"
+            raise InputError(msg)
+    for edge_type in hierarchies:
+        if edge_type[0] in inputs:
+            msg = (
+                f"nothing but the hierarchy {relation_name(edge_type)} reaches node type '{edge_type[0]}'; "
+                "add a relation from the data into it (e.g. gene -> pathway)"
+            )
+            raise InputError(msg)
+    reach = {t: nx.descendants(types, t) for t in types}
+    common = set.intersection(*(reach[t] for t in inputs))
+    meetings = [t for t in common if common <= {t} | reach[t]]
+    if not meetings:
+        where = "no node type" if not common else f"several node types ({', '.join(sorted(common))}) none above the others"
+        msg = f"the inputs {', '.join(inputs)} meet at {where}; every input needs a path to one shared latent node type"
+        raise InputError(msg)
+    meeting = meetings[0]
+    above = [t for t in nx.topological_sort(types) if t in reach[meeting]]
+    below = [t for t in nx.topological_sort(types) if t not in inputs and t != meeting and t not in reach[meeting]]
+    for node_type in below:
+        if meeting not in reach[node_type]:
+            msg = f"node type '{node_type}' leads nowhere near '{meeting}', where the inputs meet; connect it or drop its relations"
+            raise InputError(msg)
+    for src_type, relation, dst_type in graph.edge_types:
+        if (src_type in inputs or src_type in below) and dst_type in reach[meeting]:
+            msg = (
+                f"relation {src_type}-{relation}->{dst_type} skips '{meeting}', the node type where the inputs meet; "
+                f"let {src_type} reach {dst_type} through {meeting}"
+            )
+            raise InputError(msg)
+    levels = {t[0]: _hierarchy_levels(graph, t) for t in hierarchies}
+    if meeting in levels:
+        msg = f"'{meeting}' is where the inputs meet and has a hierarchy within itself; give the hierarchy its own node type above it"
+        raise InputError(msg)
+    read = {}
+    for node_type in [meeting, *above]:
+        has_out = torch.zeros(graph.num_nodes(node_type), dtype=torch.bool)
+        for edge_type in graph.relations_from(node_type):
+            has_out[graph.edge_index(edge_type)[0]] = True
+        read[node_type] = torch.nonzero(~has_out).view(-1)
+    order = [t for t in nx.topological_sort(types) if t not in inputs]
+    own = {i: [t for t in below if t in reach[i]] for i in inputs}
+    return GraphLayout(inputs, order, meeting, below, above, own, levels, read)

@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .nn.auxiliary import AUXILIARY_MAPS
 from .nn.conv import KERNELS
-from .nn.encoder import ACTIVATIONS
+from .nn.stages import ACTIVATIONS
 from .preprocessing import MISSING, SCALINGS
 
 #: What an estimator predicts (``[data] task``): see :mod:`deepgami.tasks`.

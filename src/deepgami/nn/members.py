@@ -45,16 +45,18 @@ class MemberLinear(nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, n_members={self.n_members}"
 
 
-def replicate_edges(edge_index: Tensor, num_dst: int, n_members: int) -> Tensor:
+def replicate_edges(edge_index: Tensor, num_dst: int, n_members: int, num_src: int | None = None) -> Tensor:
     """Edges (2, n_edges) repeated once per member, member ``k``'s targets shifted by ``k * num_dst``.
 
     One message-passing product over the result computes every member's latents at once:
-    the sources (input features) are shared, the targets (latent nodes) are per member.
-    Shape (2, n_members * n_edges), member-major.
+    the sources (input features) are shared, the targets (latent nodes) are per member. With
+    ``num_src`` the sources are per member too (latents of a lower level), member ``k``'s
+    shifted by ``k * num_src``. Shape (2, n_members * n_edges), member-major.
     """
-    offsets = torch.arange(n_members, device=edge_index.device).repeat_interleave(edge_index.shape[1]) * num_dst
+    member = torch.arange(n_members, device=edge_index.device).repeat_interleave(edge_index.shape[1])
     replicated = edge_index.repeat(1, n_members)
-    return torch.stack([replicated[0], replicated[1] + offsets])
+    source = replicated[0] if num_src is None else replicated[0] + member * num_src
+    return torch.stack([source, replicated[1] + member * num_dst])
 
 
 def member_slice(tensor: Tensor, n_members: int, member: int) -> Tensor:

@@ -11,8 +11,10 @@ from torch import Tensor, nn
 
 from ..graph import RegulatoryGraph
 from .auxiliary import AuxiliaryMapSpec, MemberwiseMap, make_auxiliary_map
+from .conv import BioDropConnect
 from .encoder import DenseEncoder, GuidedEncoder
 from .members import MemberLinear, member_slice
+from .stages import LayeredEncoder, UpperTower
 
 OUTPUTS = ("proba", "logit")
 
@@ -68,6 +70,10 @@ class DeepGAMINet(nn.Module):
     n_members, n_null_members : int
     n_covariates : int
         Width of the encoded covariates the head reads beside the latents (0: none).
+    upper : UpperTower, optional
+        The latent types above the shared latent nodes (pathways) of a deeper prior: each
+        modality's completed latents pass through it, and the head reads its ``n_read`` nodes
+        (the tops of the paths) per modality instead of the latents.
     """
 
     def __init__(
@@ -81,6 +87,7 @@ class DeepGAMINet(nn.Module):
         n_members: int = 1,
         n_null_members: int = 0,
         n_covariates: int = 0,
+        upper: UpperTower | None = None,
     ) -> None:
         super().__init__()
         if not encoders:
@@ -95,7 +102,8 @@ class DeepGAMINet(nn.Module):
             {_pair_key(a, b): make_auxiliary_map(aux_map, self.n_latent, self.n_slots) for a, b in permutations(self.modalities, 2)}
         )
         self.n_covariates = int(n_covariates)
-        width = self.n_latent * len(self.modalities) + self.n_covariates
+        self.upper = upper
+        width = (self.n_latent if upper is None else upper.n_read) * len(self.modalities) + self.n_covariates
         self.head = feedforward_head(width, hidden_dims, n_classes, dropout, self.n_slots)
 
     @classmethod
@@ -117,8 +125,10 @@ class DeepGAMINet(nn.Module):
         """Build encoders from a prior graph restricted to the data.
 
         Modalities whose name is a source node type of ``graph`` get a :class:`GuidedEncoder`
-        over their relations to the latent node type; the others a :class:`DenseEncoder` to the
-        same latent nodes. Without a graph (or without edges) every modality is dense to
+        over their relations to the latent node type where the inputs meet (or a
+        :class:`LayeredEncoder` through latent types of their own on the way); the others a
+        :class:`DenseEncoder` to the same latent nodes. Latent types above it form an
+        :class:`UpperTower`. Without a graph (or without edges) every modality is dense to
         ``latent_dim`` latent nodes. With ``member_seeds`` (one per slot), slot ``k`` starts
         exactly as a one-member network built after ``torch.manual_seed(member_seeds[k])``.
         """
@@ -136,17 +146,18 @@ class DeepGAMINet(nn.Module):
             return net
         guided = graph is not None and bool(graph.edge_types)
         n_latent = graph.num_nodes(graph.latent_type) if guided else latent_dim
+        options = dict(activation=latent_activation, kernel=kernel, n_members=n_slots, init_scale=edge_init_scale)
         encoders: dict[str, nn.Module] = {}
         for modality, count in n_features.items():
             relations = graph.relations_from(modality) if graph is not None else []
-            if relations:
-                edge_index_dict = {t[1]: graph.edge_index(t) for t in relations}
-                encoders[modality] = GuidedEncoder(
-                    count, n_latent, edge_index_dict, latent_activation, kernel, n_members=n_slots, init_scale=edge_init_scale
-                )
+            if relations and graph.layout.own[modality]:
+                encoders[modality] = LayeredEncoder(graph, modality, **options)
+            elif relations:
+                encoders[modality] = GuidedEncoder(count, n_latent, {t[1]: graph.edge_index(t) for t in relations}, **options)
             else:
                 encoders[modality] = DenseEncoder(count, n_latent, latent_activation, n_members=n_slots)
-        return cls(encoders, n_latent, n_classes, n_members=n_members, n_null_members=n_null_members, **head_kwargs)
+        upper = UpperTower(graph, **options) if guided and graph.layout.above else None
+        return cls(encoders, n_latent, n_classes, n_members=n_members, n_null_members=n_null_members, upper=upper, **head_kwargs)
 
     # ------------------------------------------------------------------ members
     def slot_parameters(self, slot: int) -> dict[str, Tensor]:
@@ -191,20 +202,13 @@ class DeepGAMINet(nn.Module):
         return part.mean(dim=1)
 
     # ------------------------------------------------------------------ pieces
-    def encode(
-        self, x_dict: Mapping[str, Tensor], edge_masks: Mapping[str, Sequence[Tensor | None]] | None = None
-    ) -> dict[str, Tensor]:
-        """Latents (n_samples, n_slots, n_latent) for the modalities given in ``x_dict``.
-
-        ``edge_masks[m]`` optionally scales the messages of each relation of a guided
-        modality (one tensor of shape (n_edges,), or a scalar, per relation; see explain).
-        """
+    def encode(self, x_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Latents (n_samples, n_slots, n_latent) for the modalities given in ``x_dict``."""
         unknown = set(x_dict) - set(self.modalities)
         if unknown:
             msg = f"unknown modalities {sorted(unknown)}; the model knows {self.modalities}"
             raise KeyError(msg)
-        edge_masks = edge_masks or {}
-        z = {m: self.encoders[m](x, edge_masks[m]) if m in edge_masks else self.encoders[m](x) for m, x in x_dict.items()}
+        z = {m: self.encoders[m](x) for m, x in x_dict.items()}
         return {m: value.view(value.shape[0], self.n_slots, self.n_latent) for m, value in z.items()}
 
     def complete(
@@ -242,6 +246,9 @@ class DeepGAMINet(nn.Module):
         """Logits (n_samples, n_slots, n_classes) from completed latents and, for a network with
         covariates, the encoded covariates (n_samples, n_covariates)."""
         parts = [full[m] for m in self.modalities]
+        if self.upper is not None:
+            # Every modality's latents through the shared upper levels in one pass.
+            parts = list(self.upper(torch.cat(parts, dim=0)).chunk(len(parts), dim=0))
         if self.n_covariates:
             if covariates is None:
                 msg = f"this network reads {self.n_covariates} covariate columns beside the latents; pass covariates"
@@ -253,17 +260,15 @@ class DeepGAMINet(nn.Module):
         self,
         x_dict: Mapping[str, Tensor],
         observed: Mapping[str, Tensor] | None = None,
-        edge_masks: Mapping[str, Sequence[Tensor | None]] | None = None,
         covariates: Tensor | None = None,
     ) -> Tensor:
         """Logits (n_samples, n_slots, n_classes) from any non-empty subset of modalities (and the
         covariates (n_samples, n_covariates) of a network that has them)."""
-        return self.classify(self.complete(self.encode(x_dict, edge_masks), observed), covariates)
+        return self.classify(self.complete(self.encode(x_dict), observed), covariates)
 
     def edge_weight_l1(self) -> Tensor:
-        """Sum of the absolute weights of every prior edge of the guided encoders (a scalar)."""
-        guided = [enc for enc in self.encoders.values() if isinstance(enc, GuidedEncoder)]
-        norms = [conv.weight.abs().sum() for enc in guided for conv in enc.convs]
+        """Sum of the absolute weights of every prior edge, at every level (a scalar)."""
+        norms = [conv.weight.abs().sum() for conv in self.modules() if isinstance(conv, BioDropConnect)]
         return torch.stack(norms).sum() if norms else next(self.parameters()).new_zeros(())
 
     def auxiliary_loss(
