@@ -561,23 +561,26 @@ def _layout(graph: RegulatoryGraph) -> GraphLayout:
             raise InputError(msg)
     reach = {t: nx.descendants(types, t) for t in types}
     common = set.intersection(*(reach[t] for t in inputs))
-    meetings = [t for t in common if common <= {t} | reach[t]]
-    if not meetings:
-        where = "no node type" if not common else f"several node types ({', '.join(sorted(common))}) none above the others"
-        msg = f"the inputs {', '.join(inputs)} meet at {where}; every input needs a path to one shared latent node type"
+    # Where the inputs meet: the lowest type every input reaches that cuts the graph in two,
+    # no relation from below it ending above it.
+    meeting = next(
+        (m for m in nx.topological_sort(types) if m in common and not any(s not in reach[m] and s != m and d in reach[m] for s, _, d in graph.edge_types)),
+        None,
+    )
+    if meeting is None:
+        msg = f"the inputs {', '.join(inputs)} meet at no node type; every input needs a path to one shared latent node type"
         raise InputError(msg)
-    meeting = meetings[0]
     above = [t for t in nx.topological_sort(types) if t in reach[meeting]]
     below = [t for t in nx.topological_sort(types) if t not in inputs and t != meeting and t not in reach[meeting]]
     for node_type in below:
         if meeting not in reach[node_type]:
             msg = f"node type '{node_type}' leads nowhere near '{meeting}', where the inputs meet; connect it or drop its relations"
             raise InputError(msg)
-    for src_type, relation, dst_type in graph.edge_types:
-        if (src_type in inputs or src_type in below) and dst_type in reach[meeting]:
+        sources = [i for i in inputs if node_type in reach[i]]
+        if len(sources) > 1:
             msg = (
-                f"relation {src_type}-{relation}->{dst_type} skips '{meeting}', the node type where the inputs meet; "
-                f"let {src_type} reach {dst_type} through {meeting}"
+                f"node type '{node_type}' lies below '{meeting}', where the inputs meet, and is reached from several inputs "
+                f"({', '.join(sources)}); let every input's relations end at or below one shared node type"
             )
             raise InputError(msg)
     levels = {t[0]: _hierarchy_levels(graph, t) for t in hierarchies}

@@ -1,0 +1,168 @@
+"""Priors deeper than one hop: layout and its errors, restriction, the dense reference of the
+stacked layers, ensembles, and edge attributions across levels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from deepgami import DeepGAMIClassifier
+from deepgami.errors import InputError
+from deepgami.explain import Explainer
+from deepgami.graph import RegulatoryGraph
+from deepgami.nn.model import DeepGAMINet
+from deepgami.nn.stages import GraphStage, UpperTower
+from deepgami.simulate_hierarchy import simulate_hierarchy_cohort
+
+
+def _graph(*tables, names=None) -> RegulatoryGraph:
+    """Edge tables given as (source type, relation, target type, [(source, target), ...])."""
+    frames = [(pd.DataFrame(edges, columns=["source", "target"]), s, t, r) for s, r, t, edges in tables]
+    return RegulatoryGraph.from_edge_tables(frames, node_names=names)
+
+
+SNP_GENE = ("snp", "eqtl", "gene", [("s0", "g0"), ("s1", "g0"), ("s1", "g1"), ("s2", "g2")])
+GENE_PATHWAY = ("gene", "member_of", "pathway", [("g0", "p0"), ("g1", "p0"), ("g1", "p1"), ("g2", "p1")])
+PATHWAY_PARENT = ("pathway", "parent", "pathway", [("p0", "p2"), ("p1", "p2"), ("p2", "p3")])
+
+
+def test_layout_of_one_hop_and_deep_priors():
+    one_hop = _graph(SNP_GENE, ("tf", "regulates", "gene", [("t0", "g1")])).layout
+    assert one_hop.one_hop and one_hop.meeting == "gene" and one_hop.inputs == ["snp", "tf"]
+    assert one_hop.read["gene"].tolist() == [0, 1, 2]
+
+    deep = _graph(("snp", "eqtl", "tf", [("s0", "t0")]), ("tf", "regulates", "gene", [("t0", "g0"), ("t0", "g2")]), SNP_GENE,
+                  GENE_PATHWAY, PATHWAY_PARENT).layout
+    assert deep.meeting == "gene" and deep.below == ["tf"] and deep.above == ["pathway"] and deep.own == {"snp": ["tf"]}
+    assert deep.levels["pathway"].tolist() == [0, 0, 1, 2]
+    assert deep.read["gene"].numel() == 0 and deep.read["pathway"].tolist() == [3]  # only the root is read
+
+    # One modality may feed several levels (genes and pathways): they meet at the higher one.
+    direct = _graph(SNP_GENE, GENE_PATHWAY, ("snp", "direct", "pathway", [("s0", "p1")])).layout
+    assert direct.meeting == "pathway" and direct.own == {"snp": ["gene"]}
+
+
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        ([SNP_GENE, ("gene", "x", "pathway", [("g0", "p0")]), ("pathway", "y", "gene", [("p0", "g1")])], "form a cycle"),
+        ([SNP_GENE, GENE_PATHWAY, ("pathway", "parent", "pathway", [("p0", "p1"), ("p1", "p0")])], "has a loop"),
+        ([SNP_GENE, ("term", "parent", "term", [("a", "b")])], "nothing but the hierarchy"),
+        ([SNP_GENE, ("expr", "is", "gene", [("e0", "g0")]), GENE_PATHWAY, ("snp", "direct", "pathway", [("s0", "p0")])], "several inputs"),
+        ([SNP_GENE, ("cpg", "x", "region", [("c0", "r0")])], "meet at no node type"),
+        ([SNP_GENE, ("snp", "eqtl", "tf", [("s0", "t0")])], "leads nowhere"),
+        ([SNP_GENE, GENE_PATHWAY, PATHWAY_PARENT, ("pathway", "part_of", "pathway", [("p0", "p1")])], "2 hierarchies"),
+    ],
+)
+def test_layout_errors_name_the_problem(tables, message):
+    with pytest.raises(InputError, match=message):
+        _ = _graph(*tables).layout
+
+
+def test_restriction_prunes_levels_that_lose_every_edge():
+    graph = _graph(SNP_GENE, GENE_PATHWAY, PATHWAY_PARENT)
+    with pytest.warns(UserWarning, match="graph restricted"):
+        restricted, report = graph.restrict_to_data({"snp": ["s2"]})
+    # Only s2 -> g2 -> p1 -> p2 -> p3 survives: g0, g1 and p0 receive nothing any more.
+    assert restricted.node_names["gene"] == ["g2"] and restricted.node_names["pathway"] == ["p1", "p2", "p3"]
+    assert report.dropped_nodes["pathway"] == ["p0"]
+    with pytest.raises(InputError, match="no edge of gene-member_of->pathway is left"), pytest.warns(UserWarning):
+        _graph(SNP_GENE, ("gene", "member_of", "pathway", [("g9", "p0")])).restrict_to_data({"snp": ["s0", "s1", "s2"]})
+
+
+def test_modality_as_target_is_refused_with_a_clear_line():
+    graph = _graph(("snp", "eqtl", "tf", [("s0", "t0")]), ("tf", "regulates", "gene", [("t0", "g0")]))
+    with pytest.raises(InputError, match="ends in 'tf', a modality"):
+        graph.restrict_to_data({"snp": ["s0"], "tf": ["t0"]})
+
+
+def _dense(graph: RegulatoryGraph, stage: GraphStage, relation) -> torch.Tensor:
+    """The masked dense weight W * M of one conv of ``stage`` (one member)."""
+    src_type, _, dst_type = relation
+    conv = stage.convs[[t for t in graph.edge_types if t[2] == dst_type and t[0] != dst_type].index(relation)] if src_type != dst_type else stage.convs[-1]
+    return conv.to_dense()
+
+
+def test_two_levels_equal_the_dense_formula_and_its_gradients():
+    torch.manual_seed(0)
+    graph = _graph(SNP_GENE, GENE_PATHWAY)
+    net = DeepGAMINet.from_graph(graph, {"snp": 3}, n_classes=2, edge_init_scale=1.0, hidden_dims=())
+    encoder, tower = net.encoders["snp"], net.upper
+    x = torch.randn(5, 3, requires_grad=True)
+    w1, b1 = encoder.convs[0].to_dense(), encoder.bias
+    w2, b2 = tower.stages["pathway"].convs[0].to_dense(), tower.stages["pathway"].bias
+    expected = torch.relu(torch.relu(x @ w1 + b1) @ w2 + b2)
+    got = tower(encoder(x).view(5, 1, 3)).view(5, -1)
+    assert torch.allclose(got, expected[:, [0, 1]], atol=1e-6)
+    (grad_got,) = torch.autograd.grad(got.square().sum(), x)
+    (grad_expected,) = torch.autograd.grad(expected.square().sum(), x)
+    assert torch.allclose(grad_got, grad_expected, atol=1e-6)
+    edge_grads = torch.autograd.grad(tower(encoder(x).view(5, 1, 3)).sum(), [encoder.convs[0].weight, tower.stages["pathway"].convs[0].weight])
+    dense_grads = torch.autograd.grad(torch.relu(torch.relu(x @ w1 + b1) @ w2 + b2).sum(), [w1, w2])
+    src1, dst1 = encoder.convs[0].edge_index
+    src2, dst2 = tower.stages["pathway"].convs[0].edge_index
+    # to_dense is differentiable, so the dense gradient lands on the edge weights too; compare
+    # the edge weights' gradient with the dense matrices' gradient at the edges.
+    assert torch.allclose(edge_grads[0], dense_grads[0][src1, dst1], atol=1e-6)
+    assert torch.allclose(edge_grads[1], dense_grads[1][src2, dst2], atol=1e-6)
+
+
+def test_a_hierarchy_is_walked_level_by_level():
+    torch.manual_seed(1)
+    graph = _graph(SNP_GENE, GENE_PATHWAY, PATHWAY_PARENT)
+    tower = UpperTower(graph, init_scale=1.0)
+    stage = tower.stages["pathway"]
+    genes = torch.rand(4, 1, 3)
+    member_of, parent, bias = stage.convs[0].to_dense(), stage.convs[1].to_dense(), stage.bias
+    pre = genes.view(4, 3) @ member_of + bias
+    h = torch.zeros(4, 4)
+    for level, nodes in enumerate([[0, 1], [2], [3]]):
+        h[:, nodes] = torch.relu(pre + (h @ parent if level else 0))[:, nodes]
+    # The head reads the root (p3) only: genes all have a pathway.
+    assert torch.allclose(tower(genes).view(4, -1), h[:, [3]], atol=1e-6)
+
+
+def test_ensemble_slots_of_a_deep_network_equal_single_networks():
+    graph = _graph(("snp", "eqtl", "tf", [("s0", "t0"), ("s2", "t0")]), ("tf", "regulates", "gene", [("t0", "g0"), ("t0", "g2")]),
+                   SNP_GENE, GENE_PATHWAY, PATHWAY_PARENT)
+    kwargs = dict(n_classes=2, edge_init_scale=0.1, hidden_dims=(4,))
+    ensemble = DeepGAMINet.from_graph(graph, {"snp": 3, "expr": 2}, n_members=2, n_null_members=1, member_seeds=[3, 4, 5], **kwargs)
+    x = {"snp": torch.randn(6, 3), "expr": torch.randn(6, 2)}
+    ensemble.eval()
+    for slot, seed in enumerate([3, 4, 5]):
+        torch.manual_seed(seed)
+        single = DeepGAMINet.from_graph(graph, {"snp": 3, "expr": 2}, **kwargs).eval()
+        assert torch.allclose(ensemble(x)[:, slot], single(x)[:, 0], atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def fitted_hierarchy():
+    cohort = simulate_hierarchy_cohort(n_samples=240, n_snps=300, n_tfs=20, n_genes=60, n_pathways=16, depth=3, difficulty="easy", seed=3)
+    graph = RegulatoryGraph.from_edge_tables(cohort.edge_tables())
+    model = DeepGAMIClassifier(graph=graph, max_epochs=8, n_members=2, null_members=1, random_state=0, verbose=False)
+    model.fit(cohort.modalities, cohort.labels)
+    return cohort, model
+
+
+def test_edge_attributions_cover_every_level_and_add_up(fitted_hierarchy):
+    cohort, model = fitted_hierarchy
+    edges = Explainer(model, cohort.modalities, n_steps=16, progress=False).edges()
+    assert set(edges.table["edge_type"]) == {"snp-eqtl->tf", "snp-eqtl->gene", "tf-regulates->gene", "gene-member_of->pathway", "pathway-parent->pathway"}
+    for gaps in edges.completeness.values():
+        assert gaps["relative_gap"] < 0.02
+    parent = edges.table[edges.table["edge_type"] == "pathway-parent->pathway"]
+    assert len(parent) == len(model.graph_.edge_frame(("pathway", "parent", "pathway"))) * len(model.task_.output_names)
+    assert parent["abs_score"].gt(0).any() and np.isfinite(parent["q_value"]).all()
+
+
+def test_latents_of_a_deep_network_name_the_nodes_the_head_reads(fitted_hierarchy):
+    cohort, model = fitted_hierarchy
+    latents = Explainer(model, cohort.modalities, n_steps=8, progress=False).latents()
+    fused = latents[latents["layer"] == "fused:snp"]
+    names, levels = model.head_input_nodes()
+    assert set(fused["node"]) == set(names) and set(fused["level"]) <= {"gene", "pathway"}
+    roots = [n for n, level in zip(names, levels) if level == "pathway"]
+    assert roots and all(cohort.truth["pathway_level"][n] == 3 for n in roots)
+    assert set(latents.loc[latents["layer"] == "snp", "level"]) == {"gene"}
