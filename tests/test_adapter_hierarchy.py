@@ -13,8 +13,8 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from deepgami.adapters import hierarchy, reactome
-from deepgami.adapters.hierarchy import LEFTOVER_TERM, go_hierarchy_tables, hierarchy_tables, load_hierarchy, reactome_hierarchy_tables
+from deepgami.adapters import reactome
+from deepgami.adapters.hierarchy import LEFTOVER_TERM, go_hierarchy_tables, hierarchy_tables, reactome_hierarchy_tables
 from deepgami.errors import InputError
 from deepgami.graph import RegulatoryGraph
 
@@ -160,56 +160,6 @@ def test_go_tables_from_files_filter_relations(tmp_path, caplog):
         go_hierarchy_tables(1, links)
 
 
-@pytest.fixture
-def hierarchy_files(tmp_path):
-    write(tmp_path / "gene_pathway.csv", MEMBERS, ("source", "target"))
-    write(tmp_path / "pathway_parent.tsv", [(c, p, "is_a") for c, p in LINKS], ("child", "parent", "relation"), sep="\t")
-    return tmp_path
-
-
-def test_load_hierarchy_table_and_go(hierarchy_files):
-    spec = {"loader": "table", "membership": "gene_pathway.csv", "parents": "pathway_parent.tsv", "max_depth": 2}
-    tables = load_hierarchy(spec, hierarchy_files)
-    expected = hierarchy_tables(frame(MEMBERS), parents(), max_depth=2)
-    assert [(pairs(t[0]), *t[1:]) for t in tables] == [(pairs(t[0]), *t[1:]) for t in expected]
-    spec = {**spec, "loader": "go", "source": "protein", "target": "go_term", "leftover": True, "relations": ["is_a"]}
-    tables = load_hierarchy(spec, hierarchy_files, genes=["g1", "g9"])
-    assert [t[1:] for t in tables] == [("protein", "go_term", "member_of"), ("go_term", "go_term", "parent")]
-    assert pairs(tables[0][0]) == [("g1", "P"), ("g9", LEFTOVER_TERM)]
-    assert hierarchy.HIERARCHY_KEYS >= set(spec) | {"species", "id_type", "symbol_map"}
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        pytest.param({"colour": "red"}, r"\[graph.hierarchy\] has unknown key\(s\) colour; allowed: ", id="unknown-key"),
-        pytest.param({"loader": "kegg"}, r"loader must be one of 'reactome', 'table', 'go' \(got 'kegg'\)", id="bad-loader"),
-        pytest.param({"loader": None}, r"loader must be one of .* \(got None\)", id="no-loader"),
-        pytest.param({"species": "Homo sapiens"}, r"key\(s\) species do not apply to loader 'table' \(it takes: membership, parents\)", id="foreign"),
-        pytest.param({"parents": "nope.csv"}, r"parents file not found: .*nope.csv; relative paths resolve against", id="missing-file"),
-        pytest.param({"parents": None}, r"loader 'table' needs parents = the path of a .csv/.tsv file", id="no-parents"),
-        pytest.param({"max_depth": "4"}, r"\[graph.hierarchy\] max_depth must be an integer \(got '4'\)", id="depth-type"),
-        pytest.param({"max_depth": True}, r"max_depth must be an integer \(got True\)", id="depth-bool"),
-        pytest.param({"leftover": "yes"}, r"leftover must be true or false \(got 'yes'\)", id="leftover-type"),
-        pytest.param({"target": 3}, r"target must be a string \(got 3\)", id="target-type"),
-        pytest.param({"max_depth": 0}, r"max_depth must be a positive integer or None \(got 0\)", id="depth-value"),
-    ],
-)
-def test_load_hierarchy_errors(hierarchy_files, change, message):
-    spec = {"loader": "table", "membership": "gene_pathway.csv", "parents": "pathway_parent.tsv", **change}
-    spec = {key: value for key, value in spec.items() if value is not None or key == "loader"}
-    with pytest.raises(InputError, match=message):
-        load_hierarchy(spec, hierarchy_files)
-
-
-def test_load_hierarchy_go_relations_type(hierarchy_files):
-    spec = {"loader": "go", "membership": "gene_pathway.csv", "parents": "pathway_parent.tsv", "relations": "is_a"}
-    with pytest.raises(InputError, match=r"relations must be a list of strings \(got 'is_a'\)"):
-        load_hierarchy(spec, hierarchy_files)
-    with pytest.raises(InputError, match=r"\[graph.hierarchy\] must be a table of keys \(got list\)"):
-        load_hierarchy([("loader", "go")], hierarchy_files)
-
-
 # --------------------------------------------------------------------------- Reactome (binn)
 
 DROPPED = r"dropped \d+ of \d+ UniProt accessions with no gene name"
@@ -254,15 +204,6 @@ def test_reactome_depth_two_and_leftover(reactome_full):
     up = graph.edge_frame(("pathway", "parent", "pathway"))
     assert nx.is_directed_acyclic_graph(nx.DiGraph(zip(up["source"], up["target"])))
     assert graph.num_nodes("pathway") < len(set(reactome_full[1][0].stack()))
-
-
-@needs_binn
-def test_load_hierarchy_reactome_symbol_map(tmp_path):
-    write(tmp_path / "symbols.csv", [("P04637", "TP53"), ("P38398", "BRCA1")], ("uniprot", "symbol"))
-    spec = {"loader": "reactome", "species": "Homo sapiens", "symbol_map": "symbols.csv", "max_depth": 3}
-    with pytest.warns(UserWarning, match=DROPPED + " via symbol_map"):
-        (members, *_), _ = load_hierarchy(spec, tmp_path)
-    assert set(members["source"]) == {"TP53", "BRCA1"}
 
 
 def test_reactome_hierarchy_without_binn(monkeypatch):

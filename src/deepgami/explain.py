@@ -34,9 +34,9 @@ from captum.attr import IntegratedGradients, LayerIntegratedGradients
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from ._typing import EdgeType
 from .batches import Batchable
 from .estimator import DeepGAMIEstimator
-from ._typing import EdgeType
 from .graph import relation_name
 from .nn.conv import BioDropConnect
 from .nn.encoder import GuidedEncoder
@@ -300,12 +300,13 @@ class Explainer:
                         score, abs_score = _summarise(block, any_observed)
                         rows.append(
                             pd.DataFrame(
-                                {"layer": f"fused:{m}", "node": fused_names, "level": fused_levels, "class": label, "score": score, "abs_score": abs_score}
-                            )
+                                {"layer": f"fused:{m}", "node": fused_names, "level": fused_levels, "class": label}
+                            ).assign(score=score, abs_score=abs_score)
                         )
                 else:
                     score, abs_score = _summarise(values, data.observed[layer_name])
-                    rows.append(pd.DataFrame({"layer": layer_name, "node": names, "level": level, "class": label, "score": score, "abs_score": abs_score}))
+                    frame = pd.DataFrame({"layer": layer_name, "node": names, "level": level, "class": label})
+                    rows.append(frame.assign(score=score, abs_score=abs_score))
         table = pd.concat(rows, ignore_index=True)
         return _rank(table)
 
@@ -525,7 +526,15 @@ def _q_values(table: pd.DataFrame) -> np.ndarray:
 
 
 def _masked_forward(
-    model, part: Batchable, modalities, relations: Sequence[_Relation], alpha: Tensor, output: str, calls: dict | None = None, *, with_null: bool = False
+    model,
+    part: Batchable,
+    modalities,
+    relations: Sequence[_Relation],
+    alpha: Tensor,
+    output: str,
+    calls: dict | None = None,
+    *,
+    with_null: bool = False,
 ) -> Tensor:
     """The ensemble's class scores (plus the null ensemble's, if ``with_null`` and the model has
     null members) with every prior edge's message scaled by ``alpha``; each relation's

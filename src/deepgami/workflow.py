@@ -117,6 +117,8 @@ def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None
             for e in config.edges
         ]
         for (frame, source, _, _), spec in zip(frames, config.edges):
+            if source not in data.modalities:
+                continue  # a latent type (TF -> gene): matched to the levels below it in the model
             features = set(data.modalities[source].columns)
             if not frame["source"].isin(features).any():
                 msg = (
@@ -126,7 +128,11 @@ def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None
                 )
                 raise InputError(msg)
         graph = RegulatoryGraph.from_edge_tables(frames)
-        log.info("prior: relations end in latent node type '%s'", graph.latent_type)
+        layout = graph.layout
+        if layout.one_hop:
+            log.info("prior: relations end in latent node type '%s'", layout.meeting)
+        else:
+            log.info("prior: inputs meet at '%s'; latent node types bottom-up: %s", layout.meeting, " -> ".join(layout.order))
     return data, graph
 
 

@@ -14,9 +14,10 @@ child term -> parent term, both of node type ``term_type``). Every loader return
 - :func:`reactome_hierarchy_tables`: Reactome from the tables shipped in ``binn``
   (:mod:`deepgami.adapters.reactome`);
 - :func:`go_hierarchy_tables`: Gene Ontology style annotations and ``is_a``/``part_of`` links,
-  as DataFrames or files;
-- :func:`load_hierarchy`: the same from a ``[graph.hierarchy]`` config table
-  (:data:`HIERARCHY_KEYS`).
+  as DataFrames or files.
+
+Written to CSV, the tables are ``[[graph.edges]]`` of a config like any other (the hierarchy's
+``source`` and ``target`` both the term type, e.g. ``relation = "parent"``).
 
 A term's depth is its level below the roots: a term without parent is at depth 1, its children
 at depth 2, and a term reachable along paths of several lengths takes the shortest.
@@ -29,25 +30,22 @@ import os
 import warnings
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError, preview
-from ._tables import mapping_pairs, read_table
+from ._tables import read_table
 from .reactome import load_reactome_gene_pathways, load_reactome_hierarchy
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "GO_RELATIONS",
-    "HIERARCHY_KEYS",
     "LEFTOVER_TERM",
     "go_hierarchy_tables",
     "hierarchy_tables",
-    "load_hierarchy",
     "reactome_hierarchy_tables",
 ]
 
@@ -55,15 +53,6 @@ __all__ = [
 LEFTOVER_TERM = "leftover_genes"
 #: The GO relations kept by :func:`go_hierarchy_tables` when the parents table has a ``relation`` column.
 GO_RELATIONS = ("is_a", "part_of")
-
-_LOADER_KEYS = {
-    "reactome": {"species", "id_type", "symbol_map"},
-    "table": {"membership", "parents"},
-    "go": {"membership", "parents", "relations"},
-}
-_COMMON_KEYS = {"loader", "source", "target", "max_depth", "leftover"}
-#: The keys a ``[graph.hierarchy]`` config table may hold (see :func:`load_hierarchy`).
-HIERARCHY_KEYS = frozenset(_COMMON_KEYS.union(*_LOADER_KEYS.values()))
 
 _MEMBERSHIP_HINT = "pass the gene -> term table with columns source (gene), target (term)"
 _PARENTS_HINT = (
@@ -432,94 +421,3 @@ def _read_frame(table, *, what: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- config
-
-
-def load_hierarchy(spec: Mapping, base: Path, genes: Iterable[str] | None = None) -> list[tuple[pd.DataFrame, str, str, str]]:
-    """Return the edge tables of a ``[graph.hierarchy]`` config table.
-
-    Parameters
-    ----------
-    spec : mapping
-        The table's keys (:data:`HIERARCHY_KEYS`): ``loader`` (``"reactome"``, ``"table"`` or
-        ``"go"``), and optionally ``source`` (node type of the genes, default ``"gene"``),
-        ``target`` (node type of the terms, default ``"pathway"``), ``max_depth`` and
-        ``leftover``. ``reactome`` also takes ``species``, ``id_type`` and ``symbol_map`` (a
-        two-column file: UniProt accession, gene symbol); ``table`` and ``go`` need
-        ``membership`` and ``parents`` files (see :func:`go_hierarchy_tables`), and ``go`` takes
-        ``relations``.
-    base : Path
-        Folder that relative paths resolve against (the config file's folder).
-    genes : iterable of str, optional
-        The data's gene ids, as in :func:`hierarchy_tables`.
-
-    Returns
-    -------
-    list of (DataFrame, str, str, str)
-        As in :func:`hierarchy_tables`.
-
-    Raises
-    ------
-    InputError
-        For an unknown key or loader, a key of another loader, a value of the wrong type or a
-        missing file.
-    """
-    if not isinstance(spec, Mapping):
-        msg = f"[graph.hierarchy] must be a table of keys (got {type(spec).__name__}); see the configuration docs"
-        raise InputError(msg)
-    unknown = sorted(set(spec) - HIERARCHY_KEYS)
-    if unknown:
-        msg = f"[graph.hierarchy] has unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(sorted(HIERARCHY_KEYS))}"
-        raise InputError(msg)
-    loader = spec.get("loader")
-    if loader not in _LOADER_KEYS:
-        msg = f"[graph.hierarchy] loader must be one of {', '.join(map(repr, _LOADER_KEYS))} (got {loader!r})"
-        raise InputError(msg)
-    foreign = sorted(set(spec) - _COMMON_KEYS - _LOADER_KEYS[loader])
-    if foreign:
-        msg = f"[graph.hierarchy] key(s) {', '.join(foreign)} do not apply to loader {loader!r} (it takes: {', '.join(sorted(_LOADER_KEYS[loader]))})"
-        raise InputError(msg)
-    common = {
-        "source_type": _value(spec, "source", str, "gene"),
-        "term_type": _value(spec, "target", str, "pathway"),
-        "max_depth": _value(spec, "max_depth", int, None),
-        "leftover": _value(spec, "leftover", bool, False),
-        "genes": genes,
-    }
-    if loader == "reactome":
-        symbol_map = _value(spec, "symbol_map", str, None)
-        if symbol_map is not None:
-            pairs = mapping_pairs(read_table(_file(spec, "symbol_map", base), what="symbol_map"))
-            symbol_map = pd.Series(pairs["to"].to_numpy(), index=pairs["from"].to_numpy())
-        return reactome_hierarchy_tables(
-            species=_value(spec, "species", str, "Homo sapiens"), id_type=_value(spec, "id_type", str, "symbol"), symbol_map=symbol_map, **common
-        )
-    membership = read_table(_file(spec, "membership", base), what="membership")
-    parents = read_table(_file(spec, "parents", base), what="parents")
-    if loader == "go":
-        return go_hierarchy_tables(membership, parents, relations=_value(spec, "relations", list, list(GO_RELATIONS)), **common)
-    return hierarchy_tables(membership, parents, **common)
-
-
-def _value(spec: Mapping, key: str, kind: type, default):
-    value = spec.get(key, default)
-    if value is default:
-        return value
-    valid = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-    if kind is list:
-        valid = valid and all(isinstance(item, str) for item in value)
-    if not valid:
-        expected = {str: "a string", int: "an integer", bool: "true or false", list: "a list of strings"}[kind]
-        msg = f"[graph.hierarchy] {key} must be {expected} (got {value!r})"
-        raise InputError(msg)
-    return value
-
-
-def _file(spec: Mapping, key: str, base: Path) -> Path:
-    if key not in spec:
-        msg = f"[graph.hierarchy] loader {spec['loader']!r} needs {key} = the path of a .csv/.tsv file"
-        raise InputError(msg)
-    path = Path(base) / _value(spec, key, str, None)
-    if not path.is_file():
-        msg = f"[graph.hierarchy] {key} file not found: {path}; relative paths resolve against {Path(base)}"
-        raise InputError(msg)
-    return path

@@ -131,7 +131,9 @@ class GraphStage(nn.Module):
         return h.contiguous()
 
 
-def _stage(graph: RegulatoryGraph, node_type: NodeType, relations: Sequence[EdgeType], inputs: set[NodeType], n_members: int, **options) -> GraphStage:
+def _stage(
+    graph: RegulatoryGraph, node_type: NodeType, relations: Sequence[EdgeType], inputs: set[NodeType], n_members: int, **options
+) -> GraphStage:
     """The stage of ``node_type`` over ``relations`` (its hierarchy, if any, included)."""
     sources = [(graph.edge_index(t), graph.num_nodes(t[0]), t[0] not in inputs) for t in relations if t[0] != node_type]
     within = [t for t in relations if t[0] == node_type]  # at most one (GraphLayout checks)
