@@ -216,15 +216,15 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
                 raise InputError(msg)
         edges.append(EdgeSpec(**{**spec, "path": _path(base, spec["path"])}))
     # A source is a modality or a latent node type some table ends in (TF -> gene, gene -> pathway).
-    targets = {e.target for e in edges}
+    edge_targets = {e.target for e in edges}
     for i, edge in enumerate(edges):
-        if edge.source not in names and edge.source not in targets:
+        if edge.source not in names and edge.source not in edge_targets:
             msg = (
                 f"[[graph.edges]] number {i + 1} has source '{edge.source}', which is neither a modality "
                 f"({', '.join(sorted(names))}) nor the target of another edge table"
             )
             raise InputError(msg)
-    clashing = sorted(targets & names)
+    clashing = sorted(edge_targets & names)
     if clashing:
         msg = f"[[graph.edges]] target '{clashing[0]}' is also a modality name; name the latent node type differently"
         raise InputError(msg)

@@ -41,11 +41,13 @@ class RestrictionReport:
     dropped_nodes : dict of node type -> list of node names absent from the data
     dropped_edges : dict of edge type -> number of edges that lost an endpoint
     kept_edges : dict of edge type -> number of edges kept
+    latent_types : node types not fixed by the data, whose dropped nodes lost every edge
     """
 
     dropped_nodes: dict[NodeType, list[str]] = field(default_factory=dict)
     dropped_edges: dict[EdgeType, int] = field(default_factory=dict)
     kept_edges: dict[EdgeType, int] = field(default_factory=dict)
+    latent_types: set[NodeType] = field(default_factory=set)
 
     def __str__(self) -> str:
         parts = []
@@ -53,7 +55,9 @@ class RestrictionReport:
             dropped = self.dropped_edges.get(edge_type, 0)
             parts.append(f"{'->'.join((edge_type[0], edge_type[2]))}: kept {kept} edges, dropped {dropped}")
         for node_type, names in self.dropped_nodes.items():
-            if names:
+            if names and node_type in self.latent_types:
+                parts.append(f"{len(names)} {node_type} nodes left out, cut off from the data or the top level ({preview(names)})")
+            elif names:
                 parts.append(f"{len(names)} {node_type} nodes not in the data ({preview(names)})")
         return "; ".join(parts)
 
@@ -74,8 +78,9 @@ class GraphLayout:
     levels : node type -> LongTensor (n_nodes,), for a type with a relation onto itself (a
         hierarchy, child -> parent): each node's level, 0 for a node without a child, else one
         more than its highest child
-    read : node type -> LongTensor, for ``meeting`` and the types above it: the nodes without
-        an outgoing edge, the tops of the paths, which the classifier reads
+    read : node type -> LongTensor, for the top types (no relation to another type; the
+        meeting type of a one-hop prior): the nodes without an outgoing edge (the roots of a
+        hierarchy), which the classifier reads
     """
 
     inputs: list[NodeType]
@@ -346,15 +351,19 @@ class RegulatoryGraph:
                 report.dropped_nodes[node_type] = sorted(set(self.node_names[node_type]) - set(names))
             new_names[node_type] = names
         frames = {edge_type: self.edge_frame(edge_type) for edge_type in self.edge_types}
-        # Latent node types (not fixed by the data) keep only nodes that still receive an edge;
-        # dropping one can cost the next level its only edge, so repeat until nothing changes.
+        # Latent node types (not fixed by the data) keep only nodes that still receive an edge
+        # and, below the top types, still send one (a gene in no pathway reaches no classifier
+        # input); dropping one can cost a neighbour its only edge, so repeat until nothing changes.
         latent = set(t[2] for t in self.edge_types) - set(features)
+        top = {t for t in latent if not any(et[0] == t and et[2] != t for et in self.edge_types)}
         while True:
             kept_frames = {
                 et: frame[frame["source"].isin(new_names[et[0]]) & frame["target"].isin(new_names[et[2]])]
                 for et, frame in frames.items()
             }
             used = {t: set().union(*(set(f["target"]) for et, f in kept_frames.items() if et[2] == t)) for t in latent}
+            for t in latent - top:
+                used[t] &= set().union(*(set(f["source"]) for et, f in kept_frames.items() if et[0] == t and et[2] != t))
             pruned = {t: [n for n in new_names[t] if n in used[t]] for t in latent}
             if all(len(pruned[t]) == len(new_names[t]) for t in latent):
                 break
@@ -362,6 +371,7 @@ class RegulatoryGraph:
         for edge_type, frame in frames.items():
             report.kept_edges[edge_type] = len(kept_frames[edge_type])
             report.dropped_edges[edge_type] = len(frame) - len(kept_frames[edge_type])
+        report.latent_types = latent
         for node_type in sorted(latent):
             report.dropped_nodes[node_type] = sorted(set(self.node_names[node_type]) - set(new_names[node_type]))
         tables = [(frame, et[0], et[2], et[1]) for et, frame in kept_frames.items()]
@@ -404,21 +414,22 @@ class RegulatoryGraph:
             return None, RestrictionReport()
         features = {m: names for m, names in feature_names.items() if m in graph.node_types}
         graph, report = graph.restrict_to(features)
-        for edge_type, kept in report.kept_edges.items():
-            if kept:
-                continue
-            if edge_type[0] in feature_names:
+        empty = [t for t, kept in report.kept_edges.items() if not kept]
+        for edge_type in empty:
+            features = set(map(str, feature_names.get(edge_type[0], ())))
+            if edge_type[0] in feature_names and not self.edge_frame(edge_type)["source"].isin(features).any():
                 examples = preview(self.edge_frame(edge_type)["source"].unique())
                 msg = (
                     f"no {edge_type[0]}->{edge_type[2]} edge matches a '{edge_type[0]}' feature of the data "
                     f"(edge sources e.g. {examples}; features e.g. {preview(feature_names[edge_type[0]])}); "
                     "check that both use the same ids"
                 )
-            else:
-                msg = (
-                    f"no edge of {relation_name(edge_type)} is left once the prior is matched to the data: none of its "
-                    f"'{edge_type[0]}' sources receives an edge; check that the levels of the prior use the same ids"
-                )
+                raise InputError(msg)
+        if empty:
+            msg = (
+                f"no edge of {relation_name(empty[0])} is left once the prior is matched to the data: its nodes lost every "
+                "path from the data or up to the top level; check that the levels of the prior use the same ids"
+            )
             raise InputError(msg)
         return graph, report
 
@@ -589,6 +600,9 @@ def _layout(graph: RegulatoryGraph) -> GraphLayout:
         raise InputError(msg)
     read = {}
     for node_type in [meeting, *above]:
+        if any(t[0] == node_type and t[2] != node_type for t in graph.edge_types):
+            continue  # not a top type: its nodes pass their values up
+
         has_out = torch.zeros(graph.num_nodes(node_type), dtype=torch.bool)
         for edge_type in graph.relations_from(node_type):
             has_out[graph.edge_index(edge_type)[0]] = True

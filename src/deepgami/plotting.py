@@ -337,6 +337,55 @@ def plot_kaplan_meier(
     return _save(fig, path)
 
 
+def plot_paths(paths: pd.DataFrame, path: str | Path, *, n: int = 20) -> Path:
+    """Attribution flowing across the levels of a deep prior along the top ``n`` paths of one
+    class (:func:`deepgami.paths.top_paths`): the inputs on the left, the nodes the classifier
+    reads on the right; a link's width is the summed score of the paths through it, a node's
+    colour its type."""
+    paths = paths.nlargest(n, "score")
+    chains = [list(zip(t.split(" -> "), p.split(" -> "))) for t, p in zip(paths["node_types"], paths["path"])]
+    depth = max(len(chain) for chain in chains)
+    flow: dict[tuple, float] = {}
+    links: dict[tuple, float] = {}
+    for chain, score in zip(chains, paths["score"]):
+        # Right-aligned: every path ends in the last column, where the classifier reads.
+        keys = [(depth - len(chain) + i, node) for i, node in enumerate(chain)]
+        for key in keys:
+            flow[key] = flow.get(key, 0.0) + score
+        for a, b in zip(keys, keys[1:]):
+            links[(a, b)] = links.get((a, b), 0.0) + score
+    position = {}
+    for column in range(depth):
+        nodes = sorted((k for k in flow if k[0] == column), key=lambda k: -flow[k])
+        for i, key in enumerate(nodes):
+            position[key] = (column, 1.0 - (i + 0.5) / max(len(nodes), 1))
+    types = list(dict.fromkeys(t for chain in chains for t, _ in chain))
+    colour = {t: NODE_COLOURS[i % len(NODE_COLOURS)] for i, t in enumerate(types)}
+    top = max(links.values(), default=1.0)
+    fig = Figure(figsize=(2.6 * depth + 1.5, 0.32 * max(len(paths), 8) + 1.5))
+    ax = fig.subplots()
+    for (a, b), score in links.items():
+        (x0, y0), (x1, y1) = position[a], position[b]
+        ax.plot([x0, x1], [y0, y1], color="#999999", linewidth=0.5 + 7 * score / top, alpha=0.6, solid_capstyle="round", zorder=1)
+    for key, (x, y) in position.items():
+        (node_type, name) = key[1]
+        ax.scatter([x], [y], s=30 + 220 * flow[key] / max(flow.values()), color=colour[node_type], zorder=2, edgecolors="white")
+        ax.text(x, y + 0.018, _display(name, None, width=18), ha="center", va="bottom", fontsize=7, bbox=LABEL_BOX, zorder=3)
+    ax.legend(handles=[Line2D([], [], marker="o", linestyle="", color=colour[t], label=t) for t in types], loc="upper left",
+              bbox_to_anchor=(1.0, 1.0), frameon=False, title="node type")
+    ax.set_xlim(-0.5, depth - 0.5)
+    ax.set_ylim(0, 1.05)
+    ax.set_xticks(range(depth), [f"{depth - 1 - c} steps below the top" if c < depth - 1 else "read by the classifier" for c in range(depth)], fontsize=8)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    label = paths["class"].iloc[0] if len(paths) else ""
+    ax.set_title(f"Top {len(paths)} paths for class {label}: attribution flow across the levels of the prior\n"
+                 "(link width: summed path score; node size: flow through the node)", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _top_features(attributions: Mapping[str, np.ndarray], samples: Mapping[str, np.ndarray], n: int) -> list[tuple[str, int]]:
     """``(modality, feature index)`` of the ``n`` features with the largest mean |attribution| over
     the samples (modality -> bool (n_samples,)) observed in their modality, best first;

@@ -170,8 +170,8 @@ class LayeredEncoder(nn.Module):
 
 class UpperTower(nn.Module):
     """The latent types above where the inputs meet (pathways and their parents), shared by
-    every modality's (completed) latents; returns the nodes the classifier reads: those
-    without an outgoing edge, of the meeting type and every type above it.
+    every modality's (completed) latents; returns the nodes the classifier reads: those of the
+    top types without an outgoing edge (:attr:`GraphLayout.read`).
 
     Shapes: (n_samples, n_members, n_meeting) -> (n_samples, n_members, n_read).
     """
@@ -183,7 +183,7 @@ class UpperTower(nn.Module):
         self.plan = [(t, [r for r in graph.edge_types if r[2] == t]) for t in layout.above]
         self.stages = nn.ModuleDict({t: _stage(graph, t, relations, set(), n_members, **options) for t, relations in self.plan})
         self.edge_types = [r for t, relations in self.plan for r in _conv_order(relations, t)]
-        self.read_types = [layout.meeting, *layout.above]
+        self.read_types = list(layout.read)
         self.sizes = {t: graph.num_nodes(t) for t in self.read_types}
         for t in self.read_types:
             self.register_buffer(f"read_{t}", layout.read[t], persistent=False)
