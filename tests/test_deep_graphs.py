@@ -10,10 +10,12 @@ import torch
 
 from deepgami import DeepGAMIClassifier
 from deepgami.errors import InputError
+from deepgami.evaluation.ablation import null_graph
 from deepgami.explain import Explainer
-from deepgami.graph import RegulatoryGraph
+from deepgami.graph import RegulatoryGraph, hierarchy_levels
 from deepgami.nn.model import DeepGAMINet
-from deepgami.nn.stages import GraphStage, UpperTower
+from deepgami.nn.stages import UpperTower
+from deepgami.paths import top_paths
 from deepgami.simulate_hierarchy import simulate_hierarchy_cohort
 
 
@@ -76,13 +78,6 @@ def test_modality_as_target_is_refused_with_a_clear_line():
     graph = _graph(("snp", "eqtl", "tf", [("s0", "t0")]), ("tf", "regulates", "gene", [("t0", "g0")]))
     with pytest.raises(InputError, match="ends in 'tf', a modality"):
         graph.restrict_to_data({"snp": ["s0"], "tf": ["t0"]})
-
-
-def _dense(graph: RegulatoryGraph, stage: GraphStage, relation) -> torch.Tensor:
-    """The masked dense weight W * M of one conv of ``stage`` (one member)."""
-    src_type, _, dst_type = relation
-    conv = stage.convs[[t for t in graph.edge_types if t[2] == dst_type and t[0] != dst_type].index(relation)] if src_type != dst_type else stage.convs[-1]
-    return conv.to_dense()
 
 
 def test_two_levels_equal_the_dense_formula_and_its_gradients():
@@ -150,7 +145,8 @@ def fitted_hierarchy():
 def test_edge_attributions_cover_every_level_and_add_up(fitted_hierarchy):
     cohort, model = fitted_hierarchy
     edges = Explainer(model, cohort.modalities, n_steps=16, progress=False).edges()
-    assert set(edges.table["edge_type"]) == {"snp-eqtl->tf", "snp-eqtl->gene", "tf-regulates->gene", "gene-member_of->pathway", "pathway-parent->pathway"}
+    relations = {"snp-eqtl->tf", "snp-eqtl->gene", "tf-regulates->gene", "gene-member_of->pathway", "pathway-parent->pathway"}
+    assert set(edges.table["edge_type"]) == relations
     for gaps in edges.completeness.values():
         assert gaps["relative_gap"] < 0.02
     parent = edges.table[edges.table["edge_type"] == "pathway-parent->pathway"]
@@ -167,3 +163,37 @@ def test_latents_of_a_deep_network_name_the_nodes_the_head_reads(fitted_hierarch
     roots = [n for n, level in zip(names, levels) if level == "pathway"]
     assert roots and all(cohort.truth["pathway_level"][n] == 3 for n in roots)
     assert set(latents.loc[latents["layer"] == "snp", "level"]) == {"gene"}
+
+
+@pytest.mark.parametrize("kind", ["random", "bernoulli", "shuffle"])
+def test_null_hierarchies_stay_acyclic_per_level_and_spare_other_relations(kind):
+    cohort = simulate_hierarchy_cohort(n_samples=50, n_snps=200, n_genes=60, n_pathways=30, depth=4, seed=1)
+    graph = RegulatoryGraph.from_edge_tables(cohort.edge_tables())
+    parent = ("pathway", "parent", "pathway")
+    null = null_graph(graph, kind, seed=2, relations=[parent])
+    levels = hierarchy_levels(graph, parent)
+    real_src, real_dst = graph.edge_index(parent)
+    null_src, null_dst = null.edge_index(parent)
+    pairs = lambda s, d: sorted(zip(levels[s].tolist(), levels[d].tolist()))  # noqa: E731
+    assert pairs(null_src, null_dst) == pairs(real_src, real_dst)  # same edges per pair of levels
+    assert not torch.equal(null.edge_index(parent), graph.edge_index(parent))
+    for edge_type in graph.edge_types:
+        if edge_type != parent:
+            assert torch.equal(null.edge_index(edge_type), graph.edge_index(edge_type))
+    assert null.layout.levels["pathway"].max() <= levels.max()  # validated: no loop
+
+
+def test_paths_split_each_top_edge_among_the_chains_below():
+    edges = pd.DataFrame(
+        {
+            "edge_type": ["snp-eqtl->gene"] * 3 + ["gene-member_of->pathway"] * 2,
+            "source": ["s0", "s1", "s2", "g0", "g1"],
+            "target": ["g0", "g0", "g1", "p0", "p0"],
+            "class": "case",
+            "abs_score": [3.0, 1.0, 2.0, 4.0, 1.0],
+        }
+    )
+    paths = top_paths(edges, "case")
+    assert paths["path"].tolist() == ["s0 -> g0 -> p0", "s1 -> g0 -> p0", "s2 -> g1 -> p0"]
+    assert np.allclose(paths["score"], [3.0, 1.0, 1.0]) and np.isclose(paths["share"].sum(), 1.0)
+    assert set(paths["node_types"]) == {"snp -> gene -> pathway"}

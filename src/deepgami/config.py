@@ -27,7 +27,7 @@ TRAINING_KEYS = config_keys("training")
 TOP_KEYS = {"data", "graph", "split", "model", "training", "cv", "search", "preprocessing"}
 DATA_KEYS = {"labels", "id_column", "label_column", "time_column", "event_column", "task", "targets", "covariates", "modalities", "join"}
 TARGET_KEYS = {"name", "task", "label_column", "time_column", "event_column", "weight"}
-CV_KEYS = {"folds", "repeats", "training_seeds", "methods", "ablations"}
+CV_KEYS = {"folds", "repeats", "training_seeds", "methods", "ablations", "null_relations"}
 # [search] lists candidate values of DeepGAMI parameters for the inner-fold grid search.
 SEARCH_KEYS = set(PARAMETER_SEARCH_KEYS)
 PREPROCESSING_KEYS = {"select_k", "variance_threshold", "knn_impute", "smote", "smote_k", "covariates", "batch"}
@@ -336,7 +336,7 @@ def _parse_evaluation(raw: dict[str, Any], base: Path, modalities: set[str]) -> 
         if key in cv and (not isinstance(cv[key], int) or isinstance(cv[key], bool) or cv[key] < least):
             msg = f"[cv] {key} must be an integer of at least {least} (got {cv[key]!r})"
             raise InputError(msg)
-    for key in ("methods", "ablations"):
+    for key in ("methods", "ablations", "null_relations"):
         if key in cv and (not isinstance(cv[key], list) or not all(isinstance(v, str) for v in cv[key])):
             msg = f"[cv] {key} must be a list of names"
             raise InputError(msg)

@@ -527,10 +527,10 @@ def _check_acyclic(graph: RegulatoryGraph) -> None:
         raise InputError(msg)
     for edge_type in graph.edge_types:
         if edge_type[0] == edge_type[2]:
-            _hierarchy_levels(graph, edge_type)
+            hierarchy_levels(graph, edge_type)
 
 
-def _hierarchy_levels(graph: RegulatoryGraph, edge_type: EdgeType) -> torch.Tensor:
+def hierarchy_levels(graph: RegulatoryGraph, edge_type: EdgeType) -> torch.Tensor:
     """Level per node of a relation within one node type: 0 without a child, else 1 + the
     highest child's. Raises :class:`InputError` for a loop (a node its own ancestor)."""
     node_type = edge_type[0]
@@ -574,10 +574,10 @@ def _layout(graph: RegulatoryGraph) -> GraphLayout:
     common = set.intersection(*(reach[t] for t in inputs))
     # Where the inputs meet: the lowest type every input reaches that cuts the graph in two,
     # no relation from below it ending above it.
-    meeting = next(
-        (m for m in nx.topological_sort(types) if m in common and not any(s not in reach[m] and s != m and d in reach[m] for s, _, d in graph.edge_types)),
-        None,
-    )
+    def cuts(m: NodeType) -> bool:
+        return not any(s not in reach[m] and s != m and d in reach[m] for s, _, d in graph.edge_types)
+
+    meeting = next((m for m in nx.topological_sort(types) if m in common and cuts(m)), None)
     if meeting is None:
         msg = f"the inputs {', '.join(inputs)} meet at no node type; every input needs a path to one shared latent node type"
         raise InputError(msg)
@@ -594,7 +594,7 @@ def _layout(graph: RegulatoryGraph) -> GraphLayout:
                 f"({', '.join(sources)}); let every input's relations end at or below one shared node type"
             )
             raise InputError(msg)
-    levels = {t[0]: _hierarchy_levels(graph, t) for t in hierarchies}
+    levels = {t[0]: hierarchy_levels(graph, t) for t in hierarchies}
     if meeting in levels:
         msg = f"'{meeting}' is where the inputs meet and has a hierarchy within itself; give the hierarchy its own node type above it"
         raise InputError(msg)

@@ -1,12 +1,12 @@
-"""Which chains of a deep prior carry the prediction: SNP -> TF -> gene -> pathway -> parent.
+r"""Which chains of a deep prior carry the prediction: SNP -> TF -> gene -> pathway -> parent.
 
 Edge attributions (:meth:`deepgami.explain.Explainer.edges`) are split along paths as a flow:
-an edge ending in a node that the classifier reads (a root pathway, a gene without a pathway)
+an edge ending in a node that the classifier reads (a root of the top level)
 passes on its ``abs_score``; a node hands what leaves it down to its incoming edges in
 proportion to their own ``abs_score``. A path's score is therefore
 
 .. math::
-    s(e_1 \\dots e_L) = |a_{e_L}| \\prod_{i < L} \\frac{|a_{e_i}|}{\\sum_{e \\to v_i} |a_e|}
+    s(e_1 \dots e_L) = |a_{e_L}| \prod_{i < L} \frac{|a_{e_i}|}{\sum_{e \to v_i} |a_e|}
 
 with :math:`v_i` the node where :math:`e_i` ends, and the scores of all paths through a top edge
 add up to its attribution. Written here because no graph library decomposes attributions along

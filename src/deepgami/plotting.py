@@ -375,7 +375,8 @@ def plot_paths(paths: pd.DataFrame, path: str | Path, *, n: int = 20) -> Path:
               bbox_to_anchor=(1.0, 1.0), frameon=False, title="node type")
     ax.set_xlim(-0.5, depth - 0.5)
     ax.set_ylim(0, 1.05)
-    ax.set_xticks(range(depth), [f"{depth - 1 - c} steps below the top" if c < depth - 1 else "read by the classifier" for c in range(depth)], fontsize=8)
+    ticks = [f"{depth - 1 - c} step{'s' if depth - 1 - c > 1 else ''} below the top" for c in range(depth - 1)]
+    ax.set_xticks(range(depth), [*ticks, "read by the classifier"], fontsize=8)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)

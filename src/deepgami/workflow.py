@@ -31,11 +31,13 @@ from .estimator import DeepGAMIClassifier, DeepGAMIEstimator, DeepGAMIMultiTarge
 from .explain import Explanation, explain_model
 from .graph import RegulatoryGraph, leftover_node_names
 from .network import class_overlap, enrichment, hubs, modules, prioritized_network, read_gmt, top_edges, write_cytoscape
+from .paths import top_paths
 from .plotting import (
     plot_class_comparison,
     plot_feature_summary,
     plot_kaplan_meier,
     plot_network,
+    plot_paths,
     plot_predicted_vs_observed,
     plot_roc,
 )
@@ -54,6 +56,8 @@ ESTIMATORS: dict[str, type[DeepGAMIEstimator]] = {
     "classification": DeepGAMIClassifier, "regression": DeepGAMIRegressor, "survival": DeepGAMISurvival, "multi": DeepGAMIMultiTarget
 }  # fmt: skip
 #: The test-set figure of each task.
+# Chains per class in paths.csv of a deeper prior (the figure draws the top 20).
+PATHS_PER_CLASS = 100
 FIGURES = {"classification": "roc.png", "regression": "predicted_vs_observed.png", "survival": "kaplan_meier.png"}
 
 
@@ -423,10 +427,23 @@ def run_explain(
         )
         if len(explanation.edges):
             _write_networks(explanation.edges, model, stage, top_fraction, max_q_value, gene_sets)
+        if len(explanation.edges) and not model.graph_.layout.one_hop:
+            _write_paths(explanation.edges, model, stage)
         (stage / "explain.json").write_text(
             json.dumps({"settings": explanation.settings, "completeness": explanation.completeness}, indent=2)
         )
     return explanation
+
+
+def _write_paths(edges: pd.DataFrame, model: DeepGAMIEstimator, stage: Path) -> None:
+    """A deeper prior's ``paths.csv`` (top chains per class) and ``paths_<class>.png`` (their flow across levels)."""
+    tables = []
+    for label in model.task_.output_names:
+        table = top_paths(edges, label, n=PATHS_PER_CLASS)
+        tables.append(table)
+        if len(table):
+            plot_paths(table, stage / f"paths_{_file_label(label)}.png")
+    pd.concat(tables, ignore_index=True).to_csv(stage / "paths.csv", index=False)
 
 
 def _score_name(model: DeepGAMIEstimator, output: str) -> str:

@@ -10,6 +10,11 @@ that carry a prior edge; otherwise every null inherits the prior's choice of sou
   probability 0.2 (so about 80 % of the prior is kept and 20 % of the edges are new).
 - ``shuffle``: degree-preserving shuffle: targets are permuted among the edges of a relation
   (every source keeps its out-degree, every target its in-degree), duplicates then swapped away.
+
+A hierarchy (a relation within one node type, child -> parent) is randomised per pair of
+levels: the edges from level ``a`` to level ``b`` are redrawn among the nodes of those levels,
+so the null hierarchy stays acyclic and keeps its depth. ``relations`` limits the null to some
+relations ("the real hierarchy against a shuffled one" keeps the others as they are).
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
-from ..graph import RegulatoryGraph
+from .._typing import EdgeType
+from ..graph import RegulatoryGraph, hierarchy_levels
 
 NULL_GRAPHS = ("random", "bernoulli", "shuffle")
 
@@ -36,28 +42,56 @@ def with_feature_nodes(graph: RegulatoryGraph, features: Mapping[str, Sequence[s
     return RegulatoryGraph(names, {t: graph.edge_index(t) for t in edge_types}, weights)
 
 
-def null_graph(graph: RegulatoryGraph, kind: str, *, seed: int = 0, keep_probability: float = 0.8) -> RegulatoryGraph:
-    """A null version of ``graph`` of the given ``kind`` (see module docstring)."""
+def null_graph(
+    graph: RegulatoryGraph, kind: str, *, seed: int = 0, keep_probability: float = 0.8, relations: Sequence[EdgeType] | None = None
+) -> RegulatoryGraph:
+    """A null version of ``graph`` of the given ``kind`` (see module docstring), of every
+    relation or of ``relations`` only."""
     if kind not in NULL_GRAPHS:
         msg = f"null graph kind must be one of {NULL_GRAPHS} (got {kind!r})"
         raise ValueError(msg)
     rng = np.random.default_rng(seed)
     edges = {}
     for edge_type in graph.edge_types:
-        n_src, n_dst = graph.num_nodes(edge_type[0]), graph.num_nodes(edge_type[2])
-        src, dst = graph.edge_index(edge_type).numpy()
-        if kind == "random":
-            flat = _sample_pairs(rng, n_src * n_dst, len(src), exclude=np.array([], dtype=np.int64))
-        elif kind == "bernoulli":
-            n_kept = rng.binomial(len(src), keep_probability)
-            prior = src.astype(np.int64) * n_dst + dst
-            kept = rng.choice(prior, size=n_kept, replace=False)
-            new = _sample_pairs(rng, n_src * n_dst, len(src) - n_kept, exclude=prior)
-            flat = np.concatenate([kept, new])
+        src, dst = graph.edge_index(edge_type).numpy().astype(np.int64)
+        if relations is not None and edge_type not in relations:
+            edges[edge_type] = graph.edge_index(edge_type)
+            continue
+        if edge_type[0] != edge_type[2]:
+            n_src, n_dst = graph.num_nodes(edge_type[0]), graph.num_nodes(edge_type[2])
+            groups = [(src, dst, np.arange(n_src), np.arange(n_dst))]
         else:
-            flat = _shuffle_targets(rng, src.astype(np.int64), dst.astype(np.int64), n_dst)
-        edges[edge_type] = torch.from_numpy(np.stack([flat // n_dst, flat % n_dst]))
+            level = hierarchy_levels(graph, edge_type).numpy()
+            pairs = sorted(set(zip(level[src].tolist(), level[dst].tolist())))
+            groups = [
+                (src[(level[src] == a) & (level[dst] == b)], dst[(level[src] == a) & (level[dst] == b)],
+                 np.flatnonzero(level == a), np.flatnonzero(level == b))
+                for a, b in pairs
+            ]
+        new_src, new_dst = [], []
+        for group_src, group_dst, sources, targets in groups:
+            # Local indices within the group's nodes, drawn there, mapped back.
+            local_src, local_dst = np.searchsorted(sources, group_src), np.searchsorted(targets, group_dst)
+            flat = _null_pairs(rng, kind, local_src, local_dst, len(sources), len(targets), keep_probability)
+            new_src.append(sources[flat // len(targets)])
+            new_dst.append(targets[flat % len(targets)])
+        edges[edge_type] = torch.from_numpy(np.stack([np.concatenate(new_src), np.concatenate(new_dst)]))
     return RegulatoryGraph(graph.node_names, edges)
+
+
+def _null_pairs(
+    rng: np.random.Generator, kind: str, src: np.ndarray, dst: np.ndarray, n_src: int, n_dst: int, keep_probability: float
+) -> np.ndarray:
+    """Flat pair indices (``src * n_dst + dst``) of one relation's (or level pair's) null edges."""
+    if kind == "random":
+        return _sample_pairs(rng, n_src * n_dst, len(src), exclude=np.array([], dtype=np.int64))
+    if kind == "bernoulli":
+        n_kept = rng.binomial(len(src), keep_probability)
+        prior = src * n_dst + dst
+        kept = rng.choice(prior, size=n_kept, replace=False)
+        new = _sample_pairs(rng, n_src * n_dst, len(src) - n_kept, exclude=prior)
+        return np.concatenate([kept, new])
+    return _shuffle_targets(rng, src, dst, n_dst)
 
 
 def _sample_pairs(rng: np.random.Generator, n_pairs: int, n: int, exclude: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from ..checkpoint import Checkpoint
 from ..data import MultiOmicsData, float_values
 from ..errors import InputError, preview
-from ..graph import RegulatoryGraph
+from ..graph import RegulatoryGraph, parse_relation_name, relation_name
 from ..metrics import classification_metrics, regression_metrics, survival_metrics
 from ..params import TASK_KINDS
 from ..readers import read_ids
@@ -89,6 +89,9 @@ class CVSettings:
     ablations : list of str, optional
         Names from ``ABLATIONS``; default all of them when there is a graph and DeepGAMI is
         compared, else none.
+    null_relations : list of str, optional
+        The relations (``edges.csv`` names, e.g. ``"pathway-parent->pathway"``) the null graphs
+        randomise, the others kept as they are; default every relation.
     search : dict of str to list
         DeepGAMI's inner-fold grid: parameter name -> candidate values.
     method_grids : dict of str to dict
@@ -111,6 +114,7 @@ class CVSettings:
     training_seeds: int = 1
     methods: list[str] | None = None
     ablations: list[str] | None = None
+    null_relations: list[str] | None = None
     search: dict[str, list] = field(default_factory=dict)
     method_grids: dict[str, dict[str, list]] = field(default_factory=dict)
     estimator_params: dict[str, Any] = field(default_factory=dict)
@@ -130,6 +134,7 @@ class Candidate:
     params: dict[str, Any] = field(default_factory=dict)
     null_graph: str | None = None
     task: str = "classification"
+    null_relations: list[str] | None = None
 
 
 def _load_baselines() -> None:
@@ -194,7 +199,14 @@ def candidates(settings: CVSettings, graph: RegulatoryGraph | None) -> list[Cand
             out.append(Candidate("deepgami_no_aux", deepgami.spec, grid, params, task=task))
         else:
             name = f"deepgami_{ablation}_graph"
-            out.append(Candidate(name, deepgami.spec, dict(deepgami.grid), dict(deepgami.params), ablation, task=task))
+            null_relations = settings.null_relations
+            out.append(Candidate(name, deepgami.spec, dict(deepgami.grid), dict(deepgami.params), ablation, task, null_relations))
+    if settings.null_relations is not None and graph is not None:
+        known = [relation_name(t) for t in graph.edge_types]
+        unknown = [r for r in settings.null_relations if r not in known]
+        if unknown:
+            msg = f"[cv] null_relations names unknown relation '{unknown[0]}' (the prior's: {', '.join(known)})"
+            raise InputError(msg)
     return out
 
 
@@ -235,7 +247,8 @@ def _build(
     prior = graph
     if candidate.null_graph is not None:
         features = {m: frame.columns for m, frame in train.modalities.items()}
-        prior = null_graph(with_feature_nodes(graph, features), candidate.null_graph, seed=seed)
+        relations = None if candidate.null_relations is None else [parse_relation_name(r) for r in candidate.null_relations]
+        prior = null_graph(with_feature_nodes(graph, features), candidate.null_graph, seed=seed, relations=relations)
     kwargs = {"graph": prior if spec.uses_graph else None, "random_state": train_seed}
     if len(spec.tasks) > 1:  # a method of several tasks (DeepGAMI) is told which
         kwargs["task"] = candidate.task
