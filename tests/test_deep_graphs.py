@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from deepgami import DeepGAMIClassifier
+from deepgami.cli import main
 from deepgami.errors import InputError
 from deepgami.evaluation.ablation import null_graph
 from deepgami.explain import Explainer
@@ -197,3 +198,39 @@ def test_paths_split_each_top_edge_among_the_chains_below():
     assert paths["path"].tolist() == ["s0 -> g0 -> p0", "s1 -> g0 -> p0", "s2 -> g1 -> p0"]
     assert np.allclose(paths["score"], [3.0, 1.0, 1.0]) and np.isclose(paths["share"].sum(), 1.0)
     assert set(paths["node_types"]) == {"snp -> gene -> pathway"}
+
+
+@pytest.mark.filterwarnings("ignore:graph restricted to the data")
+def test_a_deep_prior_runs_through_fit_predict_explain_and_cv(tmp_path, capsys):
+    cohort = simulate_hierarchy_cohort(n_samples=160, n_snps=200, n_tfs=15, n_genes=50, n_pathways=14, depth=3, seed=4)
+    config = cohort.write(tmp_path / "cohort")
+    config.write_text(
+        config.read_text()
+        + '\n[model]\nn_members = 2\nnull_members = 1\n\n[training]\nmax_epochs = 4\n\n'
+        + '[cv]\nfolds = 2\nmethods = ["deepgami"]\nablations = ["shuffle"]\nnull_relations = ["pathway-parent->pathway"]\n'
+    )
+    run, explained = tmp_path / "run", tmp_path / "explain"
+    assert main(["-q", "fit", str(config), "--out", str(run)]) == 0
+    assert main(["-q", "predict", str(run), "--modality", f"snp={tmp_path / 'cohort' / 'snp.csv'}", "--out", str(tmp_path / "p.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 160
+    assert main(["-q", "explain", str(run), "--out", str(explained), "--n-steps", "8"]) == 0
+    edges = pd.read_csv(explained / "edges.csv")
+    assert "pathway-parent->pathway" in set(edges["edge_type"])
+    paths = pd.read_csv(explained / "paths.csv")
+    assert set(paths["node_types"].str.split(" -> ").str[-1]) == {"pathway"} and (explained / "paths_case.png").is_file()
+    latents = pd.read_csv(explained / "latents.csv")
+    assert {"gene", "pathway"} <= set(latents["level"])
+    assert main(["-q", "cv", str(config), "--out", str(tmp_path / "cv"), "--repeats", "1"]) == 0
+    results = pd.read_csv(tmp_path / "cv" / "results.csv")
+    assert {"deepgami", "deepgami_shuffle_graph"} <= set(results["method"])
+    capsys.readouterr()
+
+
+@pytest.mark.filterwarnings("ignore:graph restricted to the data")
+def test_cv_refuses_an_unknown_null_relation(tmp_path, capsys):
+    cohort = simulate_hierarchy_cohort(n_samples=60, n_snps=100, n_genes=30, n_pathways=10, depth=2, seed=5)
+    config = cohort.write(tmp_path)
+    config.write_text(config.read_text() + '\n[cv]\nmethods = ["deepgami"]\nablations = ["shuffle"]\nnull_relations = ["pathway-x->pathway"]\n')
+    assert main(["-q", "cv", str(config), "--out", str(tmp_path / "cv")]) != 0
+    err = capsys.readouterr().err
+    assert "null_relations names unknown relation 'pathway-x->pathway'" in err and not (tmp_path / "cv").exists()
