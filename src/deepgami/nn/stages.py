@@ -54,10 +54,11 @@ class GraphStage(nn.Module):
         Passed to every :class:`BioDropConnect`.
     n_members : int
     init_scale : float
-        Initial edge weights are ``U(-1, 1) * init_scale / sqrt(fan_in)``. 1 is ``nn.Linear``'s
-        default restricted to the prior (the paper's), with biases drawn the same way; below 1
-        the edges start near zero, so what they end at is what they learned, and the biases
-        start at ``SMALL_INIT_BIAS``.
+        Initial weights of the edges from the data are ``U(-1, 1) * init_scale / sqrt(fan_in)``.
+        1 is ``nn.Linear``'s default restricted to the prior (the paper's), with biases drawn
+        the same way; below 1 those edges start near zero, so what they end at is what they
+        learned, and the biases start at ``SMALL_INIT_BIAS``. Edges between latent levels
+        always start at scale 1.
 
     Shapes: one input per source, (n_samples, num_src) shared or (n_samples, n_members *
     num_src) per member -> (n_samples, n_members * n_nodes), member-major.
@@ -87,6 +88,7 @@ class GraphStage(nn.Module):
             else:
                 convs.append(BioDropConnect(replicate_edges(edge_index, n_nodes, self.n_members), num_src, width, bias=False, kernel=kernel))
         self.n_sources = len(convs)
+        self.from_data = [not per_member for _, _, per_member in sources] + ([False] if hierarchy is not None else [])
         if hierarchy is not None:
             if levels is None:
                 msg = "a hierarchy needs the level of every node"
@@ -111,8 +113,12 @@ class GraphStage(nn.Module):
             if self.init_scale == 1.0:
                 self.bias.uniform_(-1.0, 1.0).mul_(fan_in.rsqrt())
             else:
-                for conv in self.convs:
-                    conv.weight.mul_(self.init_scale)
+                # Only the edges from the data start small: edges between latent levels keep
+                # the full scale, or a signal shrinking tenfold per level would not reach the
+                # top of a deep prior (a four-level prior trained to a constant prediction).
+                for conv, from_data in zip(self.convs, self.from_data):
+                    if from_data:
+                        conv.weight.mul_(self.init_scale)
                 self.bias.fill_(SMALL_INIT_BIAS)
 
     def forward(self, inputs: Sequence[Tensor]) -> Tensor:
