@@ -120,6 +120,25 @@ def test_a_hierarchy_is_walked_level_by_level():
     assert torch.allclose(tower(genes).view(4, -1), h[:, [3]], atol=1e-6)
 
 
+def test_a_hierarchy_where_the_inputs_meet_walks_the_completed_latents():
+    # P-NET's arrangement: expression features straight into pathways, pathways into parents.
+    torch.manual_seed(2)
+    rna_pathway = ("rna", "member_of", "pathway", [("g0", "p0"), ("g1", "p0"), ("g1", "p1"), ("g2", "p2")])
+    graph = _graph(rna_pathway, PATHWAY_PARENT)
+    assert graph.layout.meeting == "pathway" and graph.layout.read["pathway"].tolist() == [3]
+    net = DeepGAMINet.from_graph(graph, {"rna": 3}, n_classes=2, edge_init_scale=1.0, hidden_dims=())
+    encoder, stage = net.encoders["rna"], net.upper.stages["pathway"]
+    x = torch.randn(5, 3)
+    z = torch.relu(x @ encoder.convs[0].to_dense() + encoder.bias)
+    h = torch.zeros(5, 4)
+    for level, nodes in enumerate([[0, 1], [2], [3]]):
+        h[:, nodes] = torch.relu(z + stage.bias + (h @ stage.convs[0].to_dense() if level else 0))[:, nodes]
+    assert torch.allclose(net.upper(encoder(x).view(5, 1, 4)).view(5, -1), h[:, [3]], atol=1e-6)
+    two = _graph(rna_pathway, ("meth", "near", "pathway", [("c0", "p2")]), PATHWAY_PARENT)
+    net = DeepGAMINet.from_graph(two, {"rna": 3, "meth": 1}, n_classes=2)
+    assert net(dict(rna=x, meth=torch.randn(5, 1))).shape == (5, 1, 2) and len(net.aux_maps) == 2
+
+
 def test_ensemble_slots_of_a_deep_network_equal_single_networks():
     graph = _graph(("snp", "eqtl", "tf", [("s0", "t0"), ("s2", "t0")]), ("tf", "regulates", "gene", [("t0", "g0"), ("t0", "g2")]),
                    SNP_GENE, GENE_PATHWAY, PATHWAY_PARENT)

@@ -595,9 +595,6 @@ def _layout(graph: RegulatoryGraph) -> GraphLayout:
             )
             raise InputError(msg)
     levels = {t[0]: hierarchy_levels(graph, t) for t in hierarchies}
-    if meeting in levels:
-        msg = f"'{meeting}' is where the inputs meet and has a hierarchy within itself; give the hierarchy its own node type above it"
-        raise InputError(msg)
     read = {}
     for node_type in [meeting, *above]:
         if any(t[0] == node_type and t[2] != node_type for t in graph.edge_types):

@@ -156,7 +156,8 @@ class DeepGAMINet(nn.Module):
                 encoders[modality] = GuidedEncoder(count, n_latent, {t[1]: graph.edge_index(t) for t in relations}, **options)
             else:
                 encoders[modality] = DenseEncoder(count, n_latent, latent_activation, n_members=n_slots)
-        upper = UpperTower(graph, **options) if guided and graph.layout.above else None
+        deeper = guided and (graph.layout.above or graph.layout.meeting in graph.layout.levels)
+        upper = UpperTower(graph, **options) if deeper else None
         return cls(encoders, n_latent, n_classes, n_members=n_members, n_null_members=n_null_members, upper=upper, **head_kwargs)
 
     # ------------------------------------------------------------------ members

@@ -121,8 +121,10 @@ class GraphStage(nn.Module):
                         conv.weight.mul_(self.init_scale)
                 self.bias.fill_(SMALL_INIT_BIAS)
 
-    def forward(self, inputs: Sequence[Tensor]) -> Tensor:
-        out = self.bias
+    def forward(self, inputs: Sequence[Tensor], base: Tensor | None = None) -> Tensor:
+        """``base`` (n_samples, n_members * n_nodes), optional, is added to the messages: the
+        completed latents of the type where the inputs meet, when a hierarchy continues there."""
+        out = self.bias if base is None else self.bias + base
         for conv, x in zip(self.convs[: self.n_sources], inputs):
             out = out + conv(x)
         if not self.hierarchy:
@@ -163,7 +165,8 @@ class LayeredEncoder(nn.Module):
         own = [*layout.own[modality], layout.meeting]
         reached = {modality, *own}
         self.modality = modality
-        self.plan = [(t, [r for r in graph.edge_types if r[2] == t and r[0] in reached]) for t in own]
+        # A hierarchy within the meeting type runs above it, on the completed latents (UpperTower).
+        self.plan = [(t, [r for r in graph.edge_types if r[2] == t and r[0] in reached and not r[0] == r[2] == layout.meeting]) for t in own]
         self.stages = nn.ModuleDict({t: _stage(graph, t, relations, {modality}, n_members, **options) for t, relations in self.plan})
         self.edge_types = [r for t, relations in self.plan for r in _conv_order(relations, t)]
 
@@ -175,8 +178,8 @@ class LayeredEncoder(nn.Module):
 
 
 class UpperTower(nn.Module):
-    """The latent types above where the inputs meet (pathways and their parents), shared by
-    every modality's (completed) latents; returns the nodes the classifier reads: those of the
+    """The latent types above where the inputs meet (pathways and their parents), and a
+    hierarchy within the meeting type itself, shared by every modality's (completed) latents; returns the nodes the classifier reads: those of the
     top types without an outgoing edge (:attr:`GraphLayout.read`).
 
     Shapes: (n_samples, n_members, n_meeting) -> (n_samples, n_members, n_read).
@@ -186,7 +189,11 @@ class UpperTower(nn.Module):
         super().__init__()
         layout = graph.layout
         self.meeting, self.n_members = layout.meeting, int(n_members)
-        self.plan = [(t, [r for r in graph.edge_types if r[2] == t]) for t in layout.above]
+        # A hierarchy within the meeting type (genes' pathways -> parent pathways) walks the
+        # completed latents first: a node adds its children's values to its own latent.
+        within = [r for r in graph.edge_types if r[0] == r[2] == self.meeting]
+        self.plan = [(self.meeting, within)] if within else []
+        self.plan += [(t, [r for r in graph.edge_types if r[2] == t]) for t in layout.above]
         self.stages = nn.ModuleDict({t: _stage(graph, t, relations, set(), n_members, **options) for t, relations in self.plan})
         self.edge_types = [r for t, relations in self.plan for r in _conv_order(relations, t)]
         self.read_types = list(layout.read)
@@ -199,7 +206,8 @@ class UpperTower(nn.Module):
         n = z.shape[0]
         values = {self.meeting: z.reshape(n, -1)}
         for node_type, relations in self.plan:
-            values[node_type] = self.stages[node_type]([values[r[0]] for r in relations if r[0] != node_type])
+            base = values[node_type] if node_type == self.meeting else None
+            values[node_type] = self.stages[node_type]([values[r[0]] for r in relations if r[0] != node_type], base)
         parts = [values[t].view(n, self.n_members, self.sizes[t]).index_select(2, self.read_index(t)) for t in self.read_types]
         return torch.cat(parts, dim=2)
 
