@@ -45,6 +45,7 @@ class TrainingSettings:
     aux_weight: float
     modality_dropout: float
     edge_l1: float
+    level_loss_weight: float = 0.0
 
     @classmethod
     def of(cls, estimator) -> TrainingSettings:
@@ -101,7 +102,8 @@ class DeepGAMILoss(nn.Module):
     """The training objective as one module: per member, the task's loss (cross-entropy for
     a classification) on the completed latents plus ``aux_weight`` times the auxiliary MSE
     plus ``edge_l1`` times the summed absolute prior edge weights (a lasso on the edges: each
-    latent node keeps few of its prior inputs); the total is the sum over the members, so
+    latent node keeps few of its prior inputs) plus ``level_weight`` times the mean task loss
+    of the level heads of a deep prior (deep supervision); the total is the sum over the members, so
     members never interact.
 
     A module (not a function) so DistributedDataParallel sees the whole computation as one
@@ -115,22 +117,35 @@ class DeepGAMILoss(nn.Module):
     """
 
     def __init__(
-        self, net: DeepGAMINet, task: Task, aux_weight: float, class_weight: Tensor | None = None, edge_l1: float = 0.0
+        self,
+        net: DeepGAMINet,
+        task: Task,
+        aux_weight: float,
+        class_weight: Tensor | None = None,
+        edge_l1: float = 0.0,
+        level_weight: float = 0.0,
     ) -> None:
         super().__init__()
         self.net, self.task, self.aux_weight, self.class_weight, self.edge_l1 = net, task, aux_weight, class_weight, edge_l1
+        self.level_weight = level_weight if net.level_heads is not None else 0.0
 
     def forward(
         self, batch: Batchable, totals: LossTotals, head_observed: dict[str, Tensor] | None = None
     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         z_dict = self.net.encode(batch.x_dict)
-        outputs = self.net.classify(self.net.complete(z_dict, head_observed or batch.observed), batch.covariates)
+        full = self.net.complete(z_dict, head_observed or batch.observed)
+        outputs, levels = self.net.classify(full, batch.covariates, with_levels=True)
+        if not self.level_weight:
+            levels = {}
         y = per_slot(batch.y, outputs.shape[1], self.task.target_shape)
         # A slot may train on none of a batch's rows (all held out): 0 / 0 counts as 0.
         task_loss = self.task.loss(outputs, y, totals.task, self.class_weight)
         member_rows = self.task.used(y).to(outputs.dtype) if has_slot_axis(batch.y, self.task.target_shape) else None
         auxiliary = self.net.auxiliary_loss(z_dict, batch.observed, totals.pairs, member_rows)
         total = task_loss.sum() + self.aux_weight * auxiliary
+        if levels:
+            level_losses = [self.task.loss(value, y, totals.task, self.class_weight).sum() for value in levels.values()]
+            total = total + self.level_weight * torch.stack(level_losses).mean()
         if self.edge_l1:
             total = total + self.edge_l1 * self.net.edge_weight_l1() * (len(batch) / totals.rows)
         return total, task_loss, auxiliary, outputs
@@ -241,7 +256,7 @@ def train_module(
     ended without the interruption (bit for bit on CPU).
     """
     rank, world = process_rank(), process_count()
-    objective = DeepGAMILoss(module, task, settings.aux_weight, class_weight, settings.edge_l1)
+    objective = DeepGAMILoss(module, task, settings.aux_weight, class_weight, settings.edge_l1, settings.level_loss_weight)
     step_module: nn.Module = objective
     if world > 1:
         # Buffers (edge indices) never change, so they are not re-broadcast every step; a batch

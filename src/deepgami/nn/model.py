@@ -74,6 +74,9 @@ class DeepGAMINet(nn.Module):
         The latent types above the shared latent nodes (pathways) of a deeper prior: each
         modality's completed latents pass through it, and the head reads its ``n_read`` nodes
         (the tops of the paths) per modality instead of the latents.
+    level_heads : bool
+        With ``upper``: one linear head per latent level (the meeting type and each type above
+        it, every modality's nodes), for deep supervision (:meth:`classify` ``with_levels``).
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class DeepGAMINet(nn.Module):
         n_null_members: int = 0,
         n_covariates: int = 0,
         upper: UpperTower | None = None,
+        level_heads: bool = False,
     ) -> None:
         super().__init__()
         if not encoders:
@@ -105,6 +109,10 @@ class DeepGAMINet(nn.Module):
         self.upper = upper
         width = (self.n_latent if upper is None else upper.n_read) * len(self.modalities) + self.n_covariates
         self.head = feedforward_head(width, hidden_dims, n_classes, dropout, self.n_slots)
+        self.level_heads = None
+        if level_heads and upper is not None:
+            k = len(self.modalities)
+            self.level_heads = nn.ModuleDict({t: MemberLinear(upper.widths[t] * k, n_classes, self.n_slots) for t in upper.level_types})
 
     @classmethod
     def from_graph(
@@ -243,19 +251,28 @@ class DeepGAMINet(nn.Module):
             full[target] = imputed if target_obs is None else torch.where(target_obs.view(-1, 1, 1), z_dict[target], imputed)
         return full
 
-    def classify(self, full: Mapping[str, Tensor], covariates: Tensor | None = None) -> Tensor:
+    def classify(
+        self, full: Mapping[str, Tensor], covariates: Tensor | None = None, *, with_levels: bool = False
+    ) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
         """Logits (n_samples, n_slots, n_classes) from completed latents and, for a network with
-        covariates, the encoded covariates (n_samples, n_covariates)."""
+        covariates, the encoded covariates (n_samples, n_covariates). ``with_levels``: also the
+        level heads' logits, node type -> (n_samples, n_slots, n_classes) (empty without them)."""
         parts = [full[m] for m in self.modalities]
+        levels: dict[str, Tensor] = {}
         if self.upper is not None:
             # Every modality's latents through the shared upper levels in one pass.
-            parts = list(self.upper(torch.cat(parts, dim=0)).chunk(len(parts), dim=0))
+            tops, values = self.upper(torch.cat(parts, dim=0), with_levels=True)
+            parts = list(tops.chunk(len(parts), dim=0))
+            if with_levels and self.level_heads is not None:
+                for node_type, head in self.level_heads.items():
+                    levels[node_type] = head(torch.cat(values[node_type].chunk(len(self.modalities), dim=0), dim=2))
         if self.n_covariates:
             if covariates is None:
                 msg = f"this network reads {self.n_covariates} covariate columns beside the latents; pass covariates"
                 raise ValueError(msg)
             parts.append(covariates.unsqueeze(1).expand(-1, self.n_slots, -1))
-        return self.head(torch.cat(parts, dim=2))
+        logits = self.head(torch.cat(parts, dim=2))
+        return (logits, levels) if with_levels else logits
 
     def forward(
         self,

@@ -196,20 +196,26 @@ class UpperTower(nn.Module):
         self.plan += [(t, [r for r in graph.edge_types if r[2] == t]) for t in layout.above]
         self.stages = nn.ModuleDict({t: _stage(graph, t, relations, set(), n_members, **options) for t, relations in self.plan})
         self.edge_types = [r for t, relations in self.plan for r in _conv_order(relations, t)]
+        self.level_types = [layout.meeting, *layout.above]
+        self.widths = {t: graph.num_nodes(t) for t in self.level_types}
         self.read_types = list(layout.read)
         self.sizes = {t: graph.num_nodes(t) for t in self.read_types}
         for t in self.read_types:
             self.register_buffer(f"read_{t}", layout.read[t], persistent=False)
         self.n_read = sum(int(layout.read[t].numel()) for t in self.read_types)
 
-    def forward(self, z: Tensor) -> Tensor:
+    def forward(self, z: Tensor, *, with_levels: bool = False) -> Tensor | tuple[Tensor, dict[NodeType, Tensor]]:
+        """``with_levels``: also every level's values, node type -> (n_samples, n_members, n_nodes)."""
         n = z.shape[0]
         values = {self.meeting: z.reshape(n, -1)}
         for node_type, relations in self.plan:
             base = values[node_type] if node_type == self.meeting else None
             values[node_type] = self.stages[node_type]([values[r[0]] for r in relations if r[0] != node_type], base)
         parts = [values[t].view(n, self.n_members, self.sizes[t]).index_select(2, self.read_index(t)) for t in self.read_types]
-        return torch.cat(parts, dim=2)
+        tops = torch.cat(parts, dim=2)
+        if not with_levels:
+            return tops
+        return tops, {t: values[t].view(n, self.n_members, self.widths[t]) for t in self.level_types}
 
     def read_index(self, node_type: NodeType) -> Tensor:
         """Indices of the nodes of ``node_type`` the classifier reads (LongTensor)."""
