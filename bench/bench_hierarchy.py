@@ -36,6 +36,7 @@ from sklearn.preprocessing import StandardScaler
 from deepgami import DeepGAMIClassifier
 from deepgami.explain import Explainer
 from deepgami.graph import RegulatoryGraph
+from deepgami.nn.model import DeepGAMINet
 from deepgami.simulate_hierarchy import simulate_hierarchy_cohort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,6 +48,14 @@ SIZES = {"n_samples": 600, "n_snps": 1500, "n_tfs": 60, "n_genes": 300, "n_pathw
 QUICK_SIZES = {"n_samples": 200, "n_snps": 300, "n_tfs": 20, "n_genes": 60, "n_pathways": 16}
 MODEL = {"n_members": 5, "null_members": 0, "random_state": 0, "verbose": False}
 IG_STEPS = 16
+# Arms of bench/study_deep_defaults.md: deep-model keyword arguments and whether the edge lasso
+# covers only the edges from the data.
+DEEP_ARMS = {
+    "registered": ({}, False),
+    "levels": ({"level_loss_weight": 1.0}, False),
+    "datalasso": ({}, True),
+    "levels_datalasso": ({"level_loss_weight": 1.0}, True),
+}
 
 
 def _cohorts() -> list[dict]:
@@ -144,7 +153,17 @@ def chance(n: int, k: int) -> dict:
     return {"median_rank": (n + 1) / 2, "mrr": float(np.mean(1.0 / np.arange(1, n + 1))), "precision_at_k": k / n, "auroc": 0.5}
 
 
-def run_cohort(spec: dict, sizes: dict, model_kwargs: dict) -> tuple[list[dict], dict]:
+def data_edge_l1(net) -> torch.Tensor:
+    """The edge lasso on the edges from the data only (arm ``datalasso`` of
+    bench/study_deep_defaults.md): the convs of the encoders' stages that read features."""
+    norms = []
+    for encoder in net.encoders.values():
+        stages = encoder.stages.values() if hasattr(encoder, "stages") else [encoder] if hasattr(encoder, "from_data") else []
+        norms += [conv.weight.abs().sum() for stage in stages for conv, data in zip(stage.convs, stage.from_data) if data]
+    return torch.stack(norms).sum()
+
+
+def run_cohort(spec: dict, sizes: dict, model_kwargs: dict, deep_kwargs: dict | None = None, data_lasso: bool = False) -> tuple[list[dict], dict]:
     t0 = time.perf_counter()
     cohort = make_cohort(spec, sizes)
     X, y = cohort.modalities, cohort.labels
@@ -161,7 +180,14 @@ def run_cohort(spec: dict, sizes: dict, model_kwargs: dict) -> tuple[list[dict],
     # Deep model.
     t = time.perf_counter()
     graph = RegulatoryGraph.from_edge_tables(cohort.edge_tables())
-    deep = DeepGAMIClassifier(graph=graph, **model_kwargs).fit(Xtr, y.loc[train])
+    deep = DeepGAMIClassifier(graph=graph, **{**model_kwargs, **(deep_kwargs or {})})
+    original = DeepGAMINet.edge_weight_l1
+    if data_lasso:
+        DeepGAMINet.edge_weight_l1 = data_edge_l1
+    try:
+        deep.fit(Xtr, y.loc[train])
+    finally:
+        DeepGAMINet.edge_weight_l1 = original
     info["deep_fit_s"] = time.perf_counter() - t
     info["deep_auc"] = roc_auc_score(ytest, deep.predict_proba(Xte)[:, list(deep.classes_).index("case")])
     t = time.perf_counter()
@@ -421,8 +447,15 @@ def main() -> None:
         help="fast: n_members=5, null_members=0 (the registered arm); default: the package defaults (10 + 5 null "
         "members); nolasso: fast with edge_l1=0 for both models (exploratory, added after the results)",
     )
+    parser.add_argument(
+        "--deep-arm",
+        choices=tuple(DEEP_ARMS),
+        default="registered",
+        help="the deep model's training choice (bench/study_deep_defaults.md); the one-hop model keeps --model's settings",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
+    deep_kwargs, data_lasso = DEEP_ARMS[args.deep_arm]
     model = {"fast": MODEL, "default": {"random_state": 0, "verbose": False}, "nolasso": {**MODEL, "edge_l1": 0.0}}[args.model]
     sizes, model_kwargs = (QUICK_SIZES, {**model, "max_epochs": 5, "n_members": 2}) if args.quick else (SIZES, model)
     runs_csv = Path("/tmp/hierarchy_quick_runs.csv") if args.quick else Path(args.results_csv)
@@ -435,7 +468,7 @@ def main() -> None:
         specs = {c["id"]: c for c in COHORTS}
         for cid in _parse_ids(args.cohorts):
             spec = specs[cid]
-            rows, info = run_cohort(spec, sizes, model_kwargs)
+            rows, info = run_cohort(spec, sizes, model_kwargs, deep_kwargs, data_lasso)
             info = {**spec, **info, "difficulty": str(spec["difficulty"])}
             # Append per cohort, so a partial run still leaves its results.
             old_runs = pd.read_csv(runs_csv) if runs_csv.exists() else pd.DataFrame()

@@ -79,10 +79,22 @@ def test_restriction_prunes_levels_that_lose_every_edge():
         _graph(SNP_GENE, ("gene", "member_of", "pathway", [("g9", "p0")])).restrict_to_data({"snp": ["s0", "s1", "s2"]})
 
 
-def test_modality_as_target_is_refused_with_a_clear_line():
-    graph = _graph(("snp", "eqtl", "tf", [("s0", "t0")]), ("tf", "regulates", "gene", [("t0", "g0")]))
-    with pytest.raises(InputError, match="ends in 'tf', a modality"):
-        graph.restrict_to_data({"snp": ["s0"], "tf": ["t0"]})
+def test_a_measured_modality_can_receive_messages_through_its_activity():
+    # SNPs are eQTLs of TFs whose expression is measured too: TF activity combines both.
+    snp_tf = ("snp", "eqtl", "tf", [("s0", "t0"), ("s1", "t1"), ("s2", "t9")])
+    graph = _graph(snp_tf, ("tf", "regulates", "gene", [("t0", "g0"), ("t1", "g0"), ("t1", "g1")]))
+    with pytest.warns(UserWarning, match="graph restricted"):
+        restricted, _ = graph.restrict_to_data({"snp": ["s0", "s1", "s2"], "tf": ["t0", "t1", "t2"]})
+    assert set(restricted.edge_types) == {("snp", "eqtl", "tf_activity"), ("tf", "measured", "tf_activity"), ("tf_activity", "regulates", "gene")}
+    assert restricted.layout.meeting == "tf_activity" and restricted.layout.above == ["gene"]
+    assert restricted.node_names["tf"] == ["t0", "t1", "t2"]
+    assert restricted.node_names["tf_activity"] == ["t0", "t1"]  # t2 regulates nothing, t9 is not measured or regulating
+    measured = restricted.edge_frame(("tf", "measured", "tf_activity"))
+    assert list(zip(measured["source"], measured["target"])) == [("t0", "t0"), ("t1", "t1")]
+    net = DeepGAMINet.from_graph(restricted, {"snp": 3, "tf": 3}, n_classes=2)
+    # Genotypes alone predict: the TF activity is imputed from the genotypes' latents.
+    logits = net({"snp": torch.randn(4, 3)}, {"snp": torch.ones(4, dtype=torch.bool)})
+    assert logits.shape == (4, 1, 2) and set(net.aux_maps) == {"snp__to__tf", "tf__to__snp"}
 
 
 def test_two_levels_equal_the_dense_formula_and_its_gradients():
@@ -333,3 +345,23 @@ def test_edge_attributions_at_every_depth_equal_a_brute_force_integral(fitted_hi
     for t, values in expected.items():
         got = edges.per_sample[label][t]
         np.testing.assert_allclose(got, values.numpy(), rtol=1e-3, atol=1e-7)
+
+
+@pytest.mark.filterwarnings("ignore:graph restricted to the data")
+def test_measured_tfs_as_targets_through_the_cli(tmp_path):
+    from deepgami.simulate import simulate_cohort
+
+    cohort = simulate_cohort(n_samples=160, n_snps=200, n_tfs=20, n_genes=40, seed=3)
+    folder = tmp_path / "cohort"
+    config = cohort.write(folder)
+    rng = np.random.default_rng(0)
+    snp_tf = pd.DataFrame({"source": rng.choice(cohort.snp.columns, 60, replace=False), "target": rng.choice(cohort.tf.columns, 60)})
+    snp_tf.to_csv(folder / "snp_tf.csv", index=False)
+    text = config.read_text().replace('path = "eqtl.csv"\nsource = "snp"\ntarget = "gene"', 'path = "snp_tf.csv"\nsource = "snp"\ntarget = "tf"')
+    config.write_text(text + "\n[model]\nn_members = 2\nnull_members = 1\n\n[training]\nmax_epochs = 3\n")
+    assert main(["-q", "fit", str(config), "--out", str(tmp_path / "run")]) == 0
+    assert main(["-q", "explain", str(tmp_path / "run"), "--out", str(tmp_path / "explain"), "--n-steps", "4"]) == 0
+    edges = pd.read_csv(tmp_path / "explain" / "edges.csv")
+    assert set(edges["edge_type"]) == {"snp-eqtl->tf_activity", "tf-measured->tf_activity", "tf_activity-regulates->gene"}
+    single = tmp_path / "snp_only.csv"
+    assert main(["-q", "predict", str(tmp_path / "run"), "--modality", f"snp={folder / 'snp.csv'}", "--out", str(single)]) == 0

@@ -224,11 +224,6 @@ def parse_config(raw: dict[str, Any], base: Path) -> RunConfig:
                 f"({', '.join(sorted(names))}) nor the target of another edge table"
             )
             raise InputError(msg)
-    clashing = sorted(edge_targets & names)
-    if clashing:
-        msg = f"[[graph.edges]] target '{clashing[0]}' is also a modality name; name the latent node type differently"
-        raise InputError(msg)
-
     split = _table(raw, "split") if "split" in raw else {}
     _check_keys(split, SPLIT_KEYS, "[split]")
     test_fraction = float(split.get("test_fraction", 0.2))

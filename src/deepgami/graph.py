@@ -20,6 +20,10 @@ from .errors import InputError, preview
 log = logging.getLogger(__name__)
 
 DEFAULT_RELATION = "regulates"
+# A measured modality that a relation ends in: the node type of its activity, and the relation
+# from each measured feature to its own activity node (RegulatoryGraph.with_measured_targets).
+ACTIVITY_SUFFIX = "_activity"
+MEASURED_RELATION = "measured"
 # The relation from features without a prior edge to the leftover latent nodes (not prior biology).
 UNCONNECTED_RELATION = "unconnected"
 # Leftover latent nodes: P-NET's one leftover node, widened so a multi-class head can read more
@@ -395,14 +399,11 @@ class RegulatoryGraph:
         """
         if not self.edge_types:
             return None, RestrictionReport()
+        measured = sorted({t[2] for t in self.edge_types} & set(feature_names))
+        if measured:
+            return self.with_measured_targets(measured, feature_names).restrict_to_data(feature_names, foreign_sources=foreign_sources)
         targets = {t[2] for t in self.edge_types}
         for src_type, relation, dst_type in self.edge_types:
-            if dst_type in feature_names:
-                msg = (
-                    f"graph relation {src_type}-{relation}->{dst_type} ends in '{dst_type}', a modality of the data; "
-                    "a measured modality cannot receive messages yet, so give the latent node type its own name"
-                )
-                raise InputError(msg)
             if src_type not in feature_names and src_type not in targets and foreign_sources == "error":
                 msg = (
                     f"graph relation {src_type}-{relation}->{dst_type} starts from '{src_type}', which is not a "
@@ -432,6 +433,33 @@ class RegulatoryGraph:
             )
             raise InputError(msg)
         return graph, report
+
+    def with_measured_targets(self, modalities: Sequence[NodeType], feature_names: Mapping[NodeType, Iterable[str]]) -> RegulatoryGraph:
+        """A copy where each of ``modalities`` (measured, and the target of a relation: SNP ->
+        TF with TF expression measured) becomes two node types: the modality's features, and
+        their activity ``<modality>_activity`` (:data:`ACTIVITY_SUFFIX`), which receives the
+        relations that ended in the modality, one ``measured`` edge from each feature to its own
+        node, and sends the relations that started from it. The modality's latents and, say, the
+        genotypes' then meet at the activity, where the auxiliary maps learn the genetically
+        predicted activity from the measured one and impute it when expression is absent.
+        """
+        names = {t: list(n) for t, n in self.node_names.items()}
+        tables = []
+        for modality in modalities:
+            activity = f"{modality}{ACTIVITY_SUFFIX}"
+            if activity in names:
+                msg = f"the prior already has a node type '{activity}', the name the activity of the measured '{modality}' takes; rename it"
+                raise InputError(msg)
+            features = [str(f) for f in feature_names[modality]]
+            nodes = list(dict.fromkeys([*names[modality], *features]))
+            names[activity] = nodes
+            names[modality] = nodes
+            tables.append((pd.DataFrame({"source": features, "target": features}), modality, activity, MEASURED_RELATION))
+        renamed = {m: f"{m}{ACTIVITY_SUFFIX}" for m in modalities}
+        for src_type, relation, dst_type in self.edge_types:
+            frame = self.edge_frame((src_type, relation, dst_type))
+            tables.append((frame, renamed.get(src_type, src_type), renamed.get(dst_type, dst_type), relation))
+        return RegulatoryGraph.from_edge_tables(tables, node_names=names)
 
     def _without_foreign_sources(self, modalities: set[NodeType]) -> RegulatoryGraph:
         """A copy without the relations from node types that are neither a modality nor reached
