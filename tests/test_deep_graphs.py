@@ -365,3 +365,31 @@ def test_measured_tfs_as_targets_through_the_cli(tmp_path):
     assert set(edges["edge_type"]) == {"snp-eqtl->tf_activity", "tf-measured->tf_activity", "tf_activity-regulates->gene"}
     single = tmp_path / "snp_only.csv"
     assert main(["-q", "predict", str(tmp_path / "run"), "--modality", f"snp={folder / 'snp.csv'}", "--out", str(single)]) == 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
+def test_a_deep_network_and_its_edge_attributions_agree_on_cuda():
+    cohort = simulate_hierarchy_cohort(n_samples=120, n_snps=200, n_tfs=15, n_genes=50, n_pathways=14, depth=3, seed=6)
+    graph = RegulatoryGraph.from_edge_tables(cohort.edge_tables())
+    with pytest.warns(UserWarning, match="graph restricted"):
+        restricted, _ = graph.restrict_to_data({"snp": list(cohort.snp.columns)})
+    torch.manual_seed(0)
+    cpu = DeepGAMINet.from_graph(restricted, {"snp": 200}, 2, n_members=3, kernel="sparse", level_heads=True)
+    gpu = DeepGAMINet.from_graph(restricted, {"snp": 200}, 2, n_members=3, kernel="sparse", level_heads=True).cuda()
+    gpu.load_state_dict(cpu.state_dict())
+    cpu.eval(), gpu.eval()  # no dropout in the head
+    x = torch.as_tensor(cohort.snp.to_numpy(np.float32))
+    out_cpu, levels_cpu = cpu.classify(cpu.complete(cpu.encode({"snp": x})), with_levels=True)
+    out_gpu, levels_gpu = gpu.classify(gpu.complete(gpu.encode({"snp": x.cuda()})), with_levels=True)
+    torch.testing.assert_close(out_gpu.cpu(), out_cpu, rtol=1e-4, atol=1e-5)
+    grads_cpu = torch.autograd.grad(out_cpu.square().sum() + sum(v.sum() for v in levels_cpu.values()), list(cpu.parameters()))
+    grads_gpu = torch.autograd.grad(out_gpu.square().sum() + sum(v.sum() for v in levels_gpu.values()), list(gpu.parameters()))
+    for a, b in zip(grads_cpu, grads_gpu):
+        torch.testing.assert_close(b.cpu(), a, rtol=1e-3, atol=1e-5)
+    model = DeepGAMIClassifier(graph=graph, device="cuda", max_epochs=3, n_members=2, null_members=1, level_loss_weight=0.5, random_state=0)
+    with pytest.warns(UserWarning, match="graph restricted"):
+        model.fit(cohort.modalities, cohort.labels)
+    edges = Explainer(model, cohort.modalities, n_steps=16, progress=False).edges()
+    assert "pathway-parent->pathway" in set(edges.table["edge_type"])
+    for gaps in edges.completeness.values():
+        assert gaps["relative_gap"] < 0.03
