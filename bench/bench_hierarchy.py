@@ -431,6 +431,42 @@ def report(ranks: pd.DataFrame, runs: pd.DataFrame, out: Path, png: Path, comman
     return text
 
 
+def compare_arms(out_dir: Path) -> str:
+    """The decision table of bench/study_deep_defaults.md: each deep arm against the registered
+    arm on the 12 planted cohorts (leaf MRR, one-sided Wilcoxon; paired test AUC)."""
+    planted = [c["id"] for c in COHORTS if not c.get("null")]
+    base_ranks = pd.read_csv(out_dir / "hierarchy_ranks.csv")
+    base_runs = pd.read_csv(out_dir / "hierarchy_runs.csv").set_index("id")
+
+    def leaf_mrr(ranks: pd.DataFrame) -> pd.Series:
+        rows = ranks[(ranks["method"] == "deep") & (ranks["level"] == 1)].set_index("id")["mrr"]
+        return rows.reindex(planted)
+
+    lines = [
+        "| arm | leaf median rank | leaf MRR (median) | MRR up in | Wilcoxon p (one-sided) | test AUC (median) | paired AUC difference | rule met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    base_mrr = leaf_mrr(base_ranks)
+    for arm in DEEP_ARMS:
+        stem = "hierarchy" if arm == "registered" else f"hierarchy_{arm}"
+        if not (out_dir / f"{stem}_ranks.csv").exists():
+            continue
+        ranks, runs = pd.read_csv(out_dir / f"{stem}_ranks.csv"), pd.read_csv(out_dir / f"{stem}_runs.csv").set_index("id")
+        mrr = leaf_mrr(ranks)
+        leaves = ranks[(ranks["method"] == "deep") & (ranks["level"] == 1) & ranks["id"].isin(planted)]
+        auc_diff = (runs.loc[planted, "deep_auc"] - base_runs.loc[planted, "deep_auc"]).median()
+        if arm == "registered":
+            p, met = np.nan, "baseline"
+        else:
+            p = wilcoxon(mrr - base_mrr, alternative="greater").pvalue if (mrr != base_mrr).any() else 1.0
+            met = "yes" if p < 0.05 and auc_diff >= -0.01 else "no"
+        lines.append(
+            f"| {arm} | {leaves['median_rank'].median():g} | {mrr.median():.3f} | {int((mrr > base_mrr).sum())}/{len(planted)} | "
+            f"{p:.4f} | {runs.loc[planted, 'deep_auc'].median():.3f} | {auc_diff:+.3f} | {met} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cohorts", default="0-13", help="cohort ids, e.g. 0-11,13")
@@ -453,7 +489,11 @@ def main() -> None:
         default="registered",
         help="the deep model's training choice (bench/study_deep_defaults.md); the one-hop model keeps --model's settings",
     )
+    parser.add_argument("--compare-arms", action="store_true", help="print the decision table of bench/study_deep_defaults.md from saved runs")
     args = parser.parse_args()
+    if args.compare_arms:
+        print(compare_arms(Path(args.results_csv).parent))
+        return
     torch.set_num_threads(1)
     deep_kwargs, data_lasso = DEEP_ARMS[args.deep_arm]
     model = {"fast": MODEL, "default": {"random_state": 0, "verbose": False}, "nolasso": {**MODEL, "edge_l1": 0.0}}[args.model]

@@ -93,11 +93,12 @@ class DeepGAMIEstimator(BaseEstimator):
         inputs (most eQTL or GRN edges of a gene carry no signal for the phenotype). 0 trains
         as the paper does. Edges of fully connected modalities are not penalised. Default
         chosen by bench/study_ensemble_size.md.
-    level_loss_weight : float, default=0.0
+    level_loss_weight : float, default=1.0
         Deep supervision for a prior deeper than one hop (P-NET's per-layer outputs): above 0,
         every latent level from where the modalities meet upward (genes, pathways, ...) gets a
         linear head of its own, and this times the mean of their losses is added to the loss;
-        predictions still come from the top level. 0: no level heads.
+        predictions still come from the top level. 0: no level heads. A one-hop prior has one
+        level and no level heads. Default chosen by bench/study_deep_defaults.md.
     modality_dropout : float, default=0.5
         During training, hide one modality of a sample from the classifier with this
         probability (its latent is imputed instead), so single-modality prediction sees

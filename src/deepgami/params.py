@@ -69,7 +69,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("aux_map", "scalar", (StrOptions(set(AUXILIARY_MAPS)), callable), "model", str, searchable=True),
     Parameter("aux_weight", 1.0, (_at_least(Real, 0),), "model", float, searchable=True),
     Parameter("edge_l1", 1e-3, (_at_least(Real, 0),), "model", float, searchable=True),
-    Parameter("level_loss_weight", 0.0, (_at_least(Real, 0),), "model", float, searchable=True),
+    # Deep priors only (one-hop models have no level heads); chosen by bench/study_deep_defaults.md.
+    Parameter("level_loss_weight", 1.0, (_at_least(Real, 0),), "model", float, searchable=True),
     Parameter("modality_dropout", 0.5, (Interval(Real, 0, 1, closed="left"),), "model", float, searchable=True),
     Parameter("latent_activation", "relu", (StrOptions(set(ACTIVATIONS)),), "model", str, searchable=True),
     Parameter("edge_init_scale", 0.1, (Interval(Real, 0, None, closed="neither"),), "model", float, searchable=True),
