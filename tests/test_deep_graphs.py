@@ -44,7 +44,7 @@ def test_layout_of_one_hop_and_deep_priors():
                   GENE_PATHWAY, PATHWAY_PARENT).layout
     assert deep.meeting == "gene" and deep.below == ["tf"] and deep.above == ["pathway"] and deep.own == {"snp": ["tf"]}
     assert deep.levels["pathway"].tolist() == [0, 0, 1, 2]
-    assert list(deep.read) == ["pathway"] and deep.read["pathway"].tolist() == [3]  # only the root is read
+    assert deep.read["gene"].numel() == 0 and deep.read["pathway"].tolist() == [3]  # only the root is read
 
     # One modality may feed several levels (genes and pathways): they meet at the higher one.
     direct = _graph(SNP_GENE, GENE_PATHWAY, ("snp", "direct", "pathway", [("s0", "p1")])).layout
@@ -393,3 +393,12 @@ def test_a_deep_network_and_its_edge_attributions_agree_on_cuda():
     assert "pathway-parent->pathway" in set(edges.table["edge_type"])
     for gaps in edges.completeness.values():
         assert gaps["relative_gap"] < 0.03
+
+
+def test_leftover_nodes_of_a_deep_prior_are_read_by_the_classifier():
+    graph = _graph(SNP_GENE, GENE_PATHWAY, PATHWAY_PARENT)
+    restricted, _ = graph.restrict_to_data({"snp": ["s0", "s1", "s2", "s3"]})
+    dense = restricted.with_leftover_nodes({"snp": ["s3"]}, n_nodes=2)
+    assert dense.layout.read["gene"].tolist() == [3, 4]  # unconnected_1, unconnected_2 lead nowhere
+    net = DeepGAMINet.from_graph(dense, {"snp": 4}, n_classes=2)
+    assert net.upper.n_read == 3  # the root and the two leftover genes

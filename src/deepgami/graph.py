@@ -82,9 +82,11 @@ class GraphLayout:
     levels : node type -> LongTensor (n_nodes,), for a type with a relation onto itself (a
         hierarchy, child -> parent): each node's level, 0 for a node without a child, else one
         more than its highest child
-    read : node type -> LongTensor, for the top types (no relation to another type; the
-        meeting type of a one-hop prior): the nodes without an outgoing edge (the roots of a
-        hierarchy), which the classifier reads
+    read : node type -> LongTensor, for ``meeting`` and the types above it: the nodes without
+        an outgoing edge, which the classifier reads: the roots of the top type (every node of
+        a one-hop prior's latent type) and, below the top, only nodes that lead nowhere, which
+        a prior restricted to the data keeps only as the leftover nodes of features without an
+        edge (:meth:`RegulatoryGraph.with_leftover_nodes`)
     """
 
     inputs: list[NodeType]
@@ -625,8 +627,6 @@ def _layout(graph: RegulatoryGraph) -> GraphLayout:
     levels = {t[0]: hierarchy_levels(graph, t) for t in hierarchies}
     read = {}
     for node_type in [meeting, *above]:
-        if any(t[0] == node_type and t[2] != node_type for t in graph.edge_types):
-            continue  # not a top type: its nodes pass their values up
 
         has_out = torch.zeros(graph.num_nodes(node_type), dtype=torch.bool)
         for edge_type in graph.relations_from(node_type):

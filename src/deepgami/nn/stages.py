@@ -179,8 +179,9 @@ class LayeredEncoder(nn.Module):
 
 class UpperTower(nn.Module):
     """The latent types above where the inputs meet (pathways and their parents), and a
-    hierarchy within the meeting type itself, shared by every modality's (completed) latents; returns the nodes the classifier reads: those of the
-    top types without an outgoing edge (:attr:`GraphLayout.read`).
+    hierarchy within the meeting type itself, shared by every modality's (completed) latents;
+    returns the nodes the classifier reads: those of the top types without an outgoing edge
+    (:attr:`GraphLayout.read`).
 
     Shapes: (n_samples, n_members, n_meeting) -> (n_samples, n_members, n_read).
     """
@@ -199,7 +200,6 @@ class UpperTower(nn.Module):
         self.level_types = [layout.meeting, *layout.above]
         self.widths = {t: graph.num_nodes(t) for t in self.level_types}
         self.read_types = list(layout.read)
-        self.sizes = {t: graph.num_nodes(t) for t in self.read_types}
         for t in self.read_types:
             self.register_buffer(f"read_{t}", layout.read[t], persistent=False)
         self.n_read = sum(int(layout.read[t].numel()) for t in self.read_types)
@@ -211,7 +211,7 @@ class UpperTower(nn.Module):
         for node_type, relations in self.plan:
             base = values[node_type] if node_type == self.meeting else None
             values[node_type] = self.stages[node_type]([values[r[0]] for r in relations if r[0] != node_type], base)
-        parts = [values[t].view(n, self.n_members, self.sizes[t]).index_select(2, self.read_index(t)) for t in self.read_types]
+        parts = [values[t].view(n, self.n_members, self.widths[t]).index_select(2, self.read_index(t)) for t in self.read_types]
         tops = torch.cat(parts, dim=2)
         if not with_levels:
             return tops
