@@ -255,6 +255,13 @@ def test_a_deep_prior_runs_through_fit_predict_explain_and_cv(tmp_path, capsys):
     assert set(paths["node_types"].str.split(" -> ").str[-1]) == {"pathway"} and (explained / "paths_case.png").is_file()
     latents = pd.read_csv(explained / "latents.csv")
     assert {"gene", "pathway"} <= set(latents["level"])
+    inflow = latents[latents["layer"] == "inflow"]
+    assert set(inflow["level"]) == {"tf", "gene", "pathway"}
+    pathway_edges = edges[edges["edge_type"].str.endswith("->pathway") & (edges["class"] == "case")]
+    expected = pathway_edges.groupby("target")["abs_score"].sum()
+    got = inflow[(inflow["level"] == "pathway") & (inflow["class"] == "case")].set_index("node")["abs_score"]
+    np.testing.assert_allclose(got.loc[expected.index], expected.to_numpy())
+    assert inflow.groupby(["class", "level"])["rank"].min().eq(1).all()
     assert main(["-q", "cv", str(config), "--out", str(tmp_path / "cv"), "--repeats", "1"]) == 0
     results = pd.read_csv(tmp_path / "cv" / "results.csv")
     assert {"deepgami", "deepgami_shuffle_graph"} <= set(results["method"])

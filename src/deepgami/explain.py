@@ -41,6 +41,7 @@ from .graph import relation_name
 from .nn.conv import BioDropConnect
 from .nn.encoder import GuidedEncoder
 from .nn.stages import LayeredEncoder, UpperTower
+from .paths import level_inflow
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,9 @@ class Explanation:
     features : DataFrame with columns modality, feature, class, score, abs_score, rank
     latents : DataFrame with columns layer, node, level, class, score, abs_score, rank
         ``layer`` is a modality (its own latent) or ``"fused:<modality>"`` (the completed
-        latent entering the classifier, observed or imputed).
+        latent entering the classifier, observed or imputed); for a prior deeper than one hop
+        also ``"inflow"``: every latent node of every level with its summed incoming edge
+        attributions (:func:`deepgami.paths.level_inflow`), ranked within class and level.
     edges : DataFrame with columns edge_type, source, target, class, score, abs_score, rank, weight,
         stability, q_value (see :meth:`Explainer.edges`)
     settings : dict, the settings used
@@ -582,4 +585,9 @@ def explain_model(model: DeepGAMIEstimator, X, **options) -> Explanation:
         edge_table = edges.table
     else:
         edge_table = pd.DataFrame(columns=["edge_type", "source", "target", "class", "score", "abs_score", "rank", "weight", "stability", "q_value"])
-    return Explanation(features.table, explainer.latents(), edge_table, settings, completeness, features.per_sample)
+    latents = explainer.latents()
+    if len(edge_table) and not model.graph_.layout.one_hop:
+        # A deep prior's latent levels beyond what the layer attributions cover: each node's
+        # attribution inflow at every level (ranked within class and level).
+        latents = pd.concat([latents, level_inflow(edge_table, model.graph_.layout.order)], ignore_index=True)
+    return Explanation(features.table, latents, edge_table, settings, completeness, features.per_sample)

@@ -24,6 +24,34 @@ from .graph import parse_relation_name
 
 #: Partial paths kept per extension step of the best-first search.
 BEAM = 2000
+#: The ``layer`` of the per-level node rows of latents.csv (:func:`level_inflow`).
+INFLOW_LAYER = "inflow"
+
+
+def level_inflow(edges: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """Node attributions at every latent level of a deep prior: per class, each node's summed
+    edge attributions over its incoming edges (``score`` signed, ``abs_score`` of their
+    ``abs_score``), the attribution that reaches it from the levels below.
+
+    Parameters
+    ----------
+    edges : DataFrame with columns edge_type, target, class, score, abs_score (edges.csv)
+    levels : the latent node types to report (their order is kept)
+
+    Returns
+    -------
+    DataFrame with the columns of latents.csv: layer (``"inflow"``), node, level, class, score,
+    abs_score, rank (within class and level, 1 = largest abs_score).
+    """
+    target_type = edges["edge_type"].map(lambda name: parse_relation_name(name)[2])
+    rows = edges[target_type.isin(levels)].assign(level=target_type)
+    table = rows.groupby(["level", "target", "class"], sort=False)[["score", "abs_score"]].sum().reset_index()
+    table = table.rename(columns={"target": "node"}).assign(layer=INFLOW_LAYER)
+    table["level"] = pd.Categorical(table["level"], categories=levels, ordered=True)
+    table["rank"] = table.groupby(["class", "level"], observed=True)["abs_score"].rank(ascending=False, method="first").astype(int)
+    table = table.sort_values(["class", "level", "rank"], ignore_index=True)
+    table["level"] = table["level"].astype(str)
+    return table[["layer", "node", "level", "class", "score", "abs_score", "rank"]]
 
 
 def top_paths(edges: pd.DataFrame, label: str, *, n: int = 50, beam: int = BEAM) -> pd.DataFrame:
