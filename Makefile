@@ -67,6 +67,16 @@ bench: install
 	$(BIN)/python bench/bench_fit.py --threads 1
 	$(BIN)/python bench/bench_scaling.py
 	$(BIN)/python bench/bench_genome.py --threads 1
+	# Deeper priors (#15): planted-pathway recovery (bench/study_deep_hierarchy.md) and its training
+	# arms (bench/study_deep_defaults.md), TCGA BRCA hierarchy vs shuffled vs one-hop, and scale.
+	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_hierarchy.py --cohorts 0-13 --results-csv bench/out/hierarchy_runs.csv
+	for arm in levels datalasso levels_datalasso; do \
+	  OMP_NUM_THREADS=1 $(BIN)/python bench/bench_hierarchy.py --deep-arm $$arm --cohorts 0-13 \
+	    --results-csv bench/out/hierarchy_$${arm}_runs.csv --out bench/results_hierarchy_$$arm.md || exit 1; \
+	done
+	$(BIN)/python bench/bench_hierarchy.py --compare-arms
+	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_hierarchy.py --work bench/out/tcga_hierarchy --repeats 3 --folds 3
+	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_deep_scale.py
 
 clean:
 	rm -rf $(VENV) runs build docs/_build *.egg-info src/*.egg-info
