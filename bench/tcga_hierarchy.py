@@ -14,6 +14,15 @@ data is copied into it), runs three `deepgami cv` jobs one after the other:
 and writes the paired comparison to ``--out``.
 
     OMP_NUM_THREADS=1 python bench/tcga_hierarchy.py --work /tmp/tcga_hier --repeats 5 --folds 3
+
+Follow-up (not registered): ``--level-loss-weight W`` reruns only the deep DeepGAMI arms with
+``level_loss_weight = W`` written into their ``[model]`` (``--arms``: ``deep``, ``deep_shuffled``
+(hierarchy shuffled), ``deep_both`` (hierarchy + membership shuffled)) into ``--work``/``--sub``
+(default ``levels``), and pairs them with the one-hop and baseline results of the registered jobs
+in ``--work`` (same split seeds; the report checks that the test rows agree):
+
+    OMP_NUM_THREADS=1 python bench/tcga_hierarchy.py --work /tmp/tcga_hier --repeats 3 --folds 3 \
+        --level-loss-weight 1.0 --arms deep deep_shuffled deep_both --out /tmp/tcga_hier/levels/results.md
 """
 
 from __future__ import annotations
@@ -44,6 +53,8 @@ from deepgami.workflow import run_cv_job
 
 MIN_GENES = 5  # tutorial 03
 BASELINES = ["logistic_l2", "late_fusion", "random_forest"]
+FOLLOW_ARMS = {"deep": "deep (hierarchy)", "deep_shuffled": "deep, hierarchy shuffled",
+               "deep_both": "deep, hierarchy + membership shuffled"}
 PARENT = "pathway-parent->pathway"
 MEMBERSHIP = ["rna-member_of->pathway", "meth-member_of->pathway"]
 
@@ -66,7 +77,7 @@ seed = {seed}
 n_members = 5
 null_members = 0
 hidden_dims = [64]
-
+{model_extra}
 [cv]
 folds = {folds}
 repeats = 1
@@ -179,6 +190,12 @@ def main() -> None:
     parser.add_argument("--max-depth", type=int, default=None, help="Reactome depth cut (default: the full hierarchy)")
     parser.add_argument("--runs", nargs="+", default=["deep", "onehop", "deep_both"])
     parser.add_argument("--out", type=Path, default=Path("bench/results_tcga_hierarchy.md"))
+    parser.add_argument("--level-loss-weight", type=float, default=None,
+                        help="follow-up: rerun only the deep DeepGAMI arms (--arms) with this level_loss_weight "
+                             "into --work/--sub; one-hop and baselines are read from the registered jobs in --work")
+    parser.add_argument("--arms", nargs="+", choices=list(FOLLOW_ARMS), default=list(FOLLOW_ARMS),
+                        help="follow-up only: which deep arms to rerun")
+    parser.add_argument("--sub", default="levels", help="follow-up only: subfolder of --work for the reruns")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(1)
@@ -215,21 +232,34 @@ def main() -> None:
         "onehop": (edges_one, ["deepgami"], [], None),
         "deep_both": (edges_deep, ["deepgami"], ["shuffle"], [PARENT, *MEMBERSHIP]),
     }
+    root, model_extra, skip_plain = args.work, "", {"deep_both"}
+    if args.level_loss_weight is not None:  # follow-up: the deep DeepGAMI arms only, no baselines
+        root, model_extra = args.work / args.sub, f"level_loss_weight = {args.level_loss_weight!r}\n"
+        runs = {}
+        if "deep" in args.arms or "deep_shuffled" in args.arms:
+            shuffled = "deep_shuffled" in args.arms
+            runs["deep"] = (edges_deep, ["deepgami"], ["shuffle"] if shuffled else [], [PARENT] if shuffled else None)
+            if "deep" not in args.arms:
+                skip_plain.add("deep")
+        if "deep_both" in args.arms:
+            runs["deep_both"] = (edges_deep, ["deepgami"], ["shuffle"], [PARENT, *MEMBERSHIP])
+        args.runs = list(runs)
     seconds: dict[str, float] = {}
     for r in range(args.repeats):
         for name in args.runs:
             edges, methods, ablations, nulls = runs[name]
-            folder = args.work / name / f"seed{r}"
+            folder = root / name / f"seed{r}"
             if (folder / "cv" / "results.csv").is_file():
                 print(f"{name} split {r}: reusing {folder / 'cv'}", flush=True)
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             null_line = f"null_relations = {toml_list(nulls)}\n" if nulls else ""
-            text = HEAD.format(arm=name, folds=args.folds, seed=r, methods=toml_list(methods),
+            text = HEAD.format(arm=name, folds=args.folds, seed=r, methods=toml_list(methods), model_extra=model_extra,
                                ablations=toml_list(ablations), null_relations=null_line) + edges
-            (folder / "config.toml").write_text(text.replace('"../data/', '"../../data/'))
+            data_rel = '"' + "../" * len(folder.relative_to(args.work).parts) + 'data/'
+            (folder / "config.toml").write_text(text.replace('"../data/', data_rel))
             tic = time.perf_counter()
-            with _without_plain_deepgami(name == "deep_both"):
+            with _without_plain_deepgami(name in skip_plain):
                 run_cv_job(load_config(folder / "config.toml"), folder / "cv")
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - tic
             print(f"{name} split {r}: {(time.perf_counter() - tic) / 60:.1f} min", flush=True)
@@ -254,23 +284,31 @@ def _without_plain_deepgami(active: bool):
 
 def write_report(args, brca, sizes, seconds, started) -> None:
     # ------------------------------------------------------------------ collect
+    follow = args.level_loss_weight is not None
+    folders = {name: args.work / name for name in args.runs}  # run -> folder of its seed{r} jobs
+    if follow:  # reruns of the deep arms; one-hop and baselines from the registered jobs
+        folders = {**{f"{name}_levels": args.work / args.sub / name for name in args.runs},
+                   "deep": args.work / "deep", "onehop": args.work / "onehop"}
     results = {}
-    for name in args.runs:
+    for name, root in folders.items():
         parts = []
         for r in range(args.repeats):
-            path = args.work / name / f"seed{r}" / "cv" / "results.csv"
+            path = root / f"seed{r}" / "cv" / "results.csv"
             if path.is_file():
                 parts.append(pd.read_csv(path).assign(split=r))  # each job is one split: [split] seed = r
         if parts:
             results[name] = pd.concat(parts, ignore_index=True)
+    tag = "_levels" if follow else ""
     arms = {  # arm label -> (run, method)
-        "deep (hierarchy)": ("deep", "deepgami"),
-        "deep, hierarchy shuffled": ("deep", "deepgami_shuffle_graph"),
-        "deep, hierarchy + membership shuffled": ("deep_both", "deepgami_shuffle_graph"),
+        "deep (hierarchy)": (f"deep{tag}", "deepgami"),
+        "deep, hierarchy shuffled": (f"deep{tag}", "deepgami_shuffle_graph"),
+        "deep, hierarchy + membership shuffled": (f"deep_both{tag}", "deepgami_shuffle_graph"),
         "one-hop (tutorial 03)": ("onehop", "deepgami"),
         **{b: ("deep", b) for b in BASELINES},
     }
-    arms = {k: v for k, v in arms.items() if v[0] in results}
+    if follow:
+        arms = {k: v for k, v in arms.items() if k not in FOLLOW_ARMS.values() or k in [FOLLOW_ARMS[a] for a in args.arms]}
+    arms = {k: v for k, v in arms.items() if v[0] in results and (results[v[0]]["method"] == v[1]).any()}
     test = {name: r[r["fold"] == "test"] for name, r in results.items()}
     split_sets = {name: tuple(sorted(t["split"].unique())) for name, t in test.items()}
     # each job is one split with [split] seed = r: check that its split is outer split r of one seed-0 run
@@ -285,14 +323,20 @@ def write_report(args, brca, sizes, seconds, started) -> None:
         s = t[(t["method"] == method) & (t["modalities"] == modalities) & (t["metric"] == metric)]
         return s.set_index("split")["value"].sort_index()
 
+    command = (f"`OMP_NUM_THREADS=1 python bench/tcga_hierarchy.py --work {args.work} --repeats {args.repeats} --folds {args.folds}"
+               f"{'' if args.max_depth is None else f' --max-depth {args.max_depth}'}")
+    if follow:
+        command += f" --level-loss-weight {args.level_loss_weight!r} --arms {' '.join(args.arms)} --sub {args.sub} --out {args.out}"
+    command += "`"
     lines = [
-        "# TCGA BRCA: the full Reactome hierarchy against shuffled copies and the one-hop pathway model\n",
+        ("# TCGA BRCA: the full Reactome hierarchy against shuffled copies and the one-hop pathway model\n" if not follow else
+         f"# TCGA BRCA follow-up (not registered): deep arms rerun with level_loss_weight = {args.level_loss_weight!r}; "
+         "one-hop and baselines from the registered jobs\n"),
         f"Pre-registration: `bench/study_tcga_hierarchy.md`. Code: `{_git()}` plus the working tree. Machine: "
         f"{platform.processor() or platform.machine()}, 2 cores shared, 1 torch thread, torch {torch.__version__}. Command: "
-        f"`OMP_NUM_THREADS=1 python bench/tcga_hierarchy.py --work {args.work} --repeats {args.repeats} --folds {args.folds}"
-        f"{'' if args.max_depth is None else f' --max-depth {args.max_depth}'}`; total wall time "
+        f"{command}; total wall time "
         f"{(time.perf_counter() - started) / 60:.1f} min in this invocation; wall time per job (one run, one split, from its "
-        f"summary.md): {_job_times(args)}.\n",
+        f"summary.md): {_job_times(args, folders)}.\n",
         f"{len(brca.labels)} patients, classes {brca.labels.value_counts().sort_index().to_dict()}; "
         f"{args.repeats} outer stratified 80/20 splits (seeds 0-{args.repeats - 1}), {args.folds} inner folds; splits per run: "
         f"{ {k: len(v) for k, v in split_sets.items()} } (identical split seeds in every run; the test rows of the job with seed r "
@@ -349,12 +393,12 @@ def write_report(args, brca, sizes, seconds, started) -> None:
     print("\n".join(lines))
 
 
-def _job_times(args) -> str:
+def _job_times(args, folders: dict[str, Path]) -> str:
     cells = []
-    for name in args.runs:
+    for name, root in folders.items():
         times = []
         for r in range(args.repeats):
-            path = args.work / name / f"seed{r}" / "cv" / "summary.md"
+            path = root / f"seed{r}" / "cv" / "summary.md"
             if path.is_file():
                 found = re.search(r"wall time (\d+) s", path.read_text())
                 times.append(found.group(1) if found else "?")
