@@ -17,10 +17,12 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "none": 
 
 
 def make_activation(name: str) -> nn.Module:
+    """The activation module of a latent node type, by name (a key of ``ACTIVATIONS``)."""
     if name not in ACTIVATIONS:
         msg = f"Expected latent activation in {sorted(ACTIVATIONS)} (got {name!r})"
         raise ValueError(msg)
     return ACTIVATIONS[name]()
+
 
 # Latent bias at initialisation when the edges start small: positive, so every ReLU latent
 # starts active and passes gradient to its edges (a negative bias would leave it dead).
