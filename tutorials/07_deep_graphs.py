@@ -82,15 +82,18 @@ print(json.dumps(metrics["test"], indent=1)[:400])
 
 # %% [markdown]
 # Attributions cover every relation at every depth in one pass (their sum equals the change
-# of the prediction when every edge is switched off). A pathway's importance is the total
-# attribution of the edges into it, from its genes and from its child pathways.
+# of the prediction when every edge is switched off). `latents.csv` gives, for a deep prior,
+# every latent node's `inflow`: the attribution of the edges into it (a pathway's from its genes
+# and its child pathways). The model was fitted with deep supervision (`level_loss_weight = 1`,
+# the default for deep priors: a head per level whose loss joins the objective).
 
 # %%
 explanation = run_explain(OUT / "run", OUT / "explain", samples="all", n_steps=16 if QUICK else 50)
 edges = explanation.edges
 print(edges.groupby("edge_type")["abs_score"].sum().sort_values(ascending=False))
-case = edges[edges["class"] == "case"]
-inflow = case[case["edge_type"].str.endswith("->pathway")].groupby("target")["abs_score"].sum()
+latents = explanation.latents
+inflow = latents[(latents["layer"] == "inflow") & (latents["level"] == "pathway") & (latents["class"] == "case")]
+inflow = inflow.set_index("node")["abs_score"]
 level = cohort.truth["pathway_level"]
 ranking = pd.DataFrame({"score": inflow, "level": level.reindex(inflow.index)}).sort_values("score", ascending=False)
 ranking["rank_in_level"] = ranking.groupby("level")["score"].rank(ascending=False).astype(int)
