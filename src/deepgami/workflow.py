@@ -132,7 +132,10 @@ def load_data(config: RunConfig) -> tuple[MultiOmicsData, RegulatoryGraph | None
                 )
                 raise InputError(msg)
         graph = RegulatoryGraph.from_edge_tables(frames)
-        layout = graph.layout
+        # Measured modalities that relations end in get their activity type (as the model sees them).
+        measured = sorted({spec.target for spec in config.edges} & set(data.modalities))
+        walked = graph.with_measured_targets(measured, {m: data.modalities[m].columns for m in measured}) if measured else graph
+        layout = walked.layout
         if layout.one_hop:
             log.info("prior: relations end in latent node type '%s'", layout.meeting)
         else:
