@@ -12,7 +12,9 @@ import pytest
 import deepgami.estimator
 from deepgami import DeepGAMIClassifier, InputError, RegulatoryGraph
 from deepgami.cli import main
+from deepgami.nn.conv import BioDropConnect
 from deepgami.simulate import simulate_cohort
+from deepgami.simulate_hierarchy import simulate_hierarchy_cohort
 
 SETTINGS = "\n[model]\nn_members = 2\nnull_members = 0\n[training]\nmax_epochs = 2\n"
 
@@ -69,3 +71,18 @@ def test_a_dense_kernel_that_cannot_fit_in_memory_is_refused_before_training(mon
     assert not hasattr(model, "module_")
     monkeypatch.setattr(deepgami.estimator, "_physical_memory", lambda: 2**40)
     assert hasattr(model.fit(cohort.modalities, cohort.labels), "module_")
+
+
+def test_the_dense_memory_estimate_counts_every_level_of_a_deep_prior(monkeypatch):
+    # Reference: the dense matrices the fitted network really holds, three float32 copies each.
+    cohort = simulate_hierarchy_cohort(n_samples=40, n_snps=60, n_tfs=6, n_genes=12, n_pathways=6, depth=2, n_roots=2, n_causal_pathways=1, seed=3)
+    graph = RegulatoryGraph.from_edge_tables(cohort.edge_tables())
+    model = DeepGAMIClassifier(graph, kernel="dense", n_members=2, null_members=1, max_epochs=0)
+    model.fit(cohort.modalities, cohort.labels)
+    held = sum(3 * 4 * conv.num_src * conv.num_dst for conv in model.module_.modules() if isinstance(conv, BioDropConnect))
+    n_relations = len(model.graph_.edge_types)
+    monkeypatch.setattr(deepgami.estimator, "_physical_memory", lambda: held - 1)
+    with pytest.raises(InputError, match=rf"needs about {deepgami.estimator._bytes(held)} .* {n_relations} relations"):
+        DeepGAMIClassifier(graph, kernel="dense", n_members=2, null_members=1, max_epochs=0).fit(cohort.modalities, cohort.labels)
+    monkeypatch.setattr(deepgami.estimator, "_physical_memory", lambda: held)
+    DeepGAMIClassifier(graph, kernel="dense", n_members=2, null_members=1, max_epochs=0).fit(cohort.modalities, cohort.labels)

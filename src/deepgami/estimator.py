@@ -313,10 +313,14 @@ class DeepGAMIEstimator(BaseEstimator):
         if self.kernel != "dense" or self.graph_ is None:
             return
         slots = self.n_members + self.null_members
-        n_latent = self.graph_.num_nodes(self.graph_.latent_type)
-        # Per relation one float32 (n_sources, n_latent * slots) matrix, kept for the backward
-        # pass, plus its gradient and a temporary of the same size.
-        need = sum(3 * 4 * self.graph_.num_nodes(t[0]) * n_latent * slots for t in self.graph_.edge_types)
+        inputs = set(self.graph_.layout.inputs)
+        # Per relation one float32 (n_sources, n_targets * slots) matrix, kept for the backward
+        # pass, plus its gradient and a temporary of the same size; a relation between latent
+        # levels reads every member's own sources, (n_sources * slots, n_targets * slots).
+        need = sum(
+            3 * 4 * self.graph_.num_nodes(src) * (1 if src in inputs else slots) * self.graph_.num_nodes(dst) * slots
+            for src, _, dst in self.graph_.edge_types
+        )
         have = _physical_memory()
         if have is not None and need > have:
             msg = (
@@ -645,7 +649,9 @@ class DeepGAMIClassifier(ClassifierMixin, DeepGAMIEstimator):
             log.warning(
                 "the smallest class, %r, holds %.1f%% of the %d training samples; class_weight = 'balanced' weighs classes "
                 "inversely to their frequency",
-                classes[smallest], 100 * shares[smallest], len(codes),
+                classes[smallest],
+                100 * shares[smallest],
+                len(codes),
             )
 
     def _class_weights(self, targets: np.ndarray, device: str) -> torch.Tensor | None:
