@@ -21,6 +21,7 @@ import argparse
 import platform
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from deepgami import DeepGAMIClassifier
 from deepgami.explain import Explainer
 from deepgami.graph import RegulatoryGraph
 from deepgami.nn.model import DeepGAMINet
+from deepgami.nn.stages import UpperTower, make_activation
 from deepgami.simulate_hierarchy import simulate_hierarchy_cohort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -48,13 +50,16 @@ SIZES = {"n_samples": 600, "n_snps": 1500, "n_tfs": 60, "n_genes": 300, "n_pathw
 QUICK_SIZES = {"n_samples": 200, "n_snps": 300, "n_tfs": 20, "n_genes": 60, "n_pathways": 16}
 MODEL = {"n_members": 5, "null_members": 0, "random_state": 0, "verbose": False}
 IG_STEPS = 16
-# Arms of bench/study_deep_defaults.md: deep-model keyword arguments and whether the edge lasso
-# covers only the edges from the data.
+# Arms of bench/study_deep_defaults.md and bench/study_upper_activation.md: deep-model keyword
+# arguments, whether the edge lasso covers only the edges from the data, and the activation of
+# the levels above the meeting type (None: the package's).
 DEEP_ARMS = {
-    "registered": ({}, False),
-    "levels": ({"level_loss_weight": 1.0}, False),
-    "datalasso": ({}, True),
-    "levels_datalasso": ({"level_loss_weight": 1.0}, True),
+    "registered": ({}, False, None),
+    "levels": ({"level_loss_weight": 1.0}, False, None),
+    "datalasso": ({}, True, None),
+    "levels_datalasso": ({"level_loss_weight": 1.0}, True, None),
+    "levels_linear_upper": ({"level_loss_weight": 1.0}, False, "none"),
+    "levels_tanh_upper": ({"level_loss_weight": 1.0}, False, "tanh"),
 }
 
 
@@ -163,7 +168,30 @@ def data_edge_l1(net) -> torch.Tensor:
     return torch.stack(norms).sum()
 
 
-def run_cohort(spec: dict, sizes: dict, model_kwargs: dict, deep_kwargs: dict | None = None, data_lasso: bool = False) -> tuple[list[dict], dict]:
+@contextmanager
+def upper_activation(name: str | None):
+    """Within the block, every stage above the meeting type (``UpperTower``) uses activation
+    ``name`` (bench/study_upper_activation.md); None leaves the package's."""
+    if name is None:
+        yield
+        return
+    original = UpperTower.__init__
+
+    def patched(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        for stage in self.stages.values():
+            stage.activation = make_activation(name)
+
+    UpperTower.__init__ = patched
+    try:
+        yield
+    finally:
+        UpperTower.__init__ = original
+
+
+def run_cohort(
+    spec: dict, sizes: dict, model_kwargs: dict, deep_kwargs: dict | None = None, data_lasso: bool = False, upper: str | None = None
+) -> tuple[list[dict], dict]:
     t0 = time.perf_counter()
     cohort = make_cohort(spec, sizes)
     X, y = cohort.modalities, cohort.labels
@@ -185,7 +213,8 @@ def run_cohort(spec: dict, sizes: dict, model_kwargs: dict, deep_kwargs: dict | 
     if data_lasso:
         DeepGAMINet.edge_weight_l1 = data_edge_l1
     try:
-        deep.fit(Xtr, y.loc[train])
+        with upper_activation(upper):
+            deep.fit(Xtr, y.loc[train])
     finally:
         DeepGAMINet.edge_weight_l1 = original
     info["deep_fit_s"] = time.perf_counter() - t
@@ -495,7 +524,7 @@ def main() -> None:
         print(compare_arms(Path(args.results_csv).parent))
         return
     torch.set_num_threads(1)
-    deep_kwargs, data_lasso = DEEP_ARMS[args.deep_arm]
+    deep_kwargs, data_lasso, upper = DEEP_ARMS[args.deep_arm]
     model = {"fast": MODEL, "default": {"random_state": 0, "verbose": False}, "nolasso": {**MODEL, "edge_l1": 0.0}}[args.model]
     sizes, model_kwargs = (QUICK_SIZES, {**model, "max_epochs": 5, "n_members": 2}) if args.quick else (SIZES, model)
     runs_csv = Path("/tmp/hierarchy_quick_runs.csv") if args.quick else Path(args.results_csv)
@@ -508,7 +537,7 @@ def main() -> None:
         specs = {c["id"]: c for c in COHORTS}
         for cid in _parse_ids(args.cohorts):
             spec = specs[cid]
-            rows, info = run_cohort(spec, sizes, model_kwargs, deep_kwargs, data_lasso)
+            rows, info = run_cohort(spec, sizes, model_kwargs, deep_kwargs, data_lasso, upper)
             info = {**spec, **info, "difficulty": str(spec["difficulty"])}
             # Append per cohort, so a partial run still leaves its results.
             old_runs = pd.read_csv(runs_csv) if runs_csv.exists() else pd.DataFrame()

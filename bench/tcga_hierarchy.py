@@ -32,6 +32,7 @@ import logging
 import platform
 import re
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,10 +52,12 @@ from deepgami.config import load_config
 from deepgami.graph import RegulatoryGraph, hierarchy_levels
 from deepgami.workflow import run_cv_job
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_hierarchy import upper_activation  # noqa: E402
+
 MIN_GENES = 5  # tutorial 03
 BASELINES = ["logistic_l2", "late_fusion", "random_forest"]
-FOLLOW_ARMS = {"deep": "deep (hierarchy)", "deep_shuffled": "deep, hierarchy shuffled",
-               "deep_both": "deep, hierarchy + membership shuffled"}
+FOLLOW_ARMS = {"deep": "deep (hierarchy)", "deep_shuffled": "deep, hierarchy shuffled", "deep_both": "deep, hierarchy + membership shuffled"}
 PARENT = "pathway-parent->pathway"
 MEMBERSHIP = ["rna-member_of->pathway", "meth-member_of->pathway"]
 
@@ -148,9 +151,11 @@ def graph_stats(graph: RegulatoryGraph, features: dict[str, pd.DataFrame], paren
     """Pathways, edges per relation, features with an edge, and for a hierarchy the pathways per
     level (0 = no child pathway, else 1 + the highest child's, as the model walks them) and roots."""
     summary = graph.summary()
-    out = {"pathways": graph.num_nodes("pathway"),
-           "edges": {f"{r.source}-{r.relation}->{r.target}": int(r.n_edges) for r in summary.itertuples()},
-           "genes_with_edges": {m: int(e["source"].nunique()) for m, e in features.items()}}
+    out = {
+        "pathways": graph.num_nodes("pathway"),
+        "edges": {f"{r.source}-{r.relation}->{r.target}": int(r.n_edges) for r in summary.itertuples()},
+        "genes_with_edges": {m: int(e["source"].nunique()) for m, e in features.items()},
+    }
     if parents is not None:
         levels = pd.Series(hierarchy_levels(graph, ("pathway", "parent", "pathway")).numpy())
         out["levels"] = levels.value_counts().sort_index().to_dict()
@@ -190,12 +195,21 @@ def main() -> None:
     parser.add_argument("--max-depth", type=int, default=None, help="Reactome depth cut (default: the full hierarchy)")
     parser.add_argument("--runs", nargs="+", default=["deep", "onehop", "deep_both"])
     parser.add_argument("--out", type=Path, default=Path("bench/results_tcga_hierarchy.md"))
-    parser.add_argument("--level-loss-weight", type=float, default=None,
-                        help="follow-up: rerun only the deep DeepGAMI arms (--arms) with this level_loss_weight "
-                             "into --work/--sub; one-hop and baselines are read from the registered jobs in --work")
-    parser.add_argument("--arms", nargs="+", choices=list(FOLLOW_ARMS), default=list(FOLLOW_ARMS),
-                        help="follow-up only: which deep arms to rerun")
+    parser.add_argument(
+        "--level-loss-weight",
+        type=float,
+        default=None,
+        help="follow-up: rerun only the deep DeepGAMI arms (--arms) with this level_loss_weight "
+        "into --work/--sub; one-hop and baselines are read from the registered jobs in --work",
+    )
+    parser.add_argument("--arms", nargs="+", choices=list(FOLLOW_ARMS), default=list(FOLLOW_ARMS), help="follow-up only: which deep arms to rerun")
     parser.add_argument("--sub", default="levels", help="follow-up only: subfolder of --work for the reruns")
+    parser.add_argument(
+        "--upper-activation",
+        default=None,
+        help="follow-up only: the activation of the levels above the meeting type in the reruns "
+        "(bench/study_upper_activation.md); default: the package's",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(1)
@@ -217,10 +231,10 @@ def main() -> None:
         deep[m].to_csv(data / f"deep_{m}.csv", index=False)
     parents.to_csv(data / "deep_parent.csv", index=False)
     names = {m: brca.modalities[m].columns for m in ("rna", "meth")}
-    g_one = RegulatoryGraph.from_edge_tables(
-        [(one[m], m, "pathway", "in_pathway") for m in ("rna", "meth")], node_names=names)
+    g_one = RegulatoryGraph.from_edge_tables([(one[m], m, "pathway", "in_pathway") for m in ("rna", "meth")], node_names=names)
     g_deep = RegulatoryGraph.from_edge_tables(
-        [*[(deep[m], m, "pathway", "member_of") for m in ("rna", "meth")], (parents, "pathway", "pathway", "parent")], node_names=names)
+        [*[(deep[m], m, "pathway", "member_of") for m in ("rna", "meth")], (parents, "pathway", "pathway", "parent")], node_names=names
+    )
     sizes = {"onehop": graph_stats(g_one, one, None), "deep": graph_stats(g_deep, deep, parents)}
     print(sizes, flush=True)
 
@@ -254,12 +268,22 @@ def main() -> None:
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             null_line = f"null_relations = {toml_list(nulls)}\n" if nulls else ""
-            text = HEAD.format(arm=name, folds=args.folds, seed=r, methods=toml_list(methods), model_extra=model_extra,
-                               ablations=toml_list(ablations), null_relations=null_line) + edges
-            data_rel = '"' + "../" * len(folder.relative_to(args.work).parts) + 'data/'
+            text = (
+                HEAD.format(
+                    arm=name,
+                    folds=args.folds,
+                    seed=r,
+                    methods=toml_list(methods),
+                    model_extra=model_extra,
+                    ablations=toml_list(ablations),
+                    null_relations=null_line,
+                )
+                + edges
+            )
+            data_rel = '"' + "../" * len(folder.relative_to(args.work).parts) + "data/"
             (folder / "config.toml").write_text(text.replace('"../data/', data_rel))
             tic = time.perf_counter()
-            with _without_plain_deepgami(name in skip_plain):
+            with _without_plain_deepgami(name in skip_plain), upper_activation(args.upper_activation):
                 run_cv_job(load_config(folder / "config.toml"), folder / "cv")
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - tic
             print(f"{name} split {r}: {(time.perf_counter() - tic) / 60:.1f} min", flush=True)
@@ -287,8 +311,11 @@ def write_report(args, brca, sizes, seconds, started) -> None:
     follow = args.level_loss_weight is not None
     folders = {name: args.work / name for name in args.runs}  # run -> folder of its seed{r} jobs
     if follow:  # reruns of the deep arms; one-hop and baselines from the registered jobs
-        folders = {**{f"{name}_levels": args.work / args.sub / name for name in args.runs},
-                   "deep": args.work / "deep", "onehop": args.work / "onehop"}
+        folders = {
+            **{f"{name}_levels": args.work / args.sub / name for name in args.runs},
+            "deep": args.work / "deep",
+            "onehop": args.work / "onehop",
+        }
     results = {}
     for name, root in folders.items():
         parts = []
@@ -314,8 +341,9 @@ def write_report(args, brca, sizes, seconds, started) -> None:
     # each job is one split with [split] seed = r: check that its split is outer split r of one seed-0 run
     data = MultiOmicsData(brca.modalities, brca.labels)
     joint = cvmod.outer_splits(data, cvmod.CVSettings(split_seed=0, test_fraction=0.2), args.repeats)
-    same = all(np.array_equal(cvmod.outer_splits(data, cvmod.CVSettings(split_seed=r, test_fraction=0.2), 1)[0][1], joint[r][1])
-               for r in range(args.repeats))
+    same = all(
+        np.array_equal(cvmod.outer_splits(data, cvmod.CVSettings(split_seed=r, test_fraction=0.2), 1)[0][1], joint[r][1]) for r in range(args.repeats)
+    )
 
     def score(arm: str, metric: str, modalities: str = "all") -> pd.Series:
         run, method = arms[arm]
@@ -323,15 +351,22 @@ def write_report(args, brca, sizes, seconds, started) -> None:
         s = t[(t["method"] == method) & (t["modalities"] == modalities) & (t["metric"] == metric)]
         return s.set_index("split")["value"].sort_index()
 
-    command = (f"`OMP_NUM_THREADS=1 python bench/tcga_hierarchy.py --work {args.work} --repeats {args.repeats} --folds {args.folds}"
-               f"{'' if args.max_depth is None else f' --max-depth {args.max_depth}'}")
+    command = (
+        f"`OMP_NUM_THREADS=1 python bench/tcga_hierarchy.py --work {args.work} --repeats {args.repeats} --folds {args.folds}"
+        f"{'' if args.max_depth is None else f' --max-depth {args.max_depth}'}"
+    )
     if follow:
         command += f" --level-loss-weight {args.level_loss_weight!r} --arms {' '.join(args.arms)} --sub {args.sub} --out {args.out}"
+        if args.upper_activation is not None:
+            command += f" --upper-activation {args.upper_activation}"
     command += "`"
     lines = [
-        ("# TCGA BRCA: the full Reactome hierarchy against shuffled copies and the one-hop pathway model\n" if not follow else
-         f"# TCGA BRCA follow-up (not registered): deep arms rerun with level_loss_weight = {args.level_loss_weight!r}; "
-         "one-hop and baselines from the registered jobs\n"),
+        (
+            "# TCGA BRCA: the full Reactome hierarchy against shuffled copies and the one-hop pathway model\n"
+            if not follow
+            else f"# TCGA BRCA follow-up (not registered): deep arms rerun with level_loss_weight = {args.level_loss_weight!r}; "
+            "one-hop and baselines from the registered jobs\n"
+        ),
         f"Pre-registration: `bench/study_tcga_hierarchy.md`. Code: `{_git()}` plus the working tree. Machine: "
         f"{platform.processor() or platform.machine()}, 2 cores shared, 1 torch thread, torch {torch.__version__}. Command: "
         f"{command}; total wall time "
@@ -355,9 +390,11 @@ def write_report(args, brca, sizes, seconds, started) -> None:
         lines.append(f"| {name} | {s['pathways']} | {edges} | {genes} | {levels} |")
     lines.append("\nmiRNA (100 features) has no edge in either prior: fully connected to the pathway latents where the modalities meet.\n")
 
-    lines += ["## Test scores, all modalities (mean ± sd over splits)\n",
-              "| arm | BACC | macro-F1 | AUC | BACC rna only | BACC meth only | BACC mirna only | per split BACC |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "## Test scores, all modalities (mean ± sd over splits)\n",
+        "| arm | BACC | macro-F1 | AUC | BACC rna only | BACC meth only | BACC mirna only | per split BACC |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for arm in arms:
         cells = []
         for metric, mods in (("bacc", "all"), ("f1", "all"), ("auc", "all"), ("bacc", "rna"), ("bacc", "meth"), ("bacc", "mirna")):
@@ -373,9 +410,11 @@ def write_report(args, brca, sizes, seconds, started) -> None:
         ("—", "one-hop (tutorial 03)", "logistic_l2"),
         ("—", "deep (hierarchy)", "logistic_l2"),
     ]
-    lines += ["\n## Paired differences (first - second; mean and 95 % t-interval over splits, paired t p)\n",
-              "| rule | first | second | ΔBACC [95 % CI] | p | ΔF1 [95 % CI] | ΔAUC [95 % CI] | BACC verdict |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "\n## Paired differences (first - second; mean and 95 % t-interval over splits, paired t p)\n",
+        "| rule | first | second | ΔBACC [95 % CI] | p | ΔF1 [95 % CI] | ΔAUC [95 % CI] | BACC verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for rule, a, b in comparisons:
         if a not in arms or b not in arms:
             continue
@@ -383,11 +422,16 @@ def write_report(args, brca, sizes, seconds, started) -> None:
         for metric in ("bacc", "f1", "auc"):
             cells[metric] = paired(score(a, metric), score(b, metric))
         fmt = lambda r: f"{r['mean']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]"  # noqa: E731
-        lines.append(f"| {rule} | {a} | {b} | {fmt(cells['bacc'])} | {cells['bacc']['p']:.3g} | {fmt(cells['f1'])} | "
-                     f"{fmt(cells['auc'])} | {verdict(cells['bacc'], a, b)} |")
+        lines.append(
+            f"| {rule} | {a} | {b} | {fmt(cells['bacc'])} | {cells['bacc']['p']:.3g} | {fmt(cells['f1'])} | "
+            f"{fmt(cells['auc'])} | {verdict(cells['bacc'], a, b)} |"
+        )
 
-    tuning = {name: (args.work / name / "seed0" / "cv" / "summary.md").read_text().split("## How each method was tuned", 1)[-1].split("\n## ", 1)[0]
-              for name in results if (args.work / name / "seed0" / "cv" / "summary.md").is_file()}
+    tuning = {
+        name: (args.work / name / "seed0" / "cv" / "summary.md").read_text().split("## How each method was tuned", 1)[-1].split("\n## ", 1)[0]
+        for name in results
+        if (args.work / name / "seed0" / "cv" / "summary.md").is_file()
+    }
     lines.append("\nHow each method was tuned (from the `deep` job of split 0):" + tuning.get("deep", ""))
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
