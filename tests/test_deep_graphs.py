@@ -155,6 +155,26 @@ def test_a_hierarchy_where_the_inputs_meet_walks_the_completed_latents():
     assert net(dict(rna=x, meth=torch.randn(5, 1))).shape == (5, 1, 2) and len(net.aux_maps) == 2
 
 
+def test_a_modality_without_edges_feeds_the_lowest_level_of_a_hierarchy_where_the_inputs_meet():
+    # miRNA without a prior beside rna -> pathway -> parent: its dense layer writes the leaves
+    # (p0, p1) only, so it reaches the node the head reads (p3) through the hierarchy.
+    rna_pathway = ("rna", "member_of", "pathway", [("g0", "p0"), ("g1", "p0"), ("g1", "p1"), ("g2", "p1")])
+    graph = _graph(rna_pathway, PATHWAY_PARENT)
+    sizes = {"rna": 3, "mirna": 4}
+    net = DeepGAMINet.from_graph(graph, sizes, n_classes=2, hidden_dims=(), n_members=2, member_seeds=[5, 6])
+    dense, x = net.encoders["mirna"], torch.randn(5, 4)
+    out = dense(x).view(5, 2, 4)
+    assert torch.equal(out[:, :, [0, 1]], torch.relu(x @ dense.linear.weight.T + dense.linear.bias).view(5, 2, 2))
+    assert not out[:, :, [2, 3]].any()
+    torch.manual_seed(6)
+    single = DeepGAMINet.from_graph(graph, sizes, n_classes=2, hidden_dims=())
+    inputs = {"rna": torch.randn(5, 3), "mirna": x}
+    assert torch.allclose(net(inputs)[:, 1], single(inputs)[:, 0], atol=1e-6)
+    # Without a hierarchy where the inputs meet, the dense layer still feeds every latent node.
+    flat = DeepGAMINet.from_graph(_graph(rna_pathway), sizes, n_classes=2)
+    assert flat.encoders["mirna"].nodes is None and flat.encoders["mirna"](x).shape == (5, 2)
+
+
 def test_ensemble_slots_of_a_deep_network_equal_single_networks():
     graph = _graph(("snp", "eqtl", "tf", [("s0", "t0"), ("s2", "t0")]), ("tf", "regulates", "gene", [("t0", "g0"), ("t0", "g2")]),
                    SNP_GENE, GENE_PATHWAY, PATHWAY_PARENT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import torch
 from torch import Tensor, nn
 
 from .stages import GraphStage, make_activation
@@ -54,15 +55,27 @@ class GuidedEncoder(GraphStage):
 class DenseEncoder(nn.Module):
     """Latent nodes from a modality with no prior graph: a fully connected layer.
 
-    The paper's Patch-seq setting; one ``nn.Linear`` computes every member's latents.
+    The paper's Patch-seq setting; one ``nn.Linear`` computes every member's latents. With
+    ``nodes`` it feeds only those latent nodes (the lowest level of a hierarchy at the meeting
+    type) and leaves the others at 0, so its signal climbs the hierarchy as the guided
+    modalities' does instead of writing straight into the nodes the classifier reads.
     Shapes: (n_samples, n_features) -> (n_samples, n_members * n_latent), member-major.
     """
 
-    def __init__(self, n_features: int, n_latent: int, activation: str = "relu", *, n_members: int = 1) -> None:
+    def __init__(
+        self, n_features: int, n_latent: int, activation: str = "relu", *, n_members: int = 1, nodes: Tensor | None = None
+    ) -> None:
         super().__init__()
-        self.n_members = int(n_members)
-        self.linear = nn.Linear(n_features, self.n_members * n_latent)
+        self.n_members, self.n_latent = int(n_members), int(n_latent)
+        width = self.n_latent if nodes is None else len(nodes)
+        self.linear = nn.Linear(n_features, self.n_members * width)
         self.activation = make_activation(activation)
+        self.register_buffer("nodes", None if nodes is None else torch.as_tensor(nodes, dtype=torch.long), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.activation(self.linear(x))
+        out = self.activation(self.linear(x))
+        if self.nodes is None:
+            return out
+        full = out.new_zeros(len(x), self.n_members, self.n_latent)
+        full[:, :, self.nodes] = out.view(len(x), self.n_members, -1)
+        return full.view(len(x), -1)

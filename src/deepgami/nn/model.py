@@ -135,7 +135,8 @@ class DeepGAMINet(nn.Module):
         Modalities whose name is a source node type of ``graph`` get a :class:`GuidedEncoder`
         over their relations to the latent node type where the inputs meet (or a
         :class:`LayeredEncoder` through latent types of their own on the way); the others a
-        :class:`DenseEncoder` to the same latent nodes. Latent types above it form an
+        :class:`DenseEncoder` to the same latent nodes (to the lowest level of a hierarchy
+        there). Latent types above it form an
         :class:`UpperTower`. Without a graph (or without edges) every modality is dense to
         ``latent_dim`` latent nodes. With ``member_seeds`` (one per slot), slot ``k`` starts
         exactly as a one-member network built after ``torch.manual_seed(member_seeds[k])``.
@@ -155,6 +156,10 @@ class DeepGAMINet(nn.Module):
         guided = graph is not None and bool(graph.edge_types)
         n_latent = graph.num_nodes(graph.latent_type) if guided else latent_dim
         options = dict(activation=latent_activation, kernel=kernel, n_members=n_slots, init_scale=edge_init_scale)
+        # A modality without prior edges feeds the lowest level of a hierarchy at the meeting type
+        # (bench/study_dense_modality_deep.md), or every latent node.
+        levels = graph.layout.levels.get(graph.layout.meeting) if guided else None
+        lowest = None if levels is None else torch.nonzero(torch.as_tensor(levels) == 0).flatten()
         encoders: dict[str, nn.Module] = {}
         for modality, count in n_features.items():
             relations = graph.relations_from(modality) if graph is not None else []
@@ -163,7 +168,7 @@ class DeepGAMINet(nn.Module):
             elif relations:
                 encoders[modality] = GuidedEncoder(count, n_latent, {t[1]: graph.edge_index(t) for t in relations}, **options)
             else:
-                encoders[modality] = DenseEncoder(count, n_latent, latent_activation, n_members=n_slots)
+                encoders[modality] = DenseEncoder(count, n_latent, latent_activation, n_members=n_slots, nodes=lowest)
         deeper = guided and (graph.layout.above or graph.layout.meeting in graph.layout.levels)
         upper = UpperTower(graph, **options) if deeper else None
         return cls(encoders, n_latent, n_classes, n_members=n_members, n_null_members=n_null_members, upper=upper, **head_kwargs)
