@@ -496,6 +496,48 @@ def compare_arms(out_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def compare_upper(out_dir: Path) -> str:
+    """The decision table of bench/study_upper_activation.md: each arm against the rerun
+    ``levels`` baseline on the 12 planted cohorts (paired test AUC and leaf MRR, one-sided
+    Wilcoxon tests), from ``upper_<arm>_{runs,ranks}.csv``."""
+    planted = [c["id"] for c in COHORTS if not c.get("null")]
+    nulls = [c["id"] for c in COHORTS if c.get("null")]
+
+    def load(arm: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return pd.read_csv(out_dir / f"upper_{arm}_ranks.csv"), pd.read_csv(out_dir / f"upper_{arm}_runs.csv").set_index("id")
+
+    def leaf_mrr(ranks: pd.DataFrame, ids: list[int]) -> pd.Series:
+        return ranks[(ranks["method"] == "deep") & (ranks["level"] == 1)].set_index("id")["mrr"].reindex(ids)
+
+    base_ranks, base_runs = load("levels")
+    base_auc, base_mrr = base_runs.loc[planted, "deep_auc"], leaf_mrr(base_ranks, planted)
+    lines = [
+        "| arm | test AUC (median) | paired AUC difference (median) | AUC up in | Wilcoxon p, AUC higher | "
+        "leaf MRR (median) | leaf median rank | Wilcoxon p, MRR lower | rules 1-2 met | null cohorts: test AUC, leaf MRR |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for arm in [a for a in DEEP_ARMS if a == "levels" or DEEP_ARMS[a][2] is not None]:
+        if not (out_dir / f"upper_{arm}_runs.csv").exists():
+            continue
+        ranks, runs = load(arm)
+        auc, mrr = runs.loc[planted, "deep_auc"], leaf_mrr(ranks, planted)
+        leaves = ranks[(ranks["method"] == "deep") & (ranks["level"] == 1) & ranks["id"].isin(planted)]
+        null_cells = ", ".join(f"{runs.loc[i, 'deep_auc']:.3f} / {leaf_mrr(ranks, [i]).iloc[0]:.3f}" for i in nulls if i in runs.index)
+        if arm == "levels":
+            p_auc, p_mrr, met, diff, up = np.nan, np.nan, "baseline", 0.0, "-"
+        else:
+            diff = float((auc - base_auc).median())
+            p_auc = wilcoxon(auc - base_auc, alternative="greater").pvalue
+            p_mrr = wilcoxon(mrr - base_mrr, alternative="less").pvalue if (mrr != base_mrr).any() else 1.0
+            met = "yes" if diff > 0 and p_auc < 0.05 and p_mrr >= 0.05 else "no"
+            up = f"{int((auc > base_auc).sum())}/{len(planted)}"
+        lines.append(
+            f"| {arm} | {auc.median():.3f} | {diff:+.3f} | {up} | {p_auc:.4f} | {mrr.median():.3f} | "
+            f"{leaves['median_rank'].median():g} | {p_mrr:.4f} | {met} | {null_cells} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cohorts", default="0-13", help="cohort ids, e.g. 0-11,13")
@@ -519,9 +561,13 @@ def main() -> None:
         help="the deep model's training choice (bench/study_deep_defaults.md); the one-hop model keeps --model's settings",
     )
     parser.add_argument("--compare-arms", action="store_true", help="print the decision table of bench/study_deep_defaults.md from saved runs")
+    parser.add_argument("--compare-upper", action="store_true", help="print the decision table of bench/study_upper_activation.md from saved runs")
     args = parser.parse_args()
     if args.compare_arms:
         print(compare_arms(Path(args.results_csv).parent))
+        return
+    if args.compare_upper:
+        print(compare_upper(Path(args.results_csv).parent))
         return
     torch.set_num_threads(1)
     deep_kwargs, data_lasso, upper = DEEP_ARMS[args.deep_arm]
