@@ -32,7 +32,6 @@ import logging
 import platform
 import re
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,9 +50,6 @@ from deepgami.adapters.tcga import load_tcga
 from deepgami.config import load_config
 from deepgami.graph import RegulatoryGraph, hierarchy_levels
 from deepgami.workflow import run_cv_job
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_hierarchy import upper_activation  # noqa: E402
 
 MIN_GENES = 5  # tutorial 03
 BASELINES = ["logistic_l2", "late_fusion", "random_forest"]
@@ -204,12 +200,6 @@ def main() -> None:
     )
     parser.add_argument("--arms", nargs="+", choices=list(FOLLOW_ARMS), default=list(FOLLOW_ARMS), help="follow-up only: which deep arms to rerun")
     parser.add_argument("--sub", default="levels", help="follow-up only: subfolder of --work for the reruns")
-    parser.add_argument(
-        "--upper-activation",
-        default=None,
-        help="follow-up only: the activation of the levels above the meeting type in the reruns "
-        "(bench/study_upper_activation.md); default: the package's",
-    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(1)
@@ -283,7 +273,7 @@ def main() -> None:
             data_rel = '"' + "../" * len(folder.relative_to(args.work).parts) + "data/"
             (folder / "config.toml").write_text(text.replace('"../data/', data_rel))
             tic = time.perf_counter()
-            with _without_plain_deepgami(name in skip_plain), upper_activation(args.upper_activation):
+            with _without_plain_deepgami(name in skip_plain):
                 run_cv_job(load_config(folder / "config.toml"), folder / "cv")
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - tic
             print(f"{name} split {r}: {(time.perf_counter() - tic) / 60:.1f} min", flush=True)
@@ -357,8 +347,6 @@ def write_report(args, brca, sizes, seconds, started) -> None:
     )
     if follow:
         command += f" --level-loss-weight {args.level_loss_weight!r} --arms {' '.join(args.arms)} --sub {args.sub} --out {args.out}"
-        if args.upper_activation is not None:
-            command += f" --upper-activation {args.upper_activation}"
     command += "`"
     lines = [
         (
