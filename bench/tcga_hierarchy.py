@@ -376,7 +376,10 @@ def write_report(args, brca, sizes, seconds, started) -> None:
         if "roots" in s:
             levels += f"; {s['roots']} roots (no parent), {s['fed']} pathways fed by features"
         lines.append(f"| {name} | {s['pathways']} | {edges} | {genes} | {levels} |")
-    lines.append("\nmiRNA (100 features) has no edge in either prior: fully connected to the pathway latents where the modalities meet.\n")
+    lines.append(
+        "\nmiRNA (100 features) has no edge in either prior: fully connected to the pathway latents where the modalities meet "
+        "(in the deep prior, from 694cc52 on, to the lowest level of the hierarchy only; bench/study_dense_modality_deep.md).\n"
+    )
 
     lines += [
         "## Test scores, all modalities (mean ± sd over splits)\n",
