@@ -75,7 +75,21 @@ bench: install
 	    --results-csv bench/out/hierarchy_$${arm}_runs.csv --out bench/results_hierarchy_$$arm.md || exit 1; \
 	done
 	$(BIN)/python bench/bench_hierarchy.py --compare-arms
+	# The activation above the meeting level (bench/study_upper_activation.md) and the package defaults.
+	for arm in levels levels_linear_upper levels_tanh_upper; do \
+	  OMP_NUM_THREADS=1 $(BIN)/python bench/bench_hierarchy.py --deep-arm $$arm --cohorts 0-13 \
+	    --results-csv bench/out/upper_$${arm}_runs.csv --out bench/results_upper_$$arm.md || exit 1; \
+	done
+	$(BIN)/python bench/bench_hierarchy.py --compare-upper
+	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_hierarchy.py --model default --deep-arm levels --cohorts 0-13 \
+	  --results-csv bench/out/hierarchy_defaults_levels_runs.csv --out bench/results_hierarchy_defaults_levels.md
 	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_hierarchy.py --work bench/out/tcga_hierarchy --repeats 3 --folds 3
+	# Follow-up with deep supervision; the lowest-level entry of miRNA (bench/study_dense_modality_deep.md).
+	OMP_NUM_THREADS=1 $(BIN)/python bench/tcga_hierarchy.py --work bench/out/tcga_hierarchy --repeats 3 --folds 3 \
+	  --level-loss-weight 1.0 --arms deep --sub dense_lowest --out bench/results_tcga_dense_lowest.md
+	# Modality dropout with three modalities (bench/study_modality_dropout.md).
+	OMP_NUM_THREADS=1 $(BIN)/python bench/modality_dropout.py --work bench/out/modality_dropout
+	$(BIN)/python bench/modality_dropout.py --work bench/out/modality_dropout --report
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_deep_scale.py
 
 clean:

@@ -460,6 +460,11 @@ def report(ranks: pd.DataFrame, runs: pd.DataFrame, out: Path, png: Path, comman
     return text
 
 
+def deep_leaf_mrr(ranks: pd.DataFrame, ids: list[int]) -> pd.Series:
+    """The deep model's leaf-level MRR per cohort id, in the order of ``ids``."""
+    return ranks[(ranks["method"] == "deep") & (ranks["level"] == 1)].set_index("id")["mrr"].reindex(ids)
+
+
 def compare_arms(out_dir: Path) -> str:
     """The decision table of bench/study_deep_defaults.md: each deep arm against the registered
     arm on the 12 planted cohorts (leaf MRR, one-sided Wilcoxon; paired test AUC)."""
@@ -467,21 +472,17 @@ def compare_arms(out_dir: Path) -> str:
     base_ranks = pd.read_csv(out_dir / "hierarchy_ranks.csv")
     base_runs = pd.read_csv(out_dir / "hierarchy_runs.csv").set_index("id")
 
-    def leaf_mrr(ranks: pd.DataFrame) -> pd.Series:
-        rows = ranks[(ranks["method"] == "deep") & (ranks["level"] == 1)].set_index("id")["mrr"]
-        return rows.reindex(planted)
-
     lines = [
         "| arm | leaf median rank | leaf MRR (median) | MRR up in | Wilcoxon p (one-sided) | test AUC (median) | paired AUC difference | rule met |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    base_mrr = leaf_mrr(base_ranks)
+    base_mrr = deep_leaf_mrr(base_ranks, planted)
     for arm in DEEP_ARMS:
         stem = "hierarchy" if arm == "registered" else f"hierarchy_{arm}"
         if not (out_dir / f"{stem}_ranks.csv").exists():
             continue
         ranks, runs = pd.read_csv(out_dir / f"{stem}_ranks.csv"), pd.read_csv(out_dir / f"{stem}_runs.csv").set_index("id")
-        mrr = leaf_mrr(ranks)
+        mrr = deep_leaf_mrr(ranks, planted)
         leaves = ranks[(ranks["method"] == "deep") & (ranks["level"] == 1) & ranks["id"].isin(planted)]
         auc_diff = (runs.loc[planted, "deep_auc"] - base_runs.loc[planted, "deep_auc"]).median()
         if arm == "registered":
@@ -506,11 +507,8 @@ def compare_upper(out_dir: Path) -> str:
     def load(arm: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         return pd.read_csv(out_dir / f"upper_{arm}_ranks.csv"), pd.read_csv(out_dir / f"upper_{arm}_runs.csv").set_index("id")
 
-    def leaf_mrr(ranks: pd.DataFrame, ids: list[int]) -> pd.Series:
-        return ranks[(ranks["method"] == "deep") & (ranks["level"] == 1)].set_index("id")["mrr"].reindex(ids)
-
     base_ranks, base_runs = load("levels")
-    base_auc, base_mrr = base_runs.loc[planted, "deep_auc"], leaf_mrr(base_ranks, planted)
+    base_auc, base_mrr = base_runs.loc[planted, "deep_auc"], deep_leaf_mrr(base_ranks, planted)
     lines = [
         "| arm | test AUC (median) | paired AUC difference (median) | AUC up in | Wilcoxon p, AUC higher | "
         "leaf MRR (median) | leaf median rank | Wilcoxon p, MRR lower | rules 1-2 met | null cohorts: test AUC, leaf MRR |",
@@ -520,9 +518,9 @@ def compare_upper(out_dir: Path) -> str:
         if not (out_dir / f"upper_{arm}_runs.csv").exists():
             continue
         ranks, runs = load(arm)
-        auc, mrr = runs.loc[planted, "deep_auc"], leaf_mrr(ranks, planted)
+        auc, mrr = runs.loc[planted, "deep_auc"], deep_leaf_mrr(ranks, planted)
         leaves = ranks[(ranks["method"] == "deep") & (ranks["level"] == 1) & ranks["id"].isin(planted)]
-        null_cells = ", ".join(f"{runs.loc[i, 'deep_auc']:.3f} / {leaf_mrr(ranks, [i]).iloc[0]:.3f}" for i in nulls if i in runs.index)
+        null_cells = ", ".join(f"{runs.loc[i, 'deep_auc']:.3f} / {deep_leaf_mrr(ranks, [i]).iloc[0]:.3f}" for i in nulls if i in runs.index)
         if arm == "levels":
             p_auc, p_mrr, met, diff, up = np.nan, np.nan, "baseline", 0.0, "-"
         else:
