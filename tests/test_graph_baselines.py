@@ -211,6 +211,16 @@ def test_varmole_without_relation_or_graph_is_dense(tiny_graph):
     assert isinstance(dense.masked, torch.nn.Linear) and dense.masked.weight.shape == (6, 5)
 
 
+def test_varmole_refuses_a_prior_deeper_than_one_hop():
+    frames = [
+        (pd.DataFrame({"source": ["s0", "s1"], "target": ["t0", "t0"]}), "snp", "tf", "eqtl"),
+        (pd.DataFrame({"source": ["s2"], "target": ["g0"]}), "snp", "gene", "eqtl"),
+        (pd.DataFrame({"source": ["t0"], "target": ["g0"]}), "tf", "gene", "regulates"),
+    ]
+    with pytest.raises(InputError, match=r"varmole baseline reads a one-hop prior.*\['tf', 'gene'\]; leave varmole out"):
+        varmole_edge_index(RegulatoryGraph.from_edge_tables(frames), {"snp": 3})
+
+
 # ---------------------------------------------------------------- MOGONET
 @pytest.mark.parametrize("k", [2, 5])
 def test_similarity_graph_has_about_k_neighbours_per_node(split, k):

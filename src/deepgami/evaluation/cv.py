@@ -191,6 +191,18 @@ def candidates(settings: CVSettings, graph: RegulatoryGraph | None) -> list[Cand
     if ablations and (graph is None or "deepgami" not in names):
         msg = "[cv] ablations need a prior graph ([[graph.edges]]) and 'deepgami' among the methods"
         raise InputError(msg)
+    if settings.null_relations is not None and graph is not None:
+        known = [relation_name(t) for t in graph.edge_types]
+        unknown = [r for r in settings.null_relations if r not in known]
+        if unknown:
+            msg = f"[cv] null_relations names unknown relation '{unknown[0]}' (the prior's: {', '.join(known)})"
+            raise InputError(msg)
+    if "varmole" in names and graph is not None and not graph.layout.one_hop:
+        if settings.methods is not None:
+            msg = f"[cv] methods: varmole reads a one-hop prior, but this one has latent levels {graph.layout.order}; leave varmole out"
+            raise InputError(msg)
+        log.warning("varmole left out of the methods: it reads a one-hop prior, and this one has latent levels %s", graph.layout.order)
+        out = [c for c in out if c.name != "varmole"]
     deepgami = next((c for c in out if c.name == "deepgami"), None)
     for ablation in ablations:
         if ablation == "no_aux":
@@ -199,14 +211,7 @@ def candidates(settings: CVSettings, graph: RegulatoryGraph | None) -> list[Cand
             out.append(Candidate("deepgami_no_aux", deepgami.spec, grid, params, task=task))
         else:
             name = f"deepgami_{ablation}_graph"
-            null_relations = settings.null_relations
-            out.append(Candidate(name, deepgami.spec, dict(deepgami.grid), dict(deepgami.params), ablation, task, null_relations))
-    if settings.null_relations is not None and graph is not None:
-        known = [relation_name(t) for t in graph.edge_types]
-        unknown = [r for r in settings.null_relations if r not in known]
-        if unknown:
-            msg = f"[cv] null_relations names unknown relation '{unknown[0]}' (the prior's: {', '.join(known)})"
-            raise InputError(msg)
+            out.append(Candidate(name, deepgami.spec, dict(deepgami.grid), dict(deepgami.params), ablation, task, settings.null_relations))
     return out
 
 

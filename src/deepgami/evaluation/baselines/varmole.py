@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...data import MultiOmicsData
+from ...errors import InputError
 from ...graph import RegulatoryGraph
 from ...nn.conv import BioDropConnect
 from ...nn.model import feedforward_head
@@ -58,6 +59,12 @@ def varmole_edge_index(
         relation is connected to every latent node.
     n_latent : int
     """
+    if not graph.layout.one_hop:
+        msg = (
+            f"the varmole baseline reads a one-hop prior, but this one has latent levels {graph.layout.order}; "
+            "leave varmole out of [cv] methods for a deeper prior"
+        )
+        raise InputError(msg)
     latent = graph.latent_type
     n_latent = graph.num_nodes(latent)
     position = {name: i for i, name in enumerate(graph.node_names[latent])}
