@@ -358,8 +358,9 @@ class RegulatoryGraph:
             new_names[node_type] = names
         frames = {edge_type: self.edge_frame(edge_type) for edge_type in self.edge_types}
         # Latent node types (not fixed by the data) keep only nodes that still receive an edge
-        # and, below the top types, still send one (a gene in no pathway reaches no classifier
-        # input); dropping one can cost a neighbour its only edge, so repeat until nothing changes.
+        # and, below the top types, still send one, to a kept parent of their own type too (a
+        # gene in no pathway reaches no classifier input); dropping one can cost a neighbour its
+        # only edge, so repeat until nothing changes.
         latent = set(t[2] for t in self.edge_types) - set(features)
         top = {t for t in latent if not any(et[0] == t and et[2] != t for et in self.edge_types)}
         while True:
@@ -369,7 +370,7 @@ class RegulatoryGraph:
             }
             used = {t: set().union(*(set(f["target"]) for et, f in kept_frames.items() if et[2] == t)) for t in latent}
             for t in latent - top:
-                used[t] &= set().union(*(set(f["source"]) for et, f in kept_frames.items() if et[0] == t and et[2] != t))
+                used[t] &= set().union(*(set(f["source"]) for et, f in kept_frames.items() if et[0] == t))
             pruned = {t: [n for n in new_names[t] if n in used[t]] for t in latent}
             if all(len(pruned[t]) == len(new_names[t]) for t in latent):
                 break
