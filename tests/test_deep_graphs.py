@@ -15,6 +15,7 @@ from deepgami.batches import Batchable
 from deepgami.cli import main
 from deepgami.errors import InputError
 from deepgami.evaluation.ablation import null_graph
+from deepgami.evaluation.cv import CVSettings, candidates
 from deepgami.explain import Explainer
 from deepgami.graph import RegulatoryGraph, hierarchy_levels
 from deepgami.nn.model import DeepGAMINet
@@ -77,6 +78,17 @@ def test_restriction_prunes_levels_that_lose_every_edge():
     assert report.dropped_nodes["pathway"] == ["p0"]
     with pytest.raises(InputError, match="no edge of snp-eqtl->gene is left"), pytest.warns(UserWarning):
         _graph(SNP_GENE, ("gene", "member_of", "pathway", [("g9", "p0")])).restrict_to_data({"snp": ["s0", "s1", "s2"]})
+
+
+def test_restriction_keeps_a_child_whose_only_way_up_is_its_parent_of_the_same_type():
+    # g0 sends no gene -> pathway edge, but reaches p0 through its parent gene g1; g3's parent
+    # g4 reaches no pathway, so both go.
+    part_of = ("gene", "part_of", "gene", [("g0", "g1"), ("g3", "g4")])
+    member_of = ("gene", "member_of", "pathway", [("g1", "p0"), ("g2", "p0")])
+    snp_gene = ("snp", "eqtl", "gene", [("s0", "g0"), ("s1", "g1"), ("s2", "g2"), ("s3", "g3"), ("s4", "g4")])
+    with pytest.warns(UserWarning, match="graph restricted"):
+        restricted, report = _graph(snp_gene, part_of, member_of).restrict_to_data({"snp": ["s0", "s1", "s2", "s3", "s4"]})
+    assert restricted.node_names["gene"] == ["g0", "g1", "g2"] and report.dropped_nodes["gene"] == ["g3", "g4"]
 
 
 def test_a_measured_modality_can_receive_messages_through_its_activity():
@@ -289,6 +301,15 @@ def test_a_deep_prior_runs_through_fit_predict_explain_and_cv(tmp_path, capsys):
 
 
 @pytest.mark.filterwarnings("ignore:graph restricted to the data")
+def test_cv_leaves_varmole_out_of_the_default_methods_of_a_deep_prior(caplog):
+    graph = _graph(SNP_GENE, GENE_PATHWAY, PATHWAY_PARENT)
+    with caplog.at_level("WARNING"):
+        names = [c.name for c in candidates(CVSettings(ablations=[]), graph)]
+    assert "varmole" not in names and "logistic_l2" in names and "varmole left out of the methods" in caplog.text
+    with pytest.raises(InputError, match=r"varmole reads a one-hop prior, but this one has latent levels \['gene', 'pathway'\]"):
+        candidates(CVSettings(methods=["deepgami", "varmole"], ablations=[]), graph)
+
+
 def test_cv_refuses_an_unknown_null_relation(tmp_path, capsys):
     cohort = simulate_hierarchy_cohort(n_samples=60, n_snps=100, n_genes=30, n_pathways=10, depth=2, seed=5)
     config = cohort.write(tmp_path)
