@@ -63,7 +63,7 @@ def test_a_batched_ensemble_equals_its_members_trained_alone(small_cohort, small
     alone ends, including early stopping at its own epoch (patience 2 makes them differ)."""
     train, validation = _store(small_cohort, np.arange(0, 120)), _store(small_cohort, np.arange(120, 160))
     settings = TrainingSettings(
-        lr=1e-2, weight_decay=0.0, batch_size=16, max_epochs=25, patience=2, aux_weight=1.0, modality_dropout=0.5, edge_l1=1e-3
+        lr=1e-2, weight_decay=0.0, batch_size=16, max_epochs=25, patience=2, aux_weight=1.0, modality_dropout=0.5, edge_l1=1e-3, level_loss_weight=0.0
     )
     seeds = [11, 12, 13]
     ensemble = _build(small_cohort, small_graph, seeds)
@@ -196,7 +196,7 @@ def test_a_cross_fitted_member_never_trains_on_its_validation_rows(small_cohort,
     held = np.zeros((160, 2), dtype=bool)
     held[:40, 0], held[40:80, 1] = True, True
     settings = TrainingSettings(
-        lr=1e-2, weight_decay=0.0, batch_size=16, max_epochs=4, patience=10, aux_weight=1.0, modality_dropout=0.0, edge_l1=0.0
+        lr=1e-2, weight_decay=0.0, batch_size=16, max_epochs=4, patience=10, aux_weight=1.0, modality_dropout=0.0, edge_l1=0.0, level_loss_weight=0.0
     )
     outputs = []
     for labels in (y, np.where(np.arange(160) < 40, 1 - y, y)):

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepgami.graph import RegulatoryGraph
-from deepgami.simulate_hierarchy import RELATION_FILES, edge_label, simulate_hierarchy_cohort
+from deepgami.graph import RegulatoryGraph, relation_name
+from deepgami.simulate_hierarchy import RELATION_FILES, simulate_hierarchy_cohort
 
 SMALL = {"n_samples": 300, "n_snps": 600, "n_tfs": 20, "n_genes": 120, "n_pathways": 30}
 
@@ -73,9 +73,9 @@ def test_hierarchy_is_acyclic_with_depth_levels(depth):
 
 def test_every_planted_edge_is_in_the_prior_among_null_edges(cohort):
     truth_edges = cohort.truth["edges"]
-    assert set(truth_edges["relation"]) == {edge_label(t) for t in RELATION_FILES}
+    assert set(truth_edges["relation"]) == {relation_name(t) for t in RELATION_FILES}
     for edge_type, prior in cohort.prior.items():
-        planted = truth_edges[truth_edges["relation"] == edge_label(edge_type)]
+        planted = truth_edges[truth_edges["relation"] == relation_name(edge_type)]
         listed = set(zip(prior["source"], prior["target"]))
         assert set(zip(planted["source"], planted["target"])) <= listed
         assert len(listed) > 2 * len(planted), f"{edge_type}: too few null edges"

@@ -89,10 +89,11 @@ class DeepGAMIEstimator(BaseEstimator):
         Weight lambda of the auxiliary MSE in the loss.
     edge_l1 : float, default=0.001
         Lasso weight on the prior edges: this times the sum of the absolute edge weights of
-        the guided layers is added to the loss, so each latent node keeps few of its prior
-        inputs (most eQTL or GRN edges of a gene carry no signal for the phenotype). 0 trains
-        as the paper does. Edges of fully connected modalities are not penalised. Default
-        chosen by bench/study_ensemble_size.md.
+        every relation, at every level of a deeper prior (gene -> pathway and hierarchy edges
+        too), is added to the loss, so each latent node keeps few of its prior inputs (most
+        eQTL or GRN edges of a gene carry no signal for the phenotype). 0 trains as the paper
+        does. Edges of fully connected modalities are not penalised. Default chosen on one-hop
+        priors by bench/study_ensemble_size.md.
     level_loss_weight : float, default=1.0
         Deep supervision for a prior deeper than one hop (P-NET's per-layer outputs): above 0,
         every latent level from where the modalities meet upward (genes, pathways, ...) gets a

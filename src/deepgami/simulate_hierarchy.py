@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from ._typing import EdgeType
+from .graph import relation_name
 from .simulate import DIFFICULTY, GENE_ACTIVATIONS, PHENOTYPES, _activate, _ld_genotypes, _standardise, _survival_times
 
 SNP_TF: EdgeType = ("snp", "eqtl", "tf")
@@ -36,11 +37,6 @@ RELATION_FILES: dict[EdgeType, str] = {
     GENE_PATHWAY: "gene_pathway.csv",
     PATHWAY_PARENT: "pathway_parent.csv",
 }
-
-
-def edge_label(edge_type: EdgeType) -> str:
-    """``("snp", "eqtl", "tf")`` -> ``"snp-eqtl->tf"``, the ``relation`` of ``truth["edges"]``."""
-    return f"{edge_type[0]}-{edge_type[1]}->{edge_type[2]}"
 
 
 @dataclass
@@ -275,7 +271,7 @@ def simulate_hierarchy_cohort(
     for t in causal_tfs:
         tf_snps[t] = tf_eqtls[t][: 1 + int(rng.random() < 0.3)]
         effects = _signed_effects(rng, len(tf_snps[t]))
-        edges += [(edge_label(SNP_TF), snp_ids[s], tf_ids[t], e) for s, e in zip(tf_snps[t], effects)]
+        edges += [(relation_name(SNP_TF), snp_ids[s], tf_ids[t], e) for s, e in zip(tf_snps[t], effects)]
         genetic = _standardise(std_dosage[:, tf_snps[t]] @ effects)
         tf_activity[t] = np.sqrt(tf_snp_share) * genetic + np.sqrt(1 - tf_snp_share) * rng.normal(size=n_samples)
     gene_snps, gene_activity = {}, {}
@@ -284,8 +280,8 @@ def simulate_hierarchy_cohort(
         gene_snps[j] = gene_eqtls[j][: 1 + int(rng.random() < 0.3)]
         snp_effects = _signed_effects(rng, len(gene_snps[j]))
         tf_effects = _signed_effects(rng, len(regulators[j]))
-        edges += [(edge_label(SNP_GENE), snp_ids[s], gene_ids[j], e) for s, e in zip(gene_snps[j], snp_effects)]
-        edges += [(edge_label(TF_GENE), tf_ids[t], gene_ids[j], e) for t, e in zip(regulators[j], tf_effects)]
+        edges += [(relation_name(SNP_GENE), snp_ids[s], gene_ids[j], e) for s, e in zip(gene_snps[j], snp_effects)]
+        edges += [(relation_name(TF_GENE), tf_ids[t], gene_ids[j], e) for t, e in zip(regulators[j], tf_effects)]
         regulation = np.column_stack([tf_activity[t] for t in regulators[j]]) @ tf_effects
         gene_activity[j] = (
             np.sqrt(snp_share) * _standardise(std_dosage[:, gene_snps[j]] @ snp_effects)
@@ -295,7 +291,7 @@ def simulate_hierarchy_cohort(
     pathway_activity = {}
     for pathway, genes in drivers.items():
         effects = _signed_effects(rng, len(genes))
-        edges += [(edge_label(GENE_PATHWAY), gene_ids[g], pathway, e) for g, e in zip(genes, effects)]
+        edges += [(relation_name(GENE_PATHWAY), gene_ids[g], pathway, e) for g, e in zip(genes, effects)]
         drive = np.column_stack([gene_activity[int(g)] for g in genes]) @ effects
         pathway_activity[pathway] = _activate(_standardise(drive), pathway_activation, 0.0)
     planted = sorted(drivers)
@@ -304,7 +300,7 @@ def simulate_hierarchy_cohort(
         drive = {}
         for child in planted:
             for parent, effect in zip(parents_of[child], _signed_effects(rng, len(parents_of[child]))):
-                edges.append((edge_label(PATHWAY_PARENT), child, parent, effect))
+                edges.append((relation_name(PATHWAY_PARENT), child, parent, effect))
                 drive[parent] = drive.get(parent, 0.0) + effect * pathway_activity[child]
         planted = ancestors[level] = sorted(drive)
         for parent in planted:

@@ -45,7 +45,7 @@ class TrainingSettings:
     aux_weight: float
     modality_dropout: float
     edge_l1: float
-    level_loss_weight: float = 0.0
+    level_loss_weight: float
 
     @classmethod
     def of(cls, estimator) -> TrainingSettings:

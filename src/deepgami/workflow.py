@@ -55,9 +55,9 @@ CONFIG_FILE = "config.toml"
 ESTIMATORS: dict[str, type[DeepGAMIEstimator]] = {
     "classification": DeepGAMIClassifier, "regression": DeepGAMIRegressor, "survival": DeepGAMISurvival, "multi": DeepGAMIMultiTarget
 }  # fmt: skip
-#: The test-set figure of each task.
-# Chains per class in paths.csv of a deeper prior (the figure draws the top 20).
+#: Chains per class in paths.csv of a deeper prior (the figure draws the top 20).
 PATHS_PER_CLASS = 100
+#: The test-set figure of each task.
 FIGURES = {"classification": "roc.png", "regression": "predicted_vs_observed.png", "survival": "kaplan_meier.png"}
 
 

@@ -418,6 +418,3 @@ def _read_frame(table, *, what: str) -> pd.DataFrame:
         return read_table(table, what=what)
     msg = f"{what} must be a DataFrame or the path of a .csv/.tsv file (got {type(table).__name__})"
     raise InputError(msg)
-
-
-# --------------------------------------------------------------------------- config
